@@ -1,0 +1,133 @@
+import { basename, extname } from "node:path";
+import { diagnostic, type Diagnostic } from "../errors.js";
+import { readFrontmatter, parseYamlFields } from "./frontmatter.js";
+import { AgentFrontmatterSchema, KNOWN_AGENT_FIELDS, type Agent, type AgentFrontmatter } from "./schemas/agent.js";
+import { normalizeText, type Repair } from "./text.js";
+
+/** What reading one file found: an agent, a file that is not an agent, or problems. */
+export interface AgentParse {
+  agent?: Agent;
+  /** Set when the file is not an agent at all (no frontmatter, an index file): skipped quietly. */
+  notAgent?: string;
+  diagnostics: Diagnostic[];
+}
+
+// Keys that mark a YAML map as an agent rather than some other document sharing the folder.
+const AGENT_KEYS = ["name", "description", "systemPrompt", "tools", "capabilities", "model", "hooks"];
+
+export function isYamlFile(file: string): boolean {
+  return /\.ya?ml$/i.test(file);
+}
+
+export function repairDiagnostics(repairs: Repair[], file: string): Diagnostic[] {
+  return repairs.map((r) =>
+    diagnostic("TEXT_MOJIBAKE_REPAIRED", `mis-encoded text "${r.from}" read as "${r.to}" (UTF-8 saved as ${r.encoding})`, {
+      file,
+      line: r.line,
+      hint: `replace "${r.from}" with "${r.to}" and save the file as UTF-8`,
+    }),
+  );
+}
+
+/** Validates fields one by one so a single bad field costs a warning, not the whole agent. */
+function validateFields(
+  data: Record<string, unknown>,
+  keyLines: Record<string, number>,
+  file: string,
+): { fields: AgentFrontmatter; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  let input = data;
+  for (;;) {
+    const result = AgentFrontmatterSchema.safeParse(input);
+    if (result.success) return { fields: result.data, diagnostics };
+    const bad = new Set(result.error.issues.map((i) => String(i.path[0] ?? "")));
+    input = { ...input };
+    for (const issue of result.error.issues) {
+      const key = String(issue.path[0] ?? "");
+      if (!bad.delete(key)) continue;
+      delete input[key];
+      diagnostics.push(
+        diagnostic("AGENT_FIELD_INVALID", `field "${key}" ignored: ${issue.message}`, {
+          file,
+          line: keyLines[key] ?? 1,
+          hint: `see docs/agent-format.md for the forms "${key}" accepts`,
+        }),
+      );
+    }
+  }
+}
+
+function extraFields(data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(data).filter(([key]) => !KNOWN_AGENT_FIELDS.has(key)));
+}
+
+function nameFromFile(file: string): string {
+  return basename(file, extname(file));
+}
+
+/**
+ * Parses one agent file (markdown with YAML frontmatter, or a `.yaml` agent). Pure: the caller
+ * reads the file; `file` is only used for names and diagnostics.
+ */
+export function parseAgent(raw: string, file: string): AgentParse {
+  const { text, repairs } = normalizeText(raw);
+  const diagnostics = repairDiagnostics(repairs, file);
+  let data: Record<string, unknown>;
+  let keyLines: Record<string, number>;
+  let body = "";
+  if (isYamlFile(file)) {
+    const fields = parseYamlFields(text, file, 1);
+    if (!fields.ok) return { diagnostics: [...diagnostics, ...fields.diagnostics] };
+    ({ data, keyLines } = fields);
+    diagnostics.push(...fields.diagnostics);
+  } else {
+    const front = readFrontmatter(text, file);
+    if (front.kind === "none") return { notAgent: "no frontmatter", diagnostics: [] };
+    if (front.kind === "error") return { diagnostics: [...diagnostics, ...front.diagnostics] };
+    ({ data, keyLines, body } = front.frontmatter);
+    diagnostics.push(...front.diagnostics);
+  }
+  if (!AGENT_KEYS.some((key) => data[key] !== undefined && data[key] !== null)) {
+    return { notAgent: "frontmatter names no agent fields", diagnostics: [] };
+  }
+
+  const { fields, diagnostics: fieldProblems } = validateFields(data, keyLines, file);
+  diagnostics.push(...fieldProblems);
+  let name = fields.name;
+  if (!name) {
+    name = nameFromFile(file);
+    diagnostics.push(
+      diagnostic("AGENT_NAME_MISSING", `agent has no name; using the file name "${name}"`, {
+        file,
+        line: 2,
+        hint: `add "name: ${name}" to the frontmatter`,
+      }),
+    );
+  }
+  const description = fields.description ?? "";
+  if (!description) {
+    diagnostics.push(
+      diagnostic("AGENT_DESCRIPTION_MISSING", `agent "${name}" has no description`, {
+        file,
+        line: 2,
+        hint: "add a one-line description: what the agent is expert in and when to use it",
+      }),
+    );
+  }
+  const agent: Agent = {
+    name,
+    type: fields.type || "general",
+    description,
+    capabilities: fields.capabilities ?? [],
+    priority: (fields.priority || "medium").toLowerCase(),
+    color: fields.color ?? null,
+    model: fields.model || null,
+    tools: fields.tools ?? [],
+    hooks: fields.hooks ?? {},
+    body: (body.trim() || fields.systemPrompt || description).trim(),
+    file,
+    line: keyLines.name ?? 1,
+    extra: extraFields(data),
+  };
+  return { agent, diagnostics };
+}

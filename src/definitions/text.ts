@@ -1,0 +1,100 @@
+/** A stretch of text that was repaired, with the 1-based line it is on. */
+export interface Repair {
+  line: number;
+  from: string;
+  to: string;
+  encoding: string;
+}
+
+// UTF-8 bytes decoded with one of these single-byte code pages and saved again as UTF-8 is the
+// usual way emoji and accents get mangled ("🤝" becomes "ü§ù" through Mac Roman).
+const MISDECODINGS = ["macintosh", "windows-1252"] as const;
+type Misdecoding = (typeof MISDECODINGS)[number];
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+// Multi-byte UTF-8 sequences consist only of bytes >= 0x80, so a mangled sequence is a run of
+// non-ASCII characters; a single character cannot be one.
+const NON_ASCII_RUN = /[\u0080-\uffff]{2,}/g;
+
+// Windows-1252 differs from Latin-1 only in 0x80-0x9F; Node's TextDecoder treats the label as
+// Latin-1, so that block is spelled out (the five undefined bytes map to their C1 controls).
+const CP1252_80_9F =
+  "\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f" +
+  "\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178";
+
+function decodeHighByte(b: number, encoding: Misdecoding): string {
+  if (encoding === "macintosh") return new TextDecoder("macintosh").decode(Uint8Array.of(b));
+  return b < 0xa0 ? CP1252_80_9F[b - 0x80]! : String.fromCharCode(b);
+}
+
+// Reverse tables (character -> byte) for the upper half of each code page. Node's Mac Roman
+// decoder maps every byte, 0xF0 included (U+F8FF, the Apple logo), which iconv-lite does not.
+const reverseTables = new Map<Misdecoding, Map<string, number>>();
+function reverseTable(encoding: Misdecoding): Map<string, number> {
+  let table = reverseTables.get(encoding);
+  if (!table) {
+    table = new Map();
+    for (let b = 0x80; b <= 0xff; b++) table.set(decodeHighByte(b, encoding), b);
+    reverseTables.set(encoding, table);
+  }
+  return table;
+}
+
+function encodeSingleByte(run: string, encoding: Misdecoding): Uint8Array | undefined {
+  const table = reverseTable(encoding);
+  const bytes = new Uint8Array(run.length);
+  for (let i = 0; i < run.length; i++) {
+    const b = table.get(run[i]!);
+    if (b === undefined) return undefined;
+    bytes[i] = b;
+  }
+  return bytes;
+}
+
+/** Reverses mis-decoding of a run when the result is valid UTF-8; otherwise leaves it alone. */
+function repairRun(run: string): { to: string; encoding: string } | undefined {
+  for (const encoding of MISDECODINGS) {
+    const bytes = encodeSingleByte(run, encoding);
+    if (!bytes) continue;
+    try {
+      const to = strictUtf8.decode(bytes);
+      if (to !== run) return { to, encoding };
+    } catch {
+      // Not UTF-8 underneath: the run is genuine text in some other script.
+    }
+  }
+  return undefined;
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}
+
+/** Repairs mojibake where it is recoverable and reports each repair with its line. */
+export function repairMojibake(text: string): { text: string; repairs: Repair[] } {
+  const repairs: Repair[] = [];
+  const out = text.replace(NON_ASCII_RUN, (run, offset: number) => {
+    const fixed = repairRun(run);
+    if (!fixed) return run;
+    repairs.push({ line: lineAt(text, offset), from: run, to: fixed.to, encoding: fixed.encoding });
+    return fixed.to;
+  });
+  return { text: out, repairs };
+}
+
+/** What every parser does first: drop a BOM, use LF line ends, repair mojibake. */
+export function normalizeText(raw: string): { text: string; repairs: Repair[] } {
+  const unBommed = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+  return repairMojibake(unBommed.replace(/\r\n?/g, "\n"));
+}
+
+/** `Marketing Framework` -> `marketing-framework`; the id form of any human title. */
+export function slugify(text: string): string {
+  return text
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}

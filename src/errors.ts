@@ -1,0 +1,118 @@
+/**
+ * Every failure coord can name. Each code has a default severity and a one-line explanation;
+ * `docs/errors.md` documents the same list and a test keeps the two in step.
+ */
+export const ERROR_CODES = {
+  FILE_UNREADABLE: { severity: "error", summary: "A file or folder could not be read." },
+  PATH_NOT_FOUND: { severity: "error", summary: "A path given on the command line does not exist." },
+  TEXT_MOJIBAKE_REPAIRED: {
+    severity: "warning",
+    summary: "Text that was UTF-8 read as Mac Roman or Windows-1252 and saved again was repaired.",
+  },
+  AGENT_FRONTMATTER_UNCLOSED: { severity: "error", summary: "A `---` frontmatter block has no closing `---`." },
+  AGENT_YAML_INVALID: { severity: "error", summary: "The frontmatter is not valid YAML and could not be recovered." },
+  AGENT_YAML_RECOVERED: {
+    severity: "warning",
+    summary: "The frontmatter was invalid YAML (an unquoted `: ` in a value) and was read with the value quoted.",
+  },
+  AGENT_FRONTMATTER_NOT_MAP: { severity: "error", summary: "The frontmatter is YAML but not a map of fields." },
+  AGENT_NAME_MISSING: { severity: "warning", summary: "The agent has no `name`; it is named after its file." },
+  AGENT_FIELD_INVALID: { severity: "warning", summary: "A known field has a value of the wrong shape; it is ignored." },
+  AGENT_DESCRIPTION_MISSING: { severity: "warning", summary: "The agent has no description." },
+  AGENT_DUPLICATE: { severity: "warning", summary: "Two files define the same agent name; the earlier one wins." },
+  AGENT_NOT_FOUND: { severity: "error", summary: "No agent has the name asked for." },
+  MISSION_NO_PHASES: { severity: "error", summary: "The mission has no `### Phase N:` (or `### Step N:`) sections." },
+  MISSION_PHASE_NO_LEAD: { severity: "error", summary: "A phase names no lead agent and the mission names none either." },
+  MISSION_UNKNOWN_AGENT: { severity: "error", summary: "The mission names an agent that no agent file defines." },
+  MISSION_NO_DELIVERABLES: {
+    severity: "warning",
+    summary: "A phase lists no deliverables; the runner produces one named after the phase.",
+  },
+  MISSION_NO_SUCCESS_CRITERIA: { severity: "warning", summary: "The mission has no `## Success Criteria` section." },
+  MISSION_DUPLICATE: { severity: "warning", summary: "Two files define the same mission id; the earlier one wins." },
+  MISSION_NOT_FOUND: { severity: "error", summary: "No mission has the id or path asked for." },
+  TEMPLATE_NO_OUTPUT_FORMAT: {
+    severity: "error",
+    summary: "A prompt template has no `# OUTPUT FORMAT` section, so it has no deliverables.",
+  },
+  TEMPLATE_NO_ROLE: { severity: "warning", summary: "A prompt template has no `# ROLE` section." },
+  USAGE: { severity: "error", summary: "The command line was malformed." },
+} as const satisfies Record<string, { severity: Severity; summary: string }>;
+
+export type Severity = "error" | "warning";
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** One problem found in a user's file: data, so callers decide whether to print, collect or throw. */
+export interface Diagnostic {
+  code: ErrorCode;
+  severity: Severity;
+  message: string;
+  file?: string;
+  line?: number;
+  hint?: string;
+}
+
+export function diagnostic(
+  code: ErrorCode,
+  message: string,
+  where: { file?: string; line?: number; hint?: string; severity?: Severity } = {},
+): Diagnostic {
+  const d: Diagnostic = { code, severity: where.severity ?? ERROR_CODES[code].severity, message };
+  if (where.file !== undefined) d.file = where.file;
+  if (where.line !== undefined) d.line = where.line;
+  if (where.hint !== undefined) d.hint = where.hint;
+  return d;
+}
+
+/** The one-line form every surface prints: `path:line: message (fix: hint)`. */
+export function formatDiagnostic(d: Diagnostic, displayPath: (file: string) => string = (f) => f): string {
+  const where = d.file ? `${displayPath(d.file)}${d.line ? `:${d.line}` : ""}: ` : "";
+  const level = d.severity === "warning" ? "warning: " : "";
+  return `${where}${level}${d.message}${d.hint ? ` (fix: ${d.hint})` : ""}`;
+}
+
+/** A user mistake coord can explain. Interfaces turn it into exit code 2 and one line of text. */
+export class CoordError extends Error {
+  override name = "CoordError";
+  readonly code: ErrorCode;
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+  readonly hint: string | undefined;
+  readonly exitCode: number;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { file?: string; line?: number; hint?: string; cause?: unknown; exitCode?: number } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.file = options.file;
+    this.line = options.line;
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? 2;
+  }
+
+  static from(d: Diagnostic): CoordError {
+    return new CoordError(d.code, d.message, { ...d });
+  }
+
+  toDiagnostic(): Diagnostic {
+    return diagnostic(this.code, this.message, {
+      ...(this.file !== undefined && { file: this.file }),
+      ...(this.line !== undefined && { line: this.line }),
+      ...(this.hint !== undefined && { hint: this.hint }),
+      severity: "error",
+    });
+  }
+}
+
+/** Guards compare `name` so they hold across duplicate copies of the package. */
+export function isCoordError(e: unknown): e is CoordError {
+  return e instanceof Error && e.name === "CoordError" && "code" in e;
+}
+
+/** Our own bug, not the user's: the CLI asks for a report and prints the stack. */
+export class CoordInternalError extends Error {
+  override name = "CoordInternalError";
+}
