@@ -1,0 +1,62 @@
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The folder coord is installed in: its shipped `agents/` and `missions/` live there. */
+export const PACKAGE_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
+
+const SKIP_DIRS = new Set(["node_modules", ".git", "dist"]);
+
+/** Files under `dir` (recursive, sorted so results never depend on the file system's order). */
+export function walkFiles(dir: string, accept: (name: string) => boolean): string[] {
+  const out: string[] = [];
+  const visit = (current: string) => {
+    let entries;
+    try {
+      entries = readdirSync(current, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) {
+        if (!SKIP_DIRS.has(entry.name)) visit(path);
+      } else if ((entry.isFile() || entry.isSymbolicLink()) && accept(entry.name)) out.push(path);
+    }
+  };
+  visit(dir);
+  return out;
+}
+
+/** A folder to search, and why it is searched (for messages). */
+export interface SearchRoot {
+  dir: string;
+  origin: "flag" | "project" | "claude" | "builtin";
+}
+
+/**
+ * Folders in precedence order, existing ones only, each once even when two spellings reach it
+ * (running coord inside its own checkout makes ./agents and the shipped agents the same folder).
+ */
+export function searchRoots(explicit: string[], defaults: Array<Omit<SearchRoot, "dir"> & { dir: string }>, cwd: string): SearchRoot[] {
+  const seen = new Set<string>();
+  const roots: SearchRoot[] = [];
+  for (const root of [...explicit.map((dir) => ({ dir, origin: "flag" as const })), ...defaults]) {
+    const dir = resolve(cwd, root.dir);
+    if (!existsSync(dir)) continue;
+    const real = realpathSync(dir);
+    if (seen.has(real)) continue;
+    seen.add(real);
+    roots.push({ dir, origin: root.origin });
+  }
+  return roots;
+}
+
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

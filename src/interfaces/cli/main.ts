@@ -1,0 +1,152 @@
+import { Command, CommanderError, Option } from "commander";
+import { formatDiagnostic, isCoordError } from "../../errors.js";
+import type { LoadOptions } from "../../definitions/load.js";
+import { displayPath, type Io } from "./io.js";
+
+interface GlobalOptions {
+  agents: string[];
+  missions: string[];
+  json?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function ioFor(options: GlobalOptions, streams: CliStreams): Io {
+  return {
+    out: (text) => streams.stdout.write(`${text}\n`),
+    err: (text) => streams.stderr.write(`${text}\n`),
+    cwd: streams.cwd,
+    json: !!options.json,
+    quiet: !!options.quiet,
+    verbose: !!options.verbose,
+  };
+}
+
+function loadOptions(options: GlobalOptions, cwd: string): LoadOptions {
+  return { agentDirs: options.agents, missionDirs: options.missions, cwd };
+}
+
+export interface CliStreams {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  cwd: string;
+}
+
+/**
+ * Builds the program. Each action lazily imports its command module, so `coord agents list`
+ * never loads the mission parser, and nothing here loads LangChain.
+ */
+export function buildProgram(streams: CliStreams, setExit: (code: number) => void): Command {
+  const program = new Command("coord")
+    .description("Run multi-agent missions written in markdown, offline by default.")
+    .version(process.env.npm_package_version ?? "0.1.0", "-V, --version")
+    .option("--agents <dir>", "agent folder, searched before ./agents (repeatable)", collect, [])
+    .option("--missions <dir>", "mission folder, searched before ./missions (repeatable)", collect, [])
+    .option("--json", "print JSON on stdout")
+    .option("--verbose", "print details and stack traces on stderr")
+    .addOption(new Option("--quiet", "print no warnings").conflicts("verbose"))
+    .showSuggestionAfterError()
+    .configureOutput({
+      writeOut: (s) => streams.stdout.write(s),
+      writeErr: (s) => streams.stderr.write(s),
+    })
+    .exitOverride();
+
+  const ctx = (command: Command) => {
+    const options = command.optsWithGlobals<GlobalOptions>();
+    return { io: ioFor(options, streams), load: loadOptions(options, streams.cwd) };
+  };
+
+  const agents = program.command("agents").description("list, show and validate agent definitions");
+  agents
+    .command("list")
+    .description("list every agent coord can see")
+    .option("--json", "print JSON on stdout")
+    .action(async (_opts, command: Command) => {
+      const { agentsList } = await import("./commands/agents.js");
+      const { io, load } = ctx(command);
+      setExit(agentsList(io, load));
+    });
+  agents
+    .command("show")
+    .description("show one agent")
+    .argument("<name>", "agent name")
+    .option("--json", "print JSON on stdout")
+    .action(async (name: string, _opts, command: Command) => {
+      const { agentsShow } = await import("./commands/agents.js");
+      const { io, load } = ctx(command);
+      setExit(agentsShow(io, name, load));
+    });
+  agents
+    .command("validate")
+    .description("check agent files and report every problem (default: all agent folders)")
+    .argument("[paths...]", "agent files or folders")
+    .option("--json", "print JSON on stdout")
+    .action(async (paths: string[], _opts, command: Command) => {
+      const { agentsValidate } = await import("./commands/agents.js");
+      const { io, load } = ctx(command);
+      setExit(agentsValidate(io, paths, load));
+    });
+
+  const missions = program.command("missions").description("list, show and validate missions");
+  missions
+    .command("list")
+    .description("list every mission coord can see")
+    .option("--json", "print JSON on stdout")
+    .action(async (_opts, command: Command) => {
+      const { missionsList } = await import("./commands/missions.js");
+      const { io, load } = ctx(command);
+      setExit(missionsList(io, load));
+    });
+  missions
+    .command("show")
+    .description("show a mission, named by id or path")
+    .argument("<mission>", "mission id or path")
+    .option("--json", "print JSON on stdout")
+    .option("--graph", "print the phase/agent flow as a Mermaid diagram")
+    .action(async (ref: string, opts: { graph?: boolean }, command: Command) => {
+      const { missionsShow } = await import("./commands/missions.js");
+      const { io, load } = ctx(command);
+      setExit(missionsShow(io, ref, { ...load, graph: !!opts.graph }));
+    });
+  missions
+    .command("validate")
+    .description("check missions and the agents they name (default: all mission folders)")
+    .argument("[paths...]", "mission files or folders")
+    .option("--json", "print JSON on stdout")
+    .action(async (paths: string[], _opts, command: Command) => {
+      const { missionsValidate } = await import("./commands/missions.js");
+      const { io, load } = ctx(command);
+      setExit(missionsValidate(io, paths, load));
+    });
+
+  return program;
+}
+
+/** Runs one command line; returns the exit code. Only bin/coord.js exits the process. */
+export async function main(argv: string[], streams: CliStreams = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() }): Promise<number> {
+  let code = 0;
+  const program = buildProgram(streams, (c) => (code = c));
+  const verbose = argv.includes("--verbose");
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; every other commander error is a malformed command line.
+      return error.exitCode === 0 || error.code === "commander.helpDisplayed" || error.code === "commander.version" ? 0 : 2;
+    }
+    if (isCoordError(error)) {
+      streams.stderr.write(`coord: ${formatDiagnostic(error.toDiagnostic(), (f) => displayPath(f, streams.cwd))}\n`);
+      if (verbose && error.stack) streams.stderr.write(`${error.stack}\n`);
+      return error.exitCode;
+    }
+    const err = error as Error;
+    streams.stderr.write(`coord: internal error: ${err?.message ?? String(error)}\n`);
+    streams.stderr.write("This is a bug in coord; please report it with the command you ran.\n");
+    if (verbose || process.env.COORD_DEBUG) streams.stderr.write(`${err?.stack ?? ""}\n`);
+    return 1;
+  }
+}
