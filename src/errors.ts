@@ -36,6 +36,16 @@ export const ERROR_CODES = {
     summary: "A prompt template has no `# OUTPUT FORMAT` section, so it has no deliverables.",
   },
   TEMPLATE_NO_ROLE: { severity: "warning", summary: "A prompt template has no `# ROLE` section." },
+  INPUT_MISSING: { severity: "error", summary: "A required mission input was not given." },
+  INPUT_INVALID: { severity: "error", summary: "An --input flag or inputs folder could not be used." },
+  RUN_NOT_FOUND: { severity: "error", summary: "No run has the id given." },
+  RUN_NOT_PAUSED: { severity: "error", summary: "approve or reject was asked of a run that is not waiting for approval." },
+  RUN_DELIVERABLE_MISSING: {
+    severity: "error",
+    summary: "A lead returned no text for a deliverable, even when asked again.",
+  },
+  HOOK_FAILED: { severity: "error", summary: "An agent's pre hook exited non-zero or timed out, failing its step." },
+  HOOK_POST_FAILED: { severity: "warning", summary: "An agent's post hook or a project hook failed; the run goes on." },
   USAGE: { severity: "error", summary: "The command line was malformed." },
 } as const satisfies Record<string, { severity: Severity; summary: string }>;
 

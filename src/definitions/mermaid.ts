@@ -1,3 +1,4 @@
+import { planMission } from "./plan.js";
 import type { Mission } from "./schemas/mission.js";
 
 function label(text: string): string {
@@ -5,30 +6,29 @@ function label(text: string): string {
 }
 
 /**
- * The phase/agent flow as a Mermaid flowchart: supports of a phase in parallel, into the lead,
- * whose deliverables feed every later phase.
+ * The phase/agent flow as a Mermaid flowchart, with the node ids of the compiled graph:
+ * supports of a phase in parallel into the lead, whose deliverables feed every later phase.
  */
-export function missionToMermaid(mission: Mission): string {
+export function missionToMermaid(mission: Mission, options: { approve?: boolean } = {}): string {
   const lines = ["flowchart TD"];
   const inputs = mission.inputs.map((i) => i.id);
   lines.push(`  inputs[/${label(inputs.length ? `Inputs: ${inputs.join(", ")}` : "Inputs")}/]`);
-  let previous = ["inputs"];
-  for (const phase of mission.phases) {
-    const p = `p${phase.index}`;
-    lines.push(`  subgraph ${p}[${label(`Phase ${phase.index}: ${phase.title}`)}]`);
+  let previous = "inputs";
+  let carried = 0;
+  for (const { phase, supports, lead, review, deliverables } of planMission(mission, options)) {
+    lines.push(`  subgraph p${phase.index}[${label(`Phase ${phase.index}: ${phase.title}`)}]`);
     lines.push("    direction TB");
-    const supports = phase.support.map((name, i) => ({ id: `${p}_s${i + 1}`, name }));
-    for (const s of supports) lines.push(`    ${s.id}(${label(`${s.name} (support)`)})`);
-    lines.push(`    ${p}_lead[[${label(`${phase.lead ?? "?"} (lead)`)}]]`);
-    for (const s of supports) lines.push(`    ${s.id} --> ${p}_lead`);
+    for (const s of supports) lines.push(`    ${s.id}(${label(`${s.agent} (support)`)})`);
+    lines.push(`    ${lead.id}[[${label(`${lead.agent ?? "?"} (lead)`)}]]`);
+    for (const s of supports) lines.push(`    ${s.id} --> ${lead.id}`);
+    if (review) lines.push(`    ${lead.id} --> ${review.id}{${label("approve?")}}`, `    ${review.id} -->|reject| ${lead.id}`);
     lines.push("  end");
-    const entry = supports.length ? supports.map((s) => s.id).join(" & ") : `${p}_lead`;
-    const count = phase.deliverables.length || 1;
-    const edge = previous[0] === "inputs" ? "-->" : `-->|${label(`${count} deliverable${count === 1 ? "" : "s"}`)}|`;
-    lines.push(`  ${previous.join(" & ")} ${edge} ${entry}`);
-    previous = [`${p}_lead`];
+    const entry = supports.length ? supports.map((s) => s.id).join(" & ") : lead.id;
+    const edge = previous === "inputs" ? "-->" : `-->|${label(`${carried} deliverable${carried === 1 ? "" : "s"}`)}|`;
+    lines.push(`  ${previous} ${edge} ${entry}`);
+    previous = review?.id ?? lead.id;
+    carried = deliverables.length;
   }
-  lines.push(`  report([${label("report.md")}])`);
-  lines.push(`  ${previous.join(" & ")} --> report`);
+  lines.push(`  report([${label("report.md")}])`, `  ${previous} --> report`);
   return lines.join("\n");
 }

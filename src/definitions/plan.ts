@@ -1,0 +1,41 @@
+import type { Mission, Phase } from "./schemas/mission.js";
+
+/** One step of a run: an agent working as support or lead in a phase, or a human review. */
+export interface PlanStep {
+  id: string;
+  kind: "support" | "lead" | "review";
+  phase: number;
+  agent: string | null;
+}
+
+export interface PhasePlan {
+  phase: Phase;
+  supports: PlanStep[];
+  lead: PlanStep;
+  review: PlanStep | null;
+  /** The deliverable titles the lead must write: the phase's, or one named after the phase. */
+  deliverables: string[];
+}
+
+function nodeId(phase: number, kind: string, agent?: string): string {
+  return agent ? `p${phase}_${kind}_${agent.replace(/[^A-Za-z0-9]+/g, "_")}` : `p${phase}_${kind}`;
+}
+
+/** A phase that lists no deliverables still produces one, named after the phase. */
+export function phaseDeliverables(phase: Phase): string[] {
+  return phase.deliverables.length > 0 ? phase.deliverables : [phase.title];
+}
+
+/**
+ * The steps of a mission and their order, independent of LangGraph: the runner compiles this
+ * into a graph and `missions show --graph` draws it, so both always name the same nodes.
+ */
+export function planMission(mission: Mission, options: { approve?: boolean } = {}): PhasePlan[] {
+  return mission.phases.map((phase) => ({
+    phase,
+    supports: phase.support.map((agent) => ({ id: nodeId(phase.index, "support", agent), kind: "support", phase: phase.index, agent })),
+    lead: { id: nodeId(phase.index, "lead"), kind: "lead", phase: phase.index, agent: phase.lead },
+    review: options.approve ? { id: nodeId(phase.index, "review"), kind: "review", phase: phase.index, agent: null } : null,
+    deliverables: phaseDeliverables(phase),
+  }));
+}

@@ -1,0 +1,103 @@
+import { BaseChatModel, type BaseChatModelCallOptions, type BindToolsInput } from "@langchain/core/language_models/chat_models";
+import { AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
+import type { BaseLanguageModelInput } from "@langchain/core/language_models/base";
+import type { ChatResult } from "@langchain/core/outputs";
+import type { Runnable } from "@langchain/core/runnables";
+import { convertToOpenAITool } from "@langchain/core/utils/function_calling";
+import { rankPassages, splitPassages, type Passage } from "./passages.js";
+
+/** Said at the top of everything the offline model writes, so nobody mistakes it for an LLM's work. */
+export const OFFLINE_NOTICE =
+  "> **Offline draft.** Assembled by coord's offline model from the mission inputs and earlier deliverables; " +
+  "not written by an LLM. Configure a model (see README, \"Models\") for written drafts.";
+
+type OpenAITool = ReturnType<typeof convertToOpenAITool>;
+
+interface OfflineCallOptions extends BaseChatModelCallOptions {
+  tools?: OpenAITool[];
+}
+
+function textOf(message: BaseMessage): string {
+  return typeof message.content === "string"
+    ? message.content
+    : message.content.map((part) => ("text" in part && typeof part.text === "string" ? part.text : "")).join("");
+}
+
+/** A rough, deterministic token count (about four characters a token, as for English text). */
+export function approxTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+function bulletList(passages: Passage[]): string {
+  return passages.map((p) => `- ${p.text.replace(/\s*\n\s*/g, " ")} *(from ${p.source})*`).join("\n");
+}
+
+/** Lines of the task block that read as steps to do, so notes can follow them one by one. */
+function stepsOf(prompt: string): string[] {
+  const block = /## Steps\n([\s\S]*?)(?:\n## |$)/.exec(prompt)?.[1] ?? "";
+  return block
+    .split("\n")
+    .map((l) => /^\s*\d+\.\s+(.*)$/.exec(l)?.[1]?.trim())
+    .filter((s): s is string => !!s);
+}
+
+function draftDeliverable(title: string, instructions: string, passages: Passage[]): string {
+  const relevant = rankPassages(`${title} ${instructions}`, passages, 6);
+  const material = relevant.length ? bulletList(relevant) : "- (no input mentions this topic; provide more input to fill it)";
+  return [`## ${title}`, "", OFFLINE_NOTICE, "", "**Most relevant material from the inputs:**", "", material, ""].join("\n");
+}
+
+function draftNotes(prompt: string, passages: Passage[]): string {
+  const steps = stepsOf(prompt);
+  const sections = (steps.length ? steps : ["Findings"]).map((step, i) => {
+    const relevant = rankPassages(step, passages, 3);
+    return [`### ${steps.length ? `${i + 1}. ` : ""}${step}`, "", relevant.length ? bulletList(relevant) : "- (nothing in the inputs on this)"].join("\n");
+  });
+  return [OFFLINE_NOTICE, "", ...sections, ""].join("\n\n").replace(/\n{3,}/g, "\n\n");
+}
+
+/**
+ * The model coord uses when no provider is configured. It goes through LangChain's chat model
+ * path like any provider (tool calls for structured output, usage metadata) and writes the same
+ * text for the same prompt: passages of the prompt most relevant to what is asked, with sources.
+ */
+export class OfflineChatModel extends BaseChatModel<OfflineCallOptions> {
+  static override lc_name() {
+    return "OfflineChatModel";
+  }
+
+  override _llmType(): string {
+    return "coord-offline";
+  }
+
+  override bindTools(tools: BindToolsInput[], kwargs?: Partial<OfflineCallOptions>): Runnable<BaseLanguageModelInput, AIMessageChunk, OfflineCallOptions> {
+    return this.withConfig({ tools: tools.map((t) => convertToOpenAITool(t as never)), ...kwargs } as Partial<OfflineCallOptions>);
+  }
+
+  async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<ChatResult> {
+    const prompt = messages.filter((m) => m.getType() === "human").map(textOf).join("\n\n");
+    const passages = splitPassages(prompt);
+    const tool = options.tools?.[0];
+    let message: AIMessageChunk;
+    let output: string;
+    if (tool) {
+      const properties = (tool.function.parameters as { properties?: Record<string, { description?: string }> }).properties ?? {};
+      const args = Object.fromEntries(
+        Object.entries(properties).map(([key, prop]) => {
+          const [title, ...rest] = (prop.description ?? key).split("\n");
+          return [key, draftDeliverable(title!, rest.join("\n"), passages)];
+        }),
+      );
+      output = JSON.stringify(args);
+      message = new AIMessageChunk({ content: "", tool_calls: [{ id: "offline_call_1", name: tool.function.name, args, type: "tool_call" }] });
+    } else {
+      output = draftNotes(prompt, passages);
+      message = new AIMessageChunk({ content: output });
+    }
+    const input = approxTokens(messages.map(textOf).join("\n"));
+    const out = approxTokens(output);
+    message.usage_metadata = { input_tokens: input, output_tokens: out, total_tokens: input + out };
+    message.response_metadata = { model_name: "coord-offline" };
+    return { generations: [{ text: typeof message.content === "string" ? message.content : "", message }] };
+  }
+}

@@ -1,0 +1,216 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { HumanMessage, SystemMessage, type AIMessage } from "@langchain/core/messages";
+import { END, START, StateGraph, interrupt, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { z } from "zod";
+import { CoordError } from "../errors.js";
+import { planMission, type PhasePlan, type PlanStep } from "../definitions/plan.js";
+import type { Agent } from "../definitions/schemas/agent.js";
+import type { Mission } from "../definitions/schemas/mission.js";
+import { leadPrompt, supportPrompt, systemPrompt, type StepContext } from "./prompts.js";
+import { RunState, type CallRecord, type ReviewDecision, type RunStateUpdate, type RunStateValue, type Usage } from "./state.js";
+
+/** What a step is about to do or has done: handed to effects (hooks, files, progress). */
+export interface StepInfo {
+  mission: Mission;
+  phase: number;
+  role: "lead" | "support";
+  agent: Agent;
+  /** The task text given to the agent (its human message). */
+  task: string;
+}
+
+/** Side effects around steps, supplied by the caller so the graph itself stays free of I/O. */
+export interface StepEffects {
+  /** Runs before the model call; throwing fails the step (a failing pre hook). */
+  beforeStep?(step: StepInfo): Promise<void>;
+  /** Runs after the step's output is known. */
+  afterStep?(step: StepInfo, output: { notes?: string; deliverables?: Record<string, string> }): Promise<void>;
+}
+
+export interface CompileOptions {
+  /** Finds an agent by the name a mission uses. */
+  agents: { get(name: string): Agent | undefined };
+  /** The chat model for an agent (a single model serves every agent when given directly). */
+  model: BaseChatModel | ((agent: Agent) => BaseChatModel);
+  checkpointer?: BaseCheckpointSaver;
+  /** Pause for approval after every phase. */
+  approve?: boolean;
+  effects?: StepEffects;
+}
+
+function zeroUsage(): Usage {
+  return { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+}
+
+function addUsage(a: Usage, message: AIMessage | undefined): Usage {
+  const u = message?.usage_metadata;
+  if (!u) return a;
+  return {
+    inputTokens: a.inputTokens + (u.input_tokens ?? 0),
+    outputTokens: a.outputTokens + (u.output_tokens ?? 0),
+    totalTokens: a.totalTokens + (u.total_tokens ?? 0),
+  };
+}
+
+function messageText(message: AIMessage): string {
+  const { content } = message;
+  if (typeof content === "string") return content;
+  return content.map((part) => ("text" in part && typeof part.text === "string" ? part.text : "")).join("");
+}
+
+/** The structured-output schema of a lead: one string per deliverable, described by its title. */
+function deliverableSchema(titles: string[], guidance: Record<string, string>) {
+  return z.object(
+    Object.fromEntries(
+      titles.map((title, i) => {
+        const g = guidance[title];
+        return [`deliverable_${i + 1}`, z.string().describe(g ? `${title}\n${g}` : title)];
+      }),
+    ),
+  );
+}
+
+interface LeadAnswer {
+  values: Record<string, string>;
+  usage: Usage;
+}
+
+/** Asks the lead for the given deliverables through structured output; keeps what came back. */
+async function askDeliverables(model: BaseChatModel, agent: Agent, task: string, titles: string[], guidance: Record<string, string>): Promise<LeadAnswer> {
+  const schema = deliverableSchema(titles, guidance);
+  const structured = model.withStructuredOutput(schema, { name: "write_deliverables", includeRaw: true });
+  const { raw, parsed } = (await structured.invoke([new SystemMessage(systemPrompt(agent)), new HumanMessage(task)])) as {
+    raw: AIMessage;
+    parsed: Record<string, unknown> | null;
+  };
+  // A reply that misses a field fails the schema; what it did return is still worth keeping.
+  const args = parsed ?? (raw.tool_calls?.[0]?.args as Record<string, unknown> | undefined) ?? {};
+  const values: Record<string, string> = {};
+  titles.forEach((title, i) => {
+    const value = args[`deliverable_${i + 1}`];
+    if (typeof value === "string" && value.trim()) values[title] = value.trim();
+  });
+  return { values, usage: addUsage(zeroUsage(), raw) };
+}
+
+export class DeliverableMissingError extends CoordError {
+  constructor(agent: Agent, phase: number, missing: string[]) {
+    super(
+      "RUN_DELIVERABLE_MISSING",
+      `lead ${agent.name} of phase ${phase} returned no text for ${missing.map((m) => `"${m}"`).join(", ")}, twice`,
+      { file: agent.file, hint: "check the model configured for this agent, then `coord resume RUN_ID`", exitCode: 1 },
+    );
+  }
+}
+
+function contextFor(mission: Mission, plan: PhasePlan, state: RunStateValue): StepContext {
+  return { mission, plan, inputs: state.inputs, extra: state.extra, earlier: state.deliverables };
+}
+
+/**
+ * Compiles a mission into a LangGraph graph: per phase, the supports run in parallel, then the
+ * lead writes the deliverables (and, with `approve`, a review node pauses for a human). Reads
+ * no files and calls nothing but the given model and effects.
+ */
+export function compileMission(mission: Mission, options: CompileOptions) {
+  const modelFor = typeof options.model === "function" ? options.model : () => options.model as BaseChatModel;
+  const effects = options.effects ?? {};
+  const ownAgents = new Map(mission.agents.map((a) => [a.name, a]));
+  const agentOf = (step: PlanStep): Agent => {
+    const agent = (step.agent && (ownAgents.get(step.agent) ?? options.agents.get(step.agent))) || undefined;
+    if (!agent) {
+      throw new CoordError("MISSION_UNKNOWN_AGENT", `phase ${step.phase} uses agent "${step.agent ?? "(none)"}" (not found)`, {
+        file: mission.file,
+        hint: "run `coord missions validate` and add the missing agent",
+      });
+    }
+    return agent;
+  };
+  const plans = planMission(mission, { approve: !!options.approve });
+  // Resolve every agent now, so a missing one fails before any step runs.
+  for (const plan of plans) for (const step of [...plan.supports, plan.lead]) agentOf(step);
+
+  const supportNode = (plan: PhasePlan, step: PlanStep) => async (state: RunStateValue): Promise<RunStateUpdate> => {
+    const agent = agentOf(step);
+    const info: StepInfo = { mission, phase: plan.phase.index, role: "support", agent, task: supportPrompt(contextFor(mission, plan, state), agent) };
+    await effects.beforeStep?.(info);
+    const reply = (await modelFor(agent).invoke([new SystemMessage(systemPrompt(agent)), new HumanMessage(info.task)])) as AIMessage;
+    const notes = messageText(reply).trim();
+    await effects.afterStep?.(info, { notes });
+    const call: CallRecord = { phase: info.phase, agent: agent.name, role: "support", usage: addUsage(zeroUsage(), reply), attempts: 1 };
+    return { notes: { [info.phase]: { [agent.name]: notes } }, calls: { [`${info.phase}/support/${agent.name}`]: call } };
+  };
+
+  const leadNode = (plan: PhasePlan) => async (state: RunStateValue): Promise<RunStateUpdate> => {
+    const agent = agentOf(plan.lead);
+    const phase = plan.phase.index;
+    const review = state.reviews[phase];
+    const feedback = review?.action === "reject" ? review.note : undefined;
+    const info: StepInfo = { mission, phase, role: "lead", agent, task: leadPrompt(contextFor(mission, plan, state), state.notes[phase] ?? {}, feedback) };
+    await effects.beforeStep?.(info);
+    const model = modelFor(agent);
+    const first = await askDeliverables(model, agent, info.task, plan.deliverables, plan.phase.guidance);
+    let values = first.values;
+    let usage = first.usage;
+    let attempts = 1;
+    const missing = plan.deliverables.filter((t) => !values[t]);
+    if (missing.length > 0) {
+      const again = `${info.task}\n\n## Missing from your last answer\n\nWrite these deliverables, in full:\n${missing.map((m) => `- ${m}`).join("\n")}\n`;
+      const second = await askDeliverables(model, agent, again, missing, plan.phase.guidance);
+      values = { ...values, ...second.values };
+      usage = { inputTokens: usage.inputTokens + second.usage.inputTokens, outputTokens: usage.outputTokens + second.usage.outputTokens, totalTokens: usage.totalTokens + second.usage.totalTokens };
+      attempts = 2;
+      const still = plan.deliverables.filter((t) => !values[t]);
+      if (still.length > 0) throw new DeliverableMissingError(agent, phase, still);
+    }
+    const ordered = Object.fromEntries(plan.deliverables.map((t) => [t, values[t]!]));
+    await effects.afterStep?.(info, { deliverables: ordered });
+    const call: CallRecord = { phase, agent: agent.name, role: "lead", usage, attempts };
+    return { deliverables: { [phase]: ordered }, calls: { [`${phase}/lead/${agent.name}`]: call } };
+  };
+
+  const reviewNode = (plan: PhasePlan) => (state: RunStateValue): RunStateUpdate => {
+    const phase = plan.phase.index;
+    // interrupt() re-runs this node from the top on resume, so nothing before it has side effects.
+    const decision = interrupt({ phase, title: plan.phase.title, deliverables: Object.keys(state.deliverables[phase] ?? {}) }) as ReviewDecision;
+    const action = decision?.action === "reject" ? "reject" : "approve";
+    return { reviews: { [phase]: { action, ...(decision?.note && { note: decision.note }) } } };
+  };
+
+  // Node names are dynamic (one per agent and phase), which the typed builder cannot express.
+  const graph = new StateGraph(RunState) as unknown as LooseGraph;
+  for (const plan of plans) {
+    for (const step of plan.supports) graph.addNode(step.id, supportNode(plan, step));
+    graph.addNode(plan.lead.id, leadNode(plan));
+    if (plan.review) graph.addNode(plan.review.id, reviewNode(plan));
+  }
+  const entryOf = (plan: PhasePlan | undefined): string[] => (plan ? (plan.supports.length ? plan.supports.map((s) => s.id) : [plan.lead.id]) : [END]);
+  plans.forEach((plan, i) => {
+    if (i === 0) for (const id of entryOf(plan)) graph.addEdge(START, id);
+    if (plan.supports.length) graph.addEdge(plan.supports.map((s) => s.id), plan.lead.id);
+    const next = entryOf(plans[i + 1]);
+    if (plan.review) {
+      const phase = plan.phase.index;
+      graph.addEdge(plan.lead.id, plan.review.id);
+      graph.addConditionalEdges(plan.review.id, (state: RunStateValue) => (state.reviews[phase]?.action === "reject" ? [plan.lead.id] : next), [plan.lead.id, ...next]);
+    } else {
+      for (const id of next) graph.addEdge(plan.lead.id, id);
+    }
+  });
+  if (plans.length === 0) graph.addEdge(START, END);
+  return graph.compile({ ...(options.checkpointer && { checkpointer: options.checkpointer }), name: mission.id });
+}
+
+export type CompiledMission = ReturnType<typeof compileMission>;
+
+/** Supersteps a run needs: every phase costs at most four (supports, lead, review, a rejection's redo). */
+export function recursionLimitFor(mission: Mission): number {
+  return 25 + mission.phases.length * 8;
+}
+
+interface LooseGraph {
+  addNode(id: string, fn: (state: RunStateValue) => unknown): LooseGraph;
+  addEdge(from: string | string[], to: string): LooseGraph;
+  addConditionalEdges(from: string, route: (state: RunStateValue) => string[], ends: string[]): LooseGraph;
+  compile(options: { checkpointer?: BaseCheckpointSaver; name?: string }): ReturnType<StateGraph<typeof RunState.spec>["compile"]>;
+}

@@ -1,0 +1,111 @@
+import type { Agent } from "../definitions/schemas/agent.js";
+import type { Mission } from "../definitions/schemas/mission.js";
+import type { PhasePlan } from "../definitions/plan.js";
+
+/** Everything an agent step may see, already resolved from the run state. */
+export interface StepContext {
+  mission: Mission;
+  plan: PhasePlan;
+  inputs: Record<string, string>;
+  extra: Array<{ name: string; text: string }>;
+  /** Deliverables of earlier phases, by phase index then title. */
+  earlier: Record<string, Record<string, string>>;
+}
+
+export const NOT_PROVIDED = "(not provided)";
+
+/** Embedded documents must not break the prompt's own `##` sections, so their headings go down a level. */
+function embed(text: string): string {
+  return text.replace(/^#{1,3} /gm, "#### ").trim();
+}
+
+function section(title: string, body: string): string {
+  return body.trim() ? `## ${title}\n\n${body.trim()}\n` : "";
+}
+
+/** Fills a template's `[PLACEHOLDER]`s from the inputs; missing ones are marked, never left blank. */
+export function fillPlaceholders(text: string, mission: Mission, inputs: Record<string, string>): string {
+  let out = text;
+  for (const input of mission.inputs) {
+    const value = inputs[input.id]?.trim();
+    out = out.split(`[${input.title}]`).join(value ? value : `[${input.title}: ${NOT_PROVIDED}]`);
+  }
+  return out;
+}
+
+function inputsSection(ctx: StepContext): string {
+  if (ctx.mission.kind === "template") return "";
+  const parts = ctx.mission.inputs.map((input) => `### ${input.id}\n\n${embed(ctx.inputs[input.id]?.trim() || NOT_PROVIDED)}`);
+  return section("Inputs", parts.join("\n\n"));
+}
+
+function extraSection(ctx: StepContext): string {
+  return section("Extra context", ctx.extra.map((e) => `### ${e.name}\n\n${embed(e.text)}`).join("\n\n"));
+}
+
+function earlierSection(ctx: StepContext): string {
+  const parts: string[] = [];
+  for (const phase of ctx.mission.phases) {
+    if (phase.index >= ctx.plan.phase.index) break;
+    for (const [title, text] of Object.entries(ctx.earlier[phase.index] ?? {})) {
+      parts.push(`### Phase ${phase.index}: ${title}\n\n${embed(text.replace(/^## .*\n/, ""))}`);
+    }
+  }
+  return section("Earlier deliverables", parts.join("\n\n"));
+}
+
+function briefSection(ctx: StepContext): string {
+  const { mission, plan } = ctx;
+  const head = [`# Mission: ${mission.title}`, ""];
+  if (mission.objective) head.push(section("Mission objective", fillPlaceholders(mission.objective, mission, ctx.inputs)));
+  if (mission.kind === "template") {
+    head.push(section("Brief", mission.context.map((c) => `### ${c.title}\n\n${fillPlaceholders(c.text, mission, ctx.inputs)}`).join("\n\n")));
+  }
+  const phase = plan.phase;
+  const lines = [`Phase ${phase.index} of ${mission.phases.length}: ${phase.title}`];
+  if (phase.objective && mission.kind !== "template") lines.push(`Objective: ${phase.objective}`);
+  lines.push(`Lead: ${phase.lead}${phase.support.length ? `; support: ${phase.support.join(", ")}` : ""}`);
+  head.push(section("Phase", lines.join("\n")));
+  if (phase.steps.length) head.push(section("Steps", phase.steps.map((s, i) => `${i + 1}. ${s}`).join("\n")));
+  return head.filter(Boolean).join("\n");
+}
+
+/** The human message of a support step: the brief, the inputs and earlier deliverables. */
+export function supportPrompt(ctx: StepContext, agent: Agent): string {
+  const ask = [
+    `You are supporting this phase as ${agent.name}. From your expertise, work through the steps and write`,
+    `concise, specific notes (findings, numbers, recommendations) that the lead, ${ctx.plan.phase.lead}, will turn into:`,
+    ...ctx.plan.deliverables.map((d) => `- ${d}`),
+  ].join("\n");
+  return [briefSection(ctx), section("Your task", ask), inputsSection(ctx), extraSection(ctx), earlierSection(ctx)].filter(Boolean).join("\n");
+}
+
+/** The human message of a lead step: the support prompt's material plus the supports' notes. */
+export function leadPrompt(ctx: StepContext, notes: Record<string, string>, feedback?: string): string {
+  const guidance = ctx.plan.deliverables
+    .map((d) => {
+      const g = ctx.plan.phase.guidance[d];
+      return g ? `### ${d}\n\n${fillPlaceholders(g, ctx.mission, ctx.inputs)}` : `### ${d}`;
+    })
+    .join("\n\n");
+  const ask =
+    "You lead this phase. Write each deliverable below in full, as markdown, building on the inputs, the earlier " +
+    "deliverables and your support agents' notes. Return every deliverable; none may be empty.";
+  return [
+    briefSection(ctx),
+    section("Your task", ask),
+    section("Deliverables to write", guidance),
+    feedback ? section("Reviewer feedback on your previous draft", feedback) : "",
+    inputsSection(ctx),
+    extraSection(ctx),
+    earlierSection(ctx),
+    section("Support notes", Object.entries(notes).map(([agent, text]) => `### ${agent}\n\n${embed(text)}`).join("\n\n")),
+  ]
+    .filter(Boolean)
+    .join("\n");
+}
+
+/** The system prompt: the agent's expertise, and for a lead its role in the mission. */
+export function systemPrompt(agent: Agent): string {
+  return agent.body;
+}
