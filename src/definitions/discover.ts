@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { diagnostic, type Diagnostic } from "../errors.js";
 
 /** The folder coord is installed in: its shipped `agents/` and `missions/` live there. */
 export const PACKAGE_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
@@ -60,3 +61,40 @@ export function isDirectory(path: string): boolean {
     return false;
   }
 }
+
+export interface LoadOptions {
+  /** `--agents DIR` folders, searched first, in order. */
+  agentDirs?: string[];
+  /** `--missions DIR` folders, searched first, in order. */
+  missionDirs?: string[];
+  /** Where ./agents, ./.claude/agents and ./missions are looked for. Default: process.cwd(). */
+  cwd?: string;
+  /** Include the agents and missions that ship with coord. Default: true. */
+  builtin?: boolean;
+}
+
+export function readText(file: string): string | Diagnostic {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (cause) {
+    return diagnostic("FILE_UNREADABLE", `cannot read file: ${(cause as Error).message}`, {
+      file,
+      hint: "check the file exists and is readable",
+    });
+  }
+}
+
+/** Expands paths given on a command line (files or folders) into files; unknown paths are errors. */
+export function expandPaths(paths: string[], accept: RegExp, cwd = process.cwd()): { files: string[]; diagnostics: Diagnostic[] } {
+  const files: string[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const path of paths) {
+    const full = resolve(cwd, path);
+    if (!existsSync(full)) {
+      diagnostics.push(diagnostic("PATH_NOT_FOUND", `no such file or folder: ${path}`, { hint: "check the path" }));
+    } else if (isDirectory(full)) files.push(...walkFiles(full, (name) => accept.test(name)));
+    else files.push(full);
+  }
+  return { files, diagnostics };
+}
+

@@ -1,5 +1,5 @@
+import { createRequire } from "node:module";
 import { load as loadYaml, CORE_SCHEMA } from "js-yaml";
-import { parseDocument } from "yaml";
 import { diagnostic, type Diagnostic } from "../errors.js";
 
 /** Frontmatter split from its markdown body, with where each starts in the file. */
@@ -50,7 +50,7 @@ function keyLinesOf(yaml: string, firstLine: number): Record<string, number> {
   return lines;
 }
 
-type YamlOutcome = { ok: true; data: unknown } | { ok: false; line: number; message: string };
+type YamlOutcome = { ok: true; data: unknown } | { ok: false };
 
 // Two parsers on purpose: js-yaml is about six times faster on valid frontmatter (hundreds of
 // agent files load at every start), and `yaml` points at the line where a broken file actually
@@ -60,16 +60,18 @@ function parseYaml(yaml: string): YamlOutcome {
   try {
     return { ok: true, data: loadYaml(yaml, { schema: CORE_SCHEMA, json: true }) ?? {} };
   } catch {
-    return explainYaml(yaml);
+    return { ok: false };
   }
 }
 
-function explainYaml(yaml: string): YamlOutcome {
-  const doc = parseDocument(yaml, { uniqueKeys: false });
-  const error = doc.errors[0];
-  if (!error) return { ok: true, data: doc.toJS({ maxAliasCount: 100 }) ?? {} };
+// Loaded on first failure only: most runs never meet invalid YAML, and it costs ~15 ms to import.
+let yamlLibrary: typeof import("yaml") | undefined;
+function explainYaml(yaml: string): { line: number; message: string } {
+  yamlLibrary ??= createRequire(import.meta.url)("yaml") as typeof import("yaml");
+  const error = yamlLibrary.parseDocument(yaml, { uniqueKeys: false }).errors[0];
+  if (!error) return { line: 1, message: "unreadable YAML" };
   const line = error.linePos?.[0]?.line ?? 1;
-  return { ok: false, line, message: error.message.split("\n")[0]!.replace(/ at line \d+, column \d+.*$/, "") };
+  return { line, message: error.message.split("\n")[0]!.replace(/ at line \d+, column \d+.*$/, "") };
 }
 
 // A plain value holding ": " ("Triggers on: 'growth loop'") is the one invalid-YAML mistake
@@ -97,10 +99,10 @@ export function parseYamlFields(yaml: string, file: string, firstLine: number): 
   const diagnostics: Diagnostic[] = [];
   let parsed = parseYaml(yaml);
   if (!parsed.ok) {
-    const first = parsed;
     const recovered = quoteColonValues(yaml);
     const retry = recovered.quotedLines.length > 0 ? parseYaml(recovered.yaml) : undefined;
     if (!retry?.ok) {
+      const first = explainYaml(yaml);
       const error = diagnostic("AGENT_YAML_INVALID", `invalid YAML: ${first.message}`, {
         file,
         line: first.line + firstLine - 1,

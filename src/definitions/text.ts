@@ -11,9 +11,6 @@ export interface Repair {
 const MISDECODINGS = ["macintosh", "windows-1252"] as const;
 type Misdecoding = (typeof MISDECODINGS)[number];
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-// Multi-byte UTF-8 sequences consist only of bytes >= 0x80, so a mangled sequence is a run of
-// non-ASCII characters; a single character cannot be one.
-const NON_ASCII_RUN = /[\u0080-\uffff]{2,}/g;
 
 // Windows-1252 differs from Latin-1 only in 0x80-0x9F; Node's TextDecoder treats the label as
 // Latin-1, so that block is spelled out (the five undefined bytes map to their C1 controls).
@@ -71,10 +68,28 @@ function lineAt(text: string, offset: number): number {
   return line;
 }
 
+// Multi-byte UTF-8 sequences consist only of bytes >= 0x80, so a mangled sequence is a run of
+// two or more characters from the upper halves of these code pages. Matching only those keeps
+// emoji and other scripts (most non-ASCII text in agent files) off the slow path.
+let suspectRun: RegExp | undefined;
+function suspectRunPattern(): RegExp {
+  if (!suspectRun) {
+    const chars = new Set(MISDECODINGS.flatMap((encoding) => [...reverseTable(encoding).keys()]));
+    const escaped = [...chars].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("");
+    suspectRun = new RegExp(`[${escaped}]{2,}`, "g");
+  }
+  return suspectRun;
+}
+
+// A cheap first test with plain ranges covering both code pages' upper halves: a long character
+// class is slow to scan, and almost no file has two such characters in a row.
+const MAYBE_MANGLED = /[\u0080-\u03ff\u2013-\u2265\u25ca\uf8ff\ufb01\ufb02]{2}/;
+
 /** Repairs mojibake where it is recoverable and reports each repair with its line. */
 export function repairMojibake(text: string): { text: string; repairs: Repair[] } {
+  if (!MAYBE_MANGLED.test(text)) return { text, repairs: [] };
   const repairs: Repair[] = [];
-  const out = text.replace(NON_ASCII_RUN, (run, offset: number) => {
+  const out = text.replace(suspectRunPattern(), (run, offset: number) => {
     const fixed = repairRun(run);
     if (!fixed) return run;
     repairs.push({ line: lineAt(text, offset), from: run, to: fixed.to, encoding: fixed.encoding });
@@ -86,7 +101,7 @@ export function repairMojibake(text: string): { text: string; repairs: Repair[] 
 /** What every parser does first: drop a BOM, use LF line ends, repair mojibake. */
 export function normalizeText(raw: string): { text: string; repairs: Repair[] } {
   const unBommed = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-  return repairMojibake(unBommed.replace(/\r\n?/g, "\n"));
+  return repairMojibake(unBommed.includes("\r") ? unBommed.replace(/\r\n?/g, "\n") : unBommed);
 }
 
 /** `Marketing Framework` -> `marketing-framework`; the id form of any human title. */

@@ -1,5 +1,5 @@
 import { diagnostic, type Diagnostic } from "../errors.js";
-import type { AgentRegistry } from "./load.js";
+import type { AgentRegistry } from "./agent-registry.js";
 import type { Mission } from "./schemas/mission.js";
 import { closestNames } from "./suggest.js";
 

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { formatDiagnostic, isCoordError } from "../../errors.js";
-import type { LoadOptions } from "../../definitions/load.js";
+import type { LoadOptions } from "../../definitions/discover.js";
 import { displayPath, type Io } from "./io.js";
 
 interface GlobalOptions {

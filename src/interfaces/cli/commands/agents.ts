@@ -1,5 +1,6 @@
 import type { Diagnostic } from "../../../errors.js";
-import { AGENT_FILE_PATTERN, expandPaths, loadAgentFiles, loadAgents, type LoadOptions } from "../../../definitions/load.js";
+import { AGENT_FILE_PATTERN, loadAgentFiles, loadAgents } from "../../../definitions/agent-registry.js";
+import { expandPaths, type LoadOptions } from "../../../definitions/discover.js";
 import type { Agent } from "../../../definitions/schemas/agent.js";
 import { displayPath, printJson, reportDiagnostics, summarizeDiagnostics, table, truncate, type Io } from "../io.js";
 

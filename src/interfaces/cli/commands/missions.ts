@@ -1,15 +1,7 @@
 import { diagnostic, type Diagnostic } from "../../../errors.js";
-import {
-  MISSION_FILE_PATTERN,
-  expandPaths,
-  loadAgents,
-  loadMission,
-  loadMissionFile,
-  loadMissions,
-  missionSearchRoots,
-  type LoadOptions,
-} from "../../../definitions/load.js";
-import { walkFiles } from "../../../definitions/discover.js";
+import { loadAgents } from "../../../definitions/agent-registry.js";
+import { expandPaths, walkFiles, type LoadOptions } from "../../../definitions/discover.js";
+import { MISSION_FILE_PATTERN, loadMission, loadMissionFile, loadMissions, missionSearchRoots } from "../../../definitions/mission-catalog.js";
 import { missionToMermaid } from "../../../definitions/mermaid.js";
 import type { Mission } from "../../../definitions/schemas/mission.js";
 import { validateMissionAgents } from "../../../definitions/validate.js";

@@ -1,0 +1,88 @@
+import { join } from "node:path";
+import { CoordError, diagnostic, type Diagnostic } from "../errors.js";
+import { parseAgent } from "./agent.js";
+import { PACKAGE_ROOT, readText, searchRoots, walkFiles, type LoadOptions, type SearchRoot } from "./discover.js";
+import type { Agent } from "./schemas/agent.js";
+import { closestNames } from "./suggest.js";
+import { slugify } from "./text.js";
+
+export const AGENT_FILE_PATTERN = /\.(md|markdown|ya?ml)$/i;
+
+/** Agents by name, in precedence order, with everything noticed while loading them. */
+export class AgentRegistry {
+  readonly agents: Agent[] = [];
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly byName = new Map<string, Agent>();
+  private readonly bySlug = new Map<string, Agent>();
+
+  /** Adds an agent unless an earlier one has its name; returns the agent that holds the name. */
+  add(agent: Agent): Agent {
+    const earlier = this.byName.get(agent.name);
+    if (earlier) {
+      this.diagnostics.push(
+        diagnostic("AGENT_DUPLICATE", `agent "${agent.name}" is also defined in ${earlier.file}, which wins`, {
+          file: agent.file,
+          line: agent.line,
+          hint: "rename one of the two agents, or remove the copy",
+        }),
+      );
+      return earlier;
+    }
+    this.agents.push(agent);
+    this.byName.set(agent.name, agent);
+    const slug = slugify(agent.name);
+    if (!this.bySlug.has(slug)) this.bySlug.set(slug, agent);
+    return agent;
+  }
+
+  /** By exact name, then by slug, so `@load-balancing-coordinator` finds "Load Balancing Coordinator". */
+  get(ref: string): Agent | undefined {
+    return this.byName.get(ref) ?? this.bySlug.get(slugify(ref));
+  }
+
+  names(): string[] {
+    return this.agents.map((a) => a.name);
+  }
+
+  /** The agent, or an error that suggests the closest names. */
+  require(ref: string): Agent {
+    const agent = this.get(ref);
+    if (agent) return agent;
+    const close = closestNames(ref, this.names());
+    throw new CoordError("AGENT_NOT_FOUND", `no agent named "${ref}"${close.length ? ` (did you mean ${close.join(", ")}?)` : ""}`, {
+      hint: "run `coord agents list` to see every agent, or add a folder with --agents DIR",
+    });
+  }
+}
+
+export function agentSearchRoots(options: LoadOptions = {}): SearchRoot[] {
+  const defaults: Array<SearchRoot> = [
+    { dir: "agents", origin: "project" },
+    { dir: join(".claude", "agents"), origin: "claude" },
+  ];
+  if (options.builtin !== false) defaults.push({ dir: join(PACKAGE_ROOT, "agents"), origin: "builtin" });
+  return searchRoots(options.agentDirs ?? [], defaults, options.cwd ?? process.cwd());
+}
+
+/** Reads agent files into a registry; files that are not agents are skipped quietly. */
+export function loadAgentFiles(files: string[], registry = new AgentRegistry()): AgentRegistry {
+  for (const file of files) {
+    const text = readText(file);
+    if (typeof text !== "string") {
+      registry.diagnostics.push(text);
+      continue;
+    }
+    const parsed = parseAgent(text, file);
+    registry.diagnostics.push(...parsed.diagnostics);
+    if (parsed.agent) registry.add(parsed.agent);
+  }
+  return registry;
+}
+
+/** Every agent visible from `cwd`: --agents folders, ./agents, ./.claude/agents, then coord's own. */
+export function loadAgents(options: LoadOptions = {}): AgentRegistry {
+  const files = agentSearchRoots(options).flatMap((root) => walkFiles(root.dir, (name) => AGENT_FILE_PATTERN.test(name)));
+  return loadAgentFiles(files);
+}
+
+

@@ -1,0 +1,93 @@
+import { existsSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { CoordError, diagnostic, type Diagnostic } from "../errors.js";
+import { PACKAGE_ROOT, readText, searchRoots, walkFiles, type LoadOptions, type SearchRoot } from "./discover.js";
+import { missionIdFromPath, parseMission } from "./mission.js";
+import type { Mission } from "./schemas/mission.js";
+import { closestNames } from "./suggest.js";
+
+export const MISSION_FILE_PATTERN = /\.(md|markdown)$/i;
+
+export function missionSearchRoots(options: LoadOptions = {}): SearchRoot[] {
+  const defaults: Array<SearchRoot> = [{ dir: "missions", origin: "project" }];
+  if (options.builtin !== false) defaults.push({ dir: join(PACKAGE_ROOT, "missions"), origin: "builtin" });
+  return searchRoots(options.missionDirs ?? [], defaults, options.cwd ?? process.cwd());
+}
+
+/** Missions by id, in precedence order. */
+export class MissionCatalog {
+  readonly missions: Mission[] = [];
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly byId = new Map<string, Mission>();
+
+  add(mission: Mission): void {
+    const earlier = this.byId.get(mission.id);
+    if (earlier) {
+      this.diagnostics.push(
+        diagnostic("MISSION_DUPLICATE", `mission "${mission.id}" is also defined in ${earlier.file}, which wins`, {
+          file: mission.file,
+          line: 1,
+          hint: "rename one of the two files",
+        }),
+      );
+      return;
+    }
+    this.missions.push(mission);
+    this.byId.set(mission.id, mission);
+  }
+
+  get(id: string): Mission | undefined {
+    return this.byId.get(id);
+  }
+}
+
+/** Parses one mission file; diagnostics include why it is not a mission. */
+export function loadMissionFile(file: string): { mission?: Mission; diagnostics: Diagnostic[] } {
+  const text = readText(file);
+  if (typeof text !== "string") return { diagnostics: [text] };
+  return parseMission(text, file);
+}
+
+function missionFiles(options: LoadOptions): string[] {
+  return missionSearchRoots(options).flatMap((root) =>
+    walkFiles(root.dir, (name) => MISSION_FILE_PATTERN.test(name) && !/^(readme|changelog|license)\./i.test(name)),
+  );
+}
+
+/** Every mission visible from `cwd`. Markdown that holds no mission is skipped quietly. */
+export function loadMissions(options: LoadOptions = {}): MissionCatalog {
+  const catalog = new MissionCatalog();
+  for (const file of missionFiles(options)) {
+    const parsed = loadMissionFile(file);
+    if (!parsed.mission || parsed.mission.phases.length === 0) continue;
+    catalog.diagnostics.push(...parsed.diagnostics);
+    catalog.add(parsed.mission);
+  }
+  return catalog;
+}
+
+/**
+ * A mission named by path or by id. Only the file with that id is parsed, so naming a mission
+ * does not cost parsing all of them.
+ */
+export function loadMission(ref: string, options: LoadOptions = {}): { mission: Mission; diagnostics: Diagnostic[] } {
+  const cwd = options.cwd ?? process.cwd();
+  const asPath = resolve(cwd, ref);
+  const looksLikePath = /[/\\]|\.(md|markdown)$/i.test(ref);
+  const candidates = looksLikePath && existsSync(asPath) && statSync(asPath).isFile()
+    ? [asPath]
+    : missionFiles(options).filter((file) => missionIdFromPath(file) === ref);
+  for (const file of candidates) {
+    const parsed = loadMissionFile(file);
+    if (parsed.mission) return { mission: parsed.mission, diagnostics: parsed.diagnostics };
+    const error = parsed.diagnostics.find((d) => d.severity === "error");
+    if (error) throw CoordError.from(error);
+  }
+  const known = missionFiles(options).map(missionIdFromPath);
+  const close = closestNames(ref, known);
+  throw new CoordError(
+    "MISSION_NOT_FOUND",
+    `no mission named "${ref}"${close.length ? ` (did you mean ${close.join(", ")}?)` : ""}`,
+    { hint: "run `coord missions list`, pass a path to the mission file, or add a folder with --missions DIR" },
+  );
+}
