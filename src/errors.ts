@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   INPUT_MISSING: { severity: "error", summary: "A required mission input was not given." },
   INPUT_INVALID: { severity: "error", summary: "An --input flag or inputs folder could not be used." },
   RUN_NOT_FOUND: { severity: "error", summary: "No run has the id given." },
+  RUN_EXISTS: { severity: "error", summary: "A run with the id given already exists." },
   RUN_NOT_PAUSED: { severity: "error", summary: "approve or reject was asked of a run that is not waiting for approval." },
   RUN_DELIVERABLE_MISSING: {
     severity: "error",

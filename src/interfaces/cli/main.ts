@@ -122,6 +122,70 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
       setExit(missionsValidate(io, paths, load));
     });
 
+  program
+    .command("run")
+    .description("run a mission, phase by phase (offline unless a model is configured)")
+    .argument("<mission>", "mission id or path")
+    .option("--inputs <dir>", "folder with one file per input, named by input id; other files are extra context")
+    .option("--input <id=value>", "an input as ID=VALUE or ID=@FILE (repeatable)", collect, [])
+    .option("--out <dir>", "where run folders go", "runs")
+    .option("--run-id <id>", "name the run (default: mission and time)")
+    .option("--approve", "pause for approval after every phase")
+    .option("--no-hooks", "do not run agent or project hooks")
+    .option("--concurrency <n>", "at most N agents at once (default: all supports of a phase)")
+    .option("--hook-timeout <seconds>", "stop a hook after this long (default 60)")
+    .option("--json", "print the run record on stdout")
+    .action(async (mission: string, flags, command: Command) => {
+      const { run } = await import("./commands/run.js");
+      const { io, load } = ctx(command);
+      setExit(await run(io, mission, flags, load));
+    });
+  program
+    .command("resume")
+    .description("continue a run that crashed, failed or was stopped; finished steps are not redone")
+    .argument("<run-id>")
+    .option("--json", "print the run record on stdout")
+    .action(async (runId: string, _flags, command: Command) => {
+      const { resume } = await import("./commands/run.js");
+      setExit(await resume(ctx(command).io, runId));
+    });
+  program
+    .command("approve")
+    .description("approve the phase a run paused on, and continue")
+    .argument("<run-id>")
+    .option("--note <text>", "a note kept with the approval")
+    .option("--json", "print the run record on stdout")
+    .action(async (runId: string, flags: { note?: string }, command: Command) => {
+      const { resume } = await import("./commands/run.js");
+      setExit(await resume(ctx(command).io, runId, { action: "approve", ...(flags.note && { note: flags.note }) }));
+    });
+  program
+    .command("reject")
+    .description("redo the paused phase's lead step with your feedback, then pause again")
+    .argument("<run-id>")
+    .requiredOption("--note <text>", "what to change")
+    .option("--json", "print the run record on stdout")
+    .action(async (runId: string, flags: { note: string }, command: Command) => {
+      const { resume } = await import("./commands/run.js");
+      setExit(await resume(ctx(command).io, runId, { action: "reject", note: flags.note }));
+    });
+  const runs = program.command("runs").description("list and show runs of this project");
+  runs
+    .command("list")
+    .option("--json", "print JSON on stdout")
+    .action(async (_flags, command: Command) => {
+      const { runsList } = await import("./commands/run.js");
+      setExit(runsList(ctx(command).io));
+    });
+  runs
+    .command("show")
+    .argument("<run-id>")
+    .option("--json", "print JSON on stdout")
+    .action(async (runId: string, _flags, command: Command) => {
+      const { runsShow } = await import("./commands/run.js");
+      setExit(runsShow(ctx(command).io, runId));
+    });
+
   return program;
 }
 

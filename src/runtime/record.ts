@@ -1,0 +1,142 @@
+import { readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { planMission, type PhasePlan } from "../definitions/plan.js";
+import { slugify } from "../definitions/text.js";
+import type { RunSpec } from "./store.js";
+import type { CallRecord, RunStateValue, Usage } from "./state.js";
+
+export type RunStatus = "running" | "paused" | "completed" | "failed";
+export type PhaseStatus = "pending" | "running" | "awaiting-approval" | "completed" | "failed";
+
+/** run.json: what other tools and the CLI's --json read about a run. */
+export interface RunRecord {
+  runId: string;
+  mission: string;
+  title: string;
+  status: RunStatus;
+  /** Why a paused run waits: for a human (approval) or for more budget. */
+  reason?: "approval" | "budget";
+  error?: string;
+  model: string;
+  startedAt: string;
+  finishedAt: string | null;
+  runDir: string;
+  phases: Array<{
+    index: number;
+    title: string;
+    lead: string | null;
+    support: string[];
+    status: PhaseStatus;
+    deliverables: Array<{ title: string; file: string }>;
+    calls: Array<{ agent: string; role: "lead" | "support"; usage: Usage; attempts: number }>;
+  }>;
+  usage: Usage;
+}
+
+/** File of a deliverable, relative to the run folder: stable names, so reruns overwrite in place. */
+export function deliverableFile(phase: number, position: number, title: string): string {
+  return join("deliverables", `p${phase}-${String(position + 1).padStart(2, "0")}-${slugify(title).slice(0, 60) || "deliverable"}.md`);
+}
+
+export function notesFile(phase: number, agent: string): string {
+  return join("notes", `p${phase}-${slugify(agent)}.md`);
+}
+
+function sumUsage(calls: CallRecord[]): Usage {
+  return calls.reduce(
+    (a, c) => ({ inputTokens: a.inputTokens + c.usage.inputTokens, outputTokens: a.outputTokens + c.usage.outputTokens, totalTokens: a.totalTokens + c.usage.totalTokens }),
+    { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+  );
+}
+
+function phaseStatus(plan: PhasePlan, state: RunStateValue, runStatus: RunStatus, pausedPhase: number | null): PhaseStatus {
+  const index = plan.phase.index;
+  const written = !!state.deliverables[index];
+  if (pausedPhase === index) return "awaiting-approval";
+  if (written && (!plan.review || state.reviews[index]?.action === "approve")) return "completed";
+  const started = Object.values(state.calls).some((c) => c.phase === index) || written;
+  if (started) return runStatus === "failed" ? "failed" : "running";
+  return "pending";
+}
+
+/** Builds run.json from the run's spec and its checkpointed state. */
+export function buildRecord(
+  spec: RunSpec,
+  state: RunStateValue,
+  status: { status: RunStatus; reason?: "approval" | "budget"; error?: string; pausedPhase?: number | null; finishedAt?: string | null },
+): RunRecord {
+  const plans = planMission(spec.mission, { approve: spec.options.approve });
+  const calls = Object.values(state.calls);
+  const phases = plans.map((plan) => {
+    const index = plan.phase.index;
+    const written = state.deliverables[index] ?? {};
+    return {
+      index,
+      title: plan.phase.title,
+      lead: plan.phase.lead,
+      support: plan.phase.support,
+      status: phaseStatus(plan, state, status.status, status.pausedPhase ?? null),
+      deliverables: plan.deliverables.filter((t) => written[t]).map((title) => ({ title, file: deliverableFile(index, plan.deliverables.indexOf(title), title) })),
+      calls: calls
+        .filter((c) => c.phase === index)
+        .sort((a, b) => (a.role === b.role ? a.agent.localeCompare(b.agent) : a.role === "support" ? -1 : 1))
+        .map(({ agent, role, usage, attempts }) => ({ agent, role, usage, attempts })),
+    };
+  });
+  const firstUnfinished = phases.find((p) => p.status !== "completed");
+  if (status.status === "failed" && firstUnfinished) firstUnfinished.status = "failed";
+  return {
+    runId: spec.runId,
+    mission: spec.mission.id,
+    title: spec.mission.title,
+    status: status.status,
+    ...(status.reason && { reason: status.reason }),
+    ...(status.error && { error: status.error }),
+    model: spec.model,
+    startedAt: spec.startedAt,
+    finishedAt: status.finishedAt ?? null,
+    runDir: spec.runDir,
+    phases,
+    usage: sumUsage(calls),
+  };
+}
+
+/** Reads a run's run.json if it has one (a run killed before its first write has none). */
+export function readRecord(runDir: string): RunRecord | undefined {
+  const file = join(runDir, "run.json");
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as RunRecord) : undefined;
+}
+
+function stripOwnHeading(text: string): string {
+  return text.replace(/^## .*\n+/, "");
+}
+
+/** report.md: the mission, the inputs used, every deliverable under its phase, the criteria, usage. */
+export function renderReport(spec: RunSpec, record: RunRecord, state: RunStateValue): string {
+  const out: string[] = [`# ${spec.mission.title}`, ""];
+  out.push(`Run \`${record.runId}\` · **${record.status}**${record.reason ? ` (${record.reason})` : ""} · model \`${record.model}\` · started ${record.startedAt}${record.finishedAt ? ` · finished ${record.finishedAt}` : ""}`, "");
+  if (record.error) out.push(`> **Failed:** ${record.error}`, "");
+  out.push("## Inputs used", "");
+  for (const input of spec.mission.inputs) {
+    const source = spec.inputSources[input.id];
+    if (source || spec.mission.kind === "mission") out.push(`- **${input.id}**: ${source ?? "not provided"}`);
+  }
+  if (spec.notProvided.length && spec.mission.kind === "template") out.push(`- not provided: ${spec.notProvided.join(", ")}`);
+  for (const extra of spec.extra) out.push(`- extra context: ${extra.name}`);
+  out.push("");
+  for (const phase of record.phases) {
+    out.push(`## Phase ${phase.index}: ${phase.title}`, "", `Lead: ${phase.lead ?? "-"}${phase.support.length ? ` · Support: ${phase.support.join(", ")}` : ""} · ${phase.status}`, "");
+    for (const d of phase.deliverables) {
+      out.push(`### ${d.title}`, "", stripOwnHeading(state.deliverables[phase.index]?.[d.title] ?? "").trim(), "");
+    }
+  }
+  if (spec.mission.successCriteria.length) {
+    out.push("## Success criteria", "", ...spec.mission.successCriteria.map((c) => `- [ ] ${c}`), "");
+  }
+  out.push("## Usage", "", "| Phase | Agent | Role | Input tokens | Output tokens | Total |", "|---|---|---|---:|---:|---:|");
+  for (const phase of record.phases) {
+    for (const c of phase.calls) out.push(`| ${phase.index} | ${c.agent} | ${c.role} | ${c.usage.inputTokens} | ${c.usage.outputTokens} | ${c.usage.totalTokens} |`);
+  }
+  out.push(`| | **Total** | | ${record.usage.inputTokens} | ${record.usage.outputTokens} | ${record.usage.totalTokens} |`, "");
+  return out.join("\n");
+}

@@ -1,0 +1,317 @@
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { Command } from "@langchain/langgraph";
+import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import pino, { type Logger } from "pino";
+import { CoordError, formatDiagnostic, isCoordError } from "../errors.js";
+import { AgentRegistry, loadAgents } from "../definitions/agent-registry.js";
+import type { LoadOptions } from "../definitions/discover.js";
+import { loadMission } from "../definitions/mission-catalog.js";
+import type { Agent } from "../definitions/schemas/agent.js";
+import { validateMissionAgents } from "../definitions/validate.js";
+import { modelChooser } from "../models/resolve.js";
+import { compileMission, recursionLimitFor, type StepEffects, type StepInfo } from "./compile.js";
+import { resolveInputs } from "./inputs.js";
+import { buildRecord, deliverableFile, notesFile, readRecord, renderReport, type RunRecord } from "./record.js";
+import { runShell } from "./shell.js";
+import type { ReviewDecision, RunStateValue } from "./state.js";
+import { checkpointFile, loadSpec, newRunId, runIds, saveSpec, writeFileAtomic, type RunSpec } from "./store.js";
+
+/** What a run reports while it goes: the CLI turns these into progress lines. */
+export type RunEvent =
+  | { type: "step"; state: "start" | "end"; phase: number; role: "lead" | "support"; agent: string; ms?: number }
+  | { type: "phase"; phase: number; title: string; deliverables: number }
+  | { type: "warning"; message: string };
+
+export interface RunOptions extends LoadOptions {
+  /** Mission id or path. */
+  mission: string;
+  inputsDir?: string;
+  /** `ID=VALUE` or `ID=@FILE`. */
+  inputs?: string[];
+  outDir?: string;
+  runId?: string;
+  approve?: boolean;
+  hooks?: boolean;
+  concurrency?: number;
+  hookTimeoutMs?: number;
+  onEvent?: (event: RunEvent) => void;
+  /** Also log to this stream (the run folder always gets run.log). */
+  logStream?: NodeJS.WritableStream;
+}
+
+export interface RunOutcome {
+  record: RunRecord;
+  /** 0 completed, 3 paused, 1 failed. */
+  exitCode: number;
+  /** Why a failed run failed, as one line (also in run.json). */
+  error?: string;
+}
+
+const DEFAULT_HOOK_TIMEOUT_MS = 60_000;
+
+/** Starts a mission run: validates everything first, so a mistake costs no agent step. */
+export async function runMission(options: RunOptions): Promise<RunOutcome> {
+  const cwd = options.cwd ?? process.cwd();
+  const load: LoadOptions = { ...options, cwd };
+  // Parse warnings (an old encoding slip, a phase without deliverables) belong to `validate`, not every run.
+  const { mission } = loadMission(options.mission, load);
+  const registry = loadAgents(load);
+  const unknown = validateMissionAgents(mission, registry);
+  if (unknown.length > 0) {
+    const first = unknown[0]!;
+    const more = unknown.length > 1 ? ` (and ${unknown.length - 1} more: run \`coord missions validate ${options.mission}\`)` : "";
+    throw new CoordError(first.code, `${first.message}${more}`, { ...first });
+  }
+  const inputs = resolveInputs(mission, { ...(options.inputsDir && { inputsDir: options.inputsDir }), inputs: options.inputs ?? [], cwd });
+  if (inputs.notProvided.length > 0 && mission.kind === "template") {
+    options.onEvent?.({ type: "warning", message: `not provided, marked as such in the prompt: ${inputs.notProvided.join(", ")}` });
+  }
+  const runId = options.runId ?? newRunId(mission.id);
+  if (runIds(cwd).includes(runId)) {
+    throw new CoordError("RUN_EXISTS", `run "${runId}" already exists`, { hint: `continue it with \`coord resume ${runId}\`, or choose another --run-id` });
+  }
+  const used = new Set(mission.phases.flatMap((p) => [p.lead, ...p.support]).filter((n): n is string => !!n));
+  const agents = [...used].map((name) => registry.get(name)).filter((a): a is Agent => !!a);
+  const models = modelChooser("");
+  const spec: RunSpec = {
+    runId,
+    mission,
+    agents,
+    inputs: inputs.values,
+    inputSources: inputs.sources,
+    extra: inputs.extra,
+    notProvided: inputs.notProvided,
+    runDir: resolve(cwd, options.outDir ?? "runs", runId),
+    cwd,
+    model: models.name,
+    options: {
+      approve: !!options.approve,
+      hooks: options.hooks !== false,
+      concurrency: options.concurrency ?? null,
+      hookTimeoutMs: options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
+    },
+    startedAt: new Date().toISOString(),
+  };
+  mkdirSync(spec.runDir, { recursive: true });
+  saveSpec(spec);
+  return execute(spec, { inputs: spec.inputs, extra: spec.extra }, options, true);
+}
+
+/**
+ * Continues a run from its last checkpoint: after a crash, a failure, or with a decision for a
+ * run paused for approval. Finished steps are not run again.
+ */
+export async function resumeRun(
+  runId: string,
+  options: { cwd?: string; decision?: ReviewDecision; onEvent?: (event: RunEvent) => void; logStream?: NodeJS.WritableStream } = {},
+): Promise<RunOutcome> {
+  const cwd = options.cwd ?? process.cwd();
+  const spec = loadSpec(cwd, runId);
+  const { graph, config } = openGraph(spec);
+  const snapshot = await graph.getState(config);
+  const waiting = pausedPhase(snapshot);
+  if (options.decision && waiting === null) {
+    throw new CoordError("RUN_NOT_PAUSED", `run "${runId}" is not waiting for approval`, { hint: `see its state with \`coord runs show ${runId}\`` });
+  }
+  if (!options.decision && waiting !== null) {
+    const record = await writeOutputs(spec, snapshot.values as RunStateValue, { status: "paused", reason: "approval", pausedPhase: waiting });
+    return { record, exitCode: 3 };
+  }
+  const input = options.decision ? new Command({ resume: options.decision }) : null;
+  return execute(spec, input, options, false);
+}
+
+export function listRuns(cwd = process.cwd()): RunRecord[] {
+  return runIds(cwd)
+    .map((id) => {
+      try {
+        return readRecord(loadSpec(cwd, id).runDir);
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((r): r is RunRecord => !!r);
+}
+
+export function getRun(runId: string, cwd = process.cwd()): RunRecord {
+  const spec = loadSpec(cwd, runId);
+  const record = readRecord(spec.runDir);
+  if (!record) throw new CoordError("RUN_NOT_FOUND", `run "${runId}" has no run.json in ${spec.runDir}`, { hint: `continue it with \`coord resume ${runId}\`` });
+  return record;
+}
+
+function runLogger(spec: RunSpec, extra?: NodeJS.WritableStream): Logger {
+  mkdirSync(spec.runDir, { recursive: true });
+  // Synchronous writes: a run killed mid-step still has every finished step in its log.
+  const file = pino.destination({ dest: join(spec.runDir, "run.log"), sync: true, append: true });
+  const streams = extra ? pino.multistream([{ stream: file }, { stream: extra }]) : file;
+  return pino({ base: { runId: spec.runId } }, streams);
+}
+
+function openGraph(spec: RunSpec, effects?: StepEffects) {
+  mkdirSync(join(checkpointFile(spec.cwd), ".."), { recursive: true });
+  const checkpointer = SqliteSaver.fromConnString(checkpointFile(spec.cwd));
+  const registry = new AgentRegistry();
+  for (const agent of spec.agents) registry.add(agent);
+  const models = modelChooser(spec.model);
+  const graph = compileMission(spec.mission, {
+    agents: registry,
+    model: (agent) => models.forAgent(agent),
+    checkpointer,
+    approve: spec.options.approve,
+    ...(effects && { effects }),
+  });
+  const config = {
+    configurable: { thread_id: spec.runId },
+    recursionLimit: recursionLimitFor(spec.mission),
+    durability: "sync" as const,
+    ...(spec.options.concurrency && { maxConcurrency: spec.options.concurrency }),
+  };
+  return { graph, config };
+}
+
+function pausedPhase(snapshot: { tasks: ReadonlyArray<{ interrupts: ReadonlyArray<{ value?: unknown }> }> }): number | null {
+  for (const task of snapshot.tasks) {
+    const value = task.interrupts[0]?.value as { phase?: number } | undefined;
+    if (value?.phase !== undefined) return value.phase;
+  }
+  return null;
+}
+
+async function execute(
+  spec: RunSpec,
+  input: unknown,
+  options: { onEvent?: (event: RunEvent) => void; logStream?: NodeJS.WritableStream },
+  isNew: boolean,
+): Promise<RunOutcome> {
+  const logger = runLogger(spec, options.logStream);
+  const emit = (event: RunEvent) => options.onEvent?.(event);
+  const warn = (message: string) => {
+    logger.warn(message);
+    emit({ type: "warning", message });
+  };
+  const effects = stepEffects(spec, logger, emit, warn);
+  const { graph, config } = openGraph(spec, effects);
+  const current = async () => (await graph.getState(config)).values as RunStateValue;
+  await writeOutputs(spec, isNew ? emptyState(spec) : await current(), { status: "running" });
+  if (isNew) await projectHook(spec, "pre-mission", buildRecord(spec, emptyState(spec), { status: "running" }), warn);
+  logger.info({ mission: spec.mission.id, resumed: !isNew }, isNew ? "run started" : "run resumed");
+  try {
+    await graph.invoke(input as never, config);
+  } catch (error) {
+    const message = isCoordError(error) ? formatDiagnostic(error.toDiagnostic(), (f) => relative(spec.cwd, f) || f) : (error as Error).message;
+    logger.error({ err: error }, "run failed");
+    const record = await writeOutputs(spec, await current(), { status: "failed", error: message, finishedAt: new Date().toISOString() });
+    return { record, exitCode: 1, error: message };
+  }
+  const snapshot = await graph.getState(config);
+  const waiting = pausedPhase(snapshot);
+  const state = snapshot.values as RunStateValue;
+  if (waiting !== null) {
+    logger.info({ phase: waiting }, "paused for approval");
+    return { record: await writeOutputs(spec, state, { status: "paused", reason: "approval", pausedPhase: waiting }), exitCode: 3 };
+  }
+  const record = await writeOutputs(spec, state, { status: "completed", finishedAt: new Date().toISOString() });
+  logger.info({ usage: record.usage }, "run completed");
+  await projectHook(spec, "post-mission", record, warn);
+  return { record, exitCode: 0 };
+}
+
+function emptyState(spec: RunSpec): RunStateValue {
+  return { inputs: spec.inputs, extra: spec.extra, notes: {}, deliverables: {}, calls: {}, reviews: {} };
+}
+
+async function writeOutputs(spec: RunSpec, state: RunStateValue, status: Parameters<typeof buildRecord>[2]): Promise<RunRecord> {
+  const record = buildRecord(spec, state, status);
+  writeFileAtomic(join(spec.runDir, "run.json"), `${JSON.stringify(record, null, 2)}\n`);
+  writeFileAtomic(join(spec.runDir, "report.md"), renderReport(spec, record, state));
+  return record;
+}
+
+/** The side effects of steps in a CLI run: hooks, files in the run folder, log lines, progress. */
+function stepEffects(spec: RunSpec, logger: Logger, emit: (e: RunEvent) => void, warn: (m: string) => void): StepEffects {
+  const started = new Map<string, number>();
+  const key = (s: StepInfo) => `${s.phase}/${s.role}/${s.agent.name}`;
+  return {
+    async beforeStep(step) {
+      started.set(key(step), Date.now());
+      logger.info({ phase: step.phase, role: step.role, agent: step.agent.name }, "step started");
+      emit({ type: "step", state: "start", phase: step.phase, role: step.role, agent: step.agent.name });
+      await agentHook(spec, step, "pre", warn);
+    },
+    async afterStep(step, output) {
+      if (output.notes !== undefined) writeFileAtomic(join(spec.runDir, notesFile(step.phase, step.agent.name)), `${output.notes}\n`);
+      const plan = spec.mission.phases.find((p) => p.index === step.phase);
+      if (output.deliverables && plan) {
+        const titles = Object.keys(output.deliverables);
+        titles.forEach((title, i) => writeFileAtomic(join(spec.runDir, deliverableFile(step.phase, i, title)), `${output.deliverables![title]!.trim()}\n`));
+      }
+      await agentHook(spec, step, "post", warn);
+      const ms = Date.now() - (started.get(key(step)) ?? Date.now());
+      logger.info({ phase: step.phase, role: step.role, agent: step.agent.name, ms }, "step finished");
+      emit({ type: "step", state: "end", phase: step.phase, role: step.role, agent: step.agent.name, ms });
+      if (output.deliverables && plan) {
+        emit({ type: "phase", phase: step.phase, title: plan.title, deliverables: Object.keys(output.deliverables).length });
+        const record = buildRecord(spec, { ...emptyState(spec), deliverables: { [step.phase]: output.deliverables } }, { status: "running" });
+        await projectHook(spec, "post-phase", record, warn);
+      }
+    },
+  };
+}
+
+function hookEnv(spec: RunSpec, extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, COORD_MISSION: spec.mission.id, COORD_RUN_ID: spec.runId, COORD_RUN_DIR: spec.runDir, ...extra };
+}
+
+// Linux refuses an environment string over 128 KiB, and a task holding big inputs can pass that:
+// TASK is cut there, and COORD_TASK_FILE always has the whole text.
+const MAX_ENV_TASK = 100_000;
+
+/** Runs an agent's pre or post hook around its step; a failing pre hook fails the step. */
+async function agentHook(spec: RunSpec, step: StepInfo, event: "pre" | "post", warn: (m: string) => void): Promise<void> {
+  const script = step.agent.hooks[event];
+  if (!spec.options.hooks || !script) return;
+  const base = `p${step.phase}-${step.role}-${step.agent.name.replace(/[^\w.-]+/g, "_")}`;
+  const taskFile = join(spec.runDir, "tasks", `${base}.md`);
+  writeFileAtomic(taskFile, step.task);
+  const result = await runShell(script, {
+    cwd: spec.cwd,
+    timeoutMs: spec.options.hookTimeoutMs,
+    env: hookEnv(spec, {
+      TASK: step.task.length > MAX_ENV_TASK ? step.task.slice(0, MAX_ENV_TASK) : step.task,
+      COORD_TASK_FILE: taskFile,
+      COORD_AGENT: step.agent.name,
+      COORD_ROLE: step.role,
+      COORD_PHASE: String(step.phase),
+    }),
+  });
+  writeFileAtomic(join(spec.runDir, "hooks", `${base}.${event}.log`), `${result.stdout}${result.stderr ? `\n[stderr]\n${result.stderr}` : ""}`);
+  if (result.code === 0 && !result.timedOut) return;
+  const why = result.timedOut ? `timed out after ${spec.options.hookTimeoutMs} ms` : `exited ${result.code}`;
+  const detail = result.stderr.trim().split("\n").at(-1) ?? "";
+  const where = relative(spec.cwd, step.agent.file) || step.agent.file;
+  const message = `${event} hook of agent ${step.agent.name} (${where}) ${why}${detail ? `: ${detail}` : ""}`;
+  if (event === "post") return warn(message);
+  throw new CoordError("HOOK_FAILED", message, {
+    file: step.agent.file,
+    line: step.agent.line,
+    hint: `fix the hook, or run with --no-hooks; then \`coord resume ${spec.runId}\``,
+    exitCode: 1,
+  });
+}
+
+/** Runs `hooks/<name>` of the project, if it is an executable file, with run.json on stdin. */
+async function projectHook(spec: RunSpec, name: string, record: RunRecord, warn: (m: string) => void): Promise<void> {
+  const file = join(spec.cwd, "hooks", name);
+  if (!spec.options.hooks || !existsSync(file) || !(statSync(file).mode & 0o111)) return;
+  const result = await runShell(file, {
+    file: true,
+    cwd: spec.cwd,
+    timeoutMs: spec.options.hookTimeoutMs,
+    stdin: JSON.stringify(record),
+    env: hookEnv(spec, { COORD_HOOK: name }),
+  });
+  writeFileAtomic(join(spec.runDir, "hooks", `project-${name}.log`), `${result.stdout}${result.stderr ? `\n[stderr]\n${result.stderr}` : ""}`);
+  if (result.code !== 0 || result.timedOut) warn(`project hook hooks/${name} ${result.timedOut ? "timed out" : `exited ${result.code}`}`);
+}

@@ -1,0 +1,71 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { CoordError } from "../errors.js";
+import type { Agent } from "../definitions/schemas/agent.js";
+import type { Mission } from "../definitions/schemas/mission.js";
+import { closestNames } from "../definitions/suggest.js";
+
+/** Everything needed to continue a run from its id alone, written when the run starts. */
+export interface RunSpec {
+  runId: string;
+  /** The mission as parsed when the run started: later edits to the file don't change a running run. */
+  mission: Mission;
+  /** The agents the mission uses, as they were when the run started. */
+  agents: Agent[];
+  inputs: Record<string, string>;
+  inputSources: Record<string, string>;
+  extra: Array<{ name: string; text: string }>;
+  notProvided: string[];
+  runDir: string;
+  cwd: string;
+  model: string;
+  options: { approve: boolean; hooks: boolean; concurrency: number | null; hookTimeoutMs: number };
+  startedAt: string;
+}
+
+/** Where coord keeps checkpoints and run specs: `.coord/` of the project, or COORD_HOME. */
+export function coordHome(cwd: string): string {
+  return process.env.COORD_HOME ? resolve(cwd, process.env.COORD_HOME) : join(cwd, ".coord");
+}
+
+export function checkpointFile(cwd: string): string {
+  return join(coordHome(cwd), "checkpoints.sqlite");
+}
+
+function specFile(cwd: string, runId: string): string {
+  return join(coordHome(cwd), "runs", `${runId}.json`);
+}
+
+/** Writes through a temporary file so a crash never leaves half a JSON file behind. */
+export function writeFileAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+export function saveSpec(spec: RunSpec): void {
+  writeFileAtomic(specFile(spec.cwd, spec.runId), `${JSON.stringify(spec, null, 2)}\n`);
+}
+
+export function runIds(cwd: string): string[] {
+  const dir = join(coordHome(cwd), "runs");
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort() : [];
+}
+
+export function loadSpec(cwd: string, runId: string): RunSpec {
+  const file = specFile(cwd, runId);
+  if (!existsSync(file)) {
+    const close = closestNames(runId, runIds(cwd));
+    throw new CoordError("RUN_NOT_FOUND", `no run "${runId}" in ${coordHome(cwd)}`, {
+      hint: close.length ? `did you mean ${close.join(", ")}?` : "run `coord runs list` from the folder the run was started in (or set COORD_HOME)",
+    });
+  }
+  return JSON.parse(readFileSync(file, "utf8")) as RunSpec;
+}
+
+/** A sortable, readable id: the mission and the start time, plus a little randomness. */
+export function newRunId(missionId: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
+  return `${missionId.slice(0, 40)}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+}
