@@ -6,6 +6,7 @@ import { CoordError } from "../errors.js";
 import { planMission, type PhasePlan, type PlanStep } from "../definitions/plan.js";
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
+import { limiter } from "./limit.js";
 import { leadPrompt, supportPrompt, systemPrompt, type StepContext } from "./prompts.js";
 import { RunState, type CallRecord, type ReviewDecision, type RunStateUpdate, type RunStateValue, type Usage } from "./state.js";
 
@@ -35,6 +36,8 @@ export interface CompileOptions {
   checkpointer?: BaseCheckpointSaver;
   /** Pause for approval after every phase. */
   approve?: boolean;
+  /** At most this many agent steps at once (default: no limit). */
+  concurrency?: number;
   effects?: StepEffects;
 }
 
@@ -127,10 +130,12 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     return agent;
   };
   const plans = planMission(mission, { approve: !!options.approve });
+  const limit = limiter(options.concurrency);
   // Resolve every agent now, so a missing one fails before any step runs.
   for (const plan of plans) for (const step of [...plan.supports, plan.lead]) agentOf(step);
 
-  const supportNode = (plan: PhasePlan, step: PlanStep) => async (state: RunStateValue): Promise<RunStateUpdate> => {
+  const supportNode = (plan: PhasePlan, step: PlanStep) => (state: RunStateValue) => limit(() => supportStep(plan, step, state));
+  const supportStep = async (plan: PhasePlan, step: PlanStep, state: RunStateValue): Promise<RunStateUpdate> => {
     const agent = agentOf(step);
     const info: StepInfo = { mission, phase: plan.phase.index, role: "support", agent, task: supportPrompt(contextFor(mission, plan, state), agent) };
     await effects.beforeStep?.(info);
@@ -141,7 +146,8 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     return { notes: { [info.phase]: { [agent.name]: notes } }, calls: { [`${info.phase}/support/${agent.name}`]: call } };
   };
 
-  const leadNode = (plan: PhasePlan) => async (state: RunStateValue): Promise<RunStateUpdate> => {
+  const leadNode = (plan: PhasePlan) => (state: RunStateValue) => limit(() => leadStep(plan, state));
+  const leadStep = async (plan: PhasePlan, state: RunStateValue): Promise<RunStateUpdate> => {
     const agent = agentOf(plan.lead);
     const phase = plan.phase.index;
     const review = state.reviews[phase];

@@ -4,8 +4,9 @@ import { Command } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import pino, { type Logger } from "pino";
 import { CoordError, formatDiagnostic, isCoordError } from "../errors.js";
+import { parseAgent } from "../definitions/agent.js";
 import { AgentRegistry, loadAgents } from "../definitions/agent-registry.js";
-import type { LoadOptions } from "../definitions/discover.js";
+import { readText, type LoadOptions } from "../definitions/discover.js";
 import { loadMission } from "../definitions/mission-catalog.js";
 import type { Agent } from "../definitions/schemas/agent.js";
 import { validateMissionAgents } from "../definitions/validate.js";
@@ -153,22 +154,33 @@ function openGraph(spec: RunSpec, effects?: StepEffects) {
   mkdirSync(join(checkpointFile(spec.cwd), ".."), { recursive: true });
   const checkpointer = SqliteSaver.fromConnString(checkpointFile(spec.cwd));
   const registry = new AgentRegistry();
-  for (const agent of spec.agents) registry.add(agent);
+  for (const agent of spec.agents) registry.add(freshAgent(agent));
   const models = modelChooser(spec.model);
   const graph = compileMission(spec.mission, {
     agents: registry,
     model: (agent) => models.forAgent(agent),
     checkpointer,
     approve: spec.options.approve,
+    ...(spec.options.concurrency && { concurrency: spec.options.concurrency }),
     ...(effects && { effects }),
   });
   const config = {
     configurable: { thread_id: spec.runId },
     recursionLimit: recursionLimitFor(spec.mission),
     durability: "sync" as const,
-    ...(spec.options.concurrency && { maxConcurrency: spec.options.concurrency }),
   };
   return { graph, config };
+}
+
+/**
+ * An agent as its file says now, if the file still defines it: a run that failed on a broken
+ * hook must pick up the fix on resume. Otherwise the copy saved when the run started.
+ */
+function freshAgent(saved: Agent): Agent {
+  const text = readText(saved.file);
+  if (typeof text !== "string") return saved;
+  const current = parseAgent(text, saved.file).agent;
+  return current?.name === saved.name ? current : saved;
 }
 
 function pausedPhase(snapshot: { tasks: ReadonlyArray<{ interrupts: ReadonlyArray<{ value?: unknown }> }> }): number | null {

@@ -1,0 +1,52 @@
+import { tempProject } from "./cli.js";
+
+export interface PhaseSpec {
+  title: string;
+  lead: string;
+  support?: string[];
+  deliverables: string[];
+}
+
+/** A mission file in the canonical format, written the way users write them. */
+export function missionMarkdown(title: string, inputs: string[], phases: PhaseSpec[]): string {
+  const lines = [`# Mission: ${title}`, "", "**Mission Type:** Test", "**Duration:** 1 hour", "", "## Mission Objective", "", `Complete ${title} for the test.`, ""];
+  lines.push("## Required Inputs", "", ...inputs.map((input, i) => `${i + 1}. **${input}** (required) - the ${input.toLowerCase()}`), "");
+  lines.push("## Mission Phases", "");
+  phases.forEach((phase, i) => {
+    lines.push(`### Phase ${i + 1}: ${phase.title} (10 minutes)`, "", `**Lead**: @${phase.lead}  `);
+    if (phase.support?.length) lines.push(`**Support**: ${phase.support.map((s) => `@${s}`).join(", ")}  `);
+    lines.push(`**Objective**: ${phase.title}`, "", "```bash", `@${phase.lead} ${phase.title}:`, `1. Study the ${title.toLowerCase()} inputs`, "2. Write the deliverables", "```", "");
+    lines.push("**Deliverables**:", ...phase.deliverables.map((d) => `- ${d}`), "");
+  });
+  lines.push("## Success Criteria", "", "- [ ] Everything delivered", "");
+  return lines.join("\n");
+}
+
+/** An agent file with optional hooks, in the claude-flow format. */
+export function agentMarkdown(name: string, hooks: { pre?: string; post?: string } = {}): string {
+  const hookLines = Object.entries(hooks).flatMap(([event, script]) => [`  ${event}: |`, ...script.split("\n").map((l) => `    ${l}`)]);
+  return [
+    "---",
+    `name: ${name}`,
+    "type: specialist",
+    `description: ${name} specialist for tests`,
+    "capabilities: [testing]",
+    ...(hookLines.length ? ["hooks:", ...hookLines] : []),
+    "---",
+    "",
+    `You are ${name}, a careful specialist.`,
+    "",
+  ].join("\n");
+}
+
+/** A throwaway project: missions/, agents/ and an inputs folder with realistic-enough text. */
+export function runProject(options: {
+  mission: string;
+  agents: Record<string, { pre?: string; post?: string }>;
+  inputs: Record<string, string>;
+}): string {
+  const files: Record<string, string> = { "missions/test-mission.md": options.mission };
+  for (const [name, hooks] of Object.entries(options.agents)) files[`agents/${name}.md`] = agentMarkdown(name, hooks);
+  for (const [id, text] of Object.entries(options.inputs)) files[`inputs/${id}.md`] = text;
+  return tempProject(files);
+}

@@ -1,0 +1,226 @@
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { BIN, REPO, STACK_LINE, runCoord, tempProject } from "../helpers/cli.js";
+import { missionMarkdown, runProject } from "../helpers/project.js";
+
+interface LogLine {
+  msg: string;
+  time: number;
+  phase?: number;
+  role?: string;
+  agent?: string;
+}
+
+function logOf(runDir: string): LogLine[] {
+  return readFileSync(join(runDir, "run.log"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as LogLine);
+}
+
+function readDir(dir: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), "utf8")]));
+}
+
+const INPUTS = {
+  "market-brief": "## Market\n\nMid-market SaaS buyers want faster onboarding and clear pricing.\n\n- Churn is 14% a year, mostly in the first 90 days.\n- Onboarding takes 23 days on average.\n",
+  "sales-notes": "## Sales\n\nDeals stall at security review for 12 days.\n\n| Stage | Conversion |\n|---|---|\n| Demo to trial | 41% |\n| Trial to won | 22% |\n",
+};
+
+const TWO_PHASES = missionMarkdown("Growth Plan", ["Market Brief", "Sales Notes"], [
+  { title: "Analysis", lead: "analyst", support: ["researcher", "seller"], deliverables: ["Churn analysis", "Stall analysis"] },
+  { title: "Plan", lead: "planner", support: ["researcher"], deliverables: ["Onboarding plan"] },
+]);
+
+describe("coord run (offline)", () => {
+  it("runs the README command: the seed mission on examples/acme, 15 deliverables, byte-identical across run ids", () => {
+    const cwd = tempProject();
+    const inputs = join(REPO, "examples", "acme");
+    const first = runCoord(["run", "sales-marketing-alignment", "--inputs", inputs, "--run-id", "one", "--json"], { cwd });
+    expect(first.code, first.stderr).toBe(0);
+    const record = JSON.parse(first.stdout) as { status: string; phases: Array<{ deliverables: Array<{ file: string }> }>; usage: { totalTokens: number } };
+    expect(record.status).toBe("completed");
+    const files = record.phases.flatMap((p) => p.deliverables.map((d) => d.file));
+    expect(files).toHaveLength(15);
+    for (const file of files) expect(readFileSync(join(cwd, "runs", "one", file), "utf8")).toContain("not written by an LLM");
+    expect(record.usage.totalTokens).toBeGreaterThan(0);
+    const report = readFileSync(join(cwd, "runs", "one", "report.md"), "utf8");
+    expect(report).toContain("## Success criteria");
+    expect(report).toContain("examples/acme/marketing-framework.md".split("/").pop());
+
+    const second = runCoord(["run", "sales-marketing-alignment", "--inputs", inputs, "--run-id", "two", "--quiet"], { cwd });
+    expect(second.code).toBe(0);
+    expect(readDir(join(cwd, "runs", "two", "deliverables"))).toEqual(readDir(join(cwd, "runs", "one", "deliverables")));
+  });
+
+  it("gives later phases the earlier deliverables, and supports never see earlier supports' raw notes", () => {
+    const dump = 'cp "$COORD_TASK_FILE" "$COORD_RUN_DIR/seen-$COORD_PHASE-$COORD_ROLE-$COORD_AGENT.md"';
+    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: { pre: dump }, seller: {}, planner: { pre: dump } }, inputs: INPUTS });
+    const r = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "flow"], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const runDir = join(cwd, "runs", "flow");
+    const phase1 = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")).phases[0].deliverables as Array<{ title: string; file: string }>;
+    const supportTask = readFileSync(join(runDir, "seen-2-support-researcher.md"), "utf8");
+    const leadTask = readFileSync(join(runDir, "seen-2-lead-planner.md"), "utf8");
+    for (const task of [supportTask, leadTask]) {
+      expect(task).toContain("## Earlier deliverables");
+      for (const d of phase1) expect(task).toContain(`Phase 1: ${d.title}`);
+    }
+    const phase1Notes = readFileSync(join(runDir, "notes", "p1-seller.md"), "utf8");
+    expect(phase1Notes.length).toBeGreaterThan(0);
+    expect(supportTask).not.toContain("### seller");
+    expect(leadTask).toContain("## Support notes");
+    expect(leadTask).toContain("### researcher");
+  });
+
+  it("runs hooks in the start folder with TASK and COORD_* set, and keeps their output", () => {
+    const pre = 'echo "pre $COORD_AGENT"\nprintf "%s|%s|%s|%s|%s|%s|%s\\n" "$PWD" "$COORD_AGENT" "$COORD_ROLE" "$COORD_PHASE" "$COORD_MISSION" "$COORD_RUN_ID" "$COORD_RUN_DIR" >> hook-env.txt\nprintf "%s" "$TASK" | head -c 40 >> hook-task.txt; echo >> hook-task.txt';
+    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: { pre }, researcher: { pre }, seller: { pre, post: "exit 7" }, planner: { pre } }, inputs: INPUTS });
+    const r = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "hooks"], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: post hook of agent seller \(agents\/seller\.md\) exited 7/);
+    const rows = readFileSync(join(cwd, "hook-env.txt"), "utf8").trim().split("\n").map((l) => l.split("|"));
+    expect(rows).toHaveLength(5); // 3 steps in phase 1, 2 in phase 2
+    const runDir = join(cwd, "runs", "hooks");
+    for (const [pwd, , , , mission, runId, dir] of rows) {
+      expect(pwd).toBe(cwd);
+      expect([mission, runId, dir]).toEqual(["test-mission", "hooks", runDir]);
+    }
+    expect(rows.map((r) => `${r[3]}/${r[2]}/${r[1]}`).sort()).toEqual(["1/lead/analyst", "1/support/researcher", "1/support/seller", "2/lead/planner", "2/support/researcher"]);
+    expect(readFileSync(join(cwd, "hook-task.txt"), "utf8")).toContain("# Mission: Growth Plan");
+    expect(readFileSync(join(runDir, "hooks", "p1-lead-analyst.pre.log"), "utf8")).toContain("pre analyst");
+  });
+
+  it("runs the supports of a phase at the same time, and one at a time with --concurrency 1", () => {
+    const sleep = "sleep 0.6";
+    const mission = missionMarkdown("Parallel", ["Market Brief"], [{ title: "Wide", lead: "analyst", support: ["s1", "s2", "s3"], deliverables: ["Summary"] }]);
+    const cwd = runProject({ mission, agents: { analyst: {}, s1: { pre: sleep }, s2: { pre: sleep }, s3: { pre: sleep } }, inputs: { "market-brief": INPUTS["market-brief"] } });
+    const windows = (runId: string) => {
+      const log = logOf(join(cwd, "runs", runId)).filter((l) => l.role === "support");
+      return ["s1", "s2", "s3"].map((agent) => ({
+        start: log.find((l) => l.agent === agent && l.msg === "step started")!.time,
+        end: log.find((l) => l.agent === agent && l.msg === "step finished")!.time,
+      }));
+    };
+    expect(runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "par"], { cwd }).code).toBe(0);
+    const par = windows("par");
+    // All three were in flight at once: the last to start began before the first to end finished.
+    expect(Math.max(...par.map((w) => w.start))).toBeLessThan(Math.min(...par.map((w) => w.end)));
+    expect(runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "seq", "--concurrency", "1"], { cwd }).code).toBe(0);
+    const seq = windows("seq").sort((a, b) => a.start - b.start);
+    expect(seq[1]!.start).toBeGreaterThanOrEqual(seq[0]!.end);
+    expect(seq[2]!.start).toBeGreaterThanOrEqual(seq[1]!.end);
+  });
+
+  it("refuses to start when required inputs are missing, naming each, before any agent runs", () => {
+    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: {} });
+    const r = runCoord(["run", "test-mission", "--run-id", "nope"], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("market-brief");
+    expect(r.stderr).toContain("sales-notes");
+    expect(r.stderr).toContain("--input market-brief=@FILE");
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(existsSync(join(cwd, "runs", "nope"))).toBe(false);
+    expect(existsSync(join(cwd, ".coord", "runs", "nope.json"))).toBe(false);
+  });
+
+  it("accepts --input ID=VALUE and ID=@FILE instead of a folder", () => {
+    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: INPUTS });
+    const r = runCoord(["run", "test-mission", "--input", "market-brief=@inputs/market-brief.md", "--input", "sales-notes=Deals stall at security review.", "--run-id", "flags", "--json"], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).status).toBe("completed");
+  });
+
+  it("fails the step when a pre hook fails, naming the agent file and hook, and resumes once it is fixed", () => {
+    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: {}, seller: {}, planner: { pre: "echo 'no credentials' >&2; exit 3" } }, inputs: INPUTS });
+    const r = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "broken", "--json"], { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("pre hook of agent planner (agents/planner.md) exited 3: no credentials");
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    const record = JSON.parse(r.stdout) as { status: string; phases: Array<{ status: string }> };
+    expect(record.status).toBe("failed");
+    expect(record.phases.map((p) => p.status)).toEqual(["completed", "failed"]);
+    writeFileSync(join(cwd, "agents", "planner.md"), readFileSync(join(cwd, "agents", "planner.md"), "utf8").replace("exit 3", "exit 0"));
+    const resumed = runCoord(["resume", "broken", "--json"], { cwd });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).status).toBe("completed");
+    const finished = logOf(join(cwd, "runs", "broken")).filter((l) => l.msg === "step finished");
+    expect(finished.filter((l) => l.phase === 1)).toHaveLength(3);
+  });
+});
+
+describe("approval", () => {
+  it("pauses after every phase; approve continues, reject redoes the lead with the note", () => {
+    const dump = 'cp "$COORD_TASK_FILE" "$COORD_RUN_DIR/lead-task-$COORD_PHASE.md"';
+    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: { pre: dump }, researcher: {}, seller: {}, planner: {} }, inputs: INPUTS });
+    const start = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "rev", "--approve", "--json"], { cwd });
+    expect(start.code, start.stderr).toBe(3);
+    const paused = JSON.parse(start.stdout) as { status: string; reason: string; phases: Array<{ status: string; deliverables: Array<{ file: string }> }> };
+    expect([paused.status, paused.reason]).toEqual(["paused", "approval"]);
+    expect(paused.phases.map((p) => p.status)).toEqual(["awaiting-approval", "pending"]);
+    for (const d of paused.phases[0]!.deliverables) expect(existsSync(join(cwd, "runs", "rev", d.file))).toBe(true);
+
+    const rejected = runCoord(["reject", "rev", "--note", "Quantify the churn in dollars", "--json"], { cwd });
+    expect(rejected.code, rejected.stderr).toBe(3);
+    expect(JSON.parse(rejected.stdout).phases[0].status).toBe("awaiting-approval");
+    const redo = readFileSync(join(cwd, "runs", "rev", "lead-task-1.md"), "utf8");
+    expect(redo).toContain("## Reviewer feedback on your previous draft");
+    expect(redo).toContain("Quantify the churn in dollars");
+
+    const afterOne = runCoord(["approve", "rev", "--json"], { cwd });
+    expect(afterOne.code).toBe(3);
+    expect(JSON.parse(afterOne.stdout).phases.map((p: { status: string }) => p.status)).toEqual(["completed", "awaiting-approval"]);
+    const done = runCoord(["approve", "rev", "--note", "ship it", "--json"], { cwd });
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout).status).toBe("completed");
+    const leadRuns = logOf(join(cwd, "runs", "rev")).filter((l) => l.msg === "step finished" && l.role === "lead" && l.phase === 1);
+    expect(leadRuns).toHaveLength(2);
+    expect(runCoord(["approve", "rev"], { cwd }).code).toBe(2);
+  });
+
+  it("lists and shows runs", () => {
+    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: INPUTS });
+    expect(runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "listed", "--quiet"], { cwd }).code).toBe(0);
+    const list = JSON.parse(runCoord(["runs", "list", "--json"], { cwd }).stdout) as Array<{ runId: string; status: string }>;
+    expect(list.map((r) => [r.runId, r.status])).toEqual([["listed", "completed"]]);
+    const show = runCoord(["runs", "show", "listed"], { cwd });
+    expect(show.stdout).toContain("Churn analysis");
+    const missing = runCoord(["runs", "show", "lsted"], { cwd });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("did you mean listed");
+  });
+});
+
+describe("crash and resume", () => {
+  it("finishes a run killed with SIGKILL mid-phase without redoing any finished step", async () => {
+    // researcher blocks in phase 2 until the test lets it go; seller finishes phase 2 at once.
+    const block = 'if [ "$COORD_PHASE" = 2 ] && [ ! -f go ]; then echo $$ > blocked; sleep 30; fi';
+    const mission = missionMarkdown("Crash", ["Market Brief", "Sales Notes"], [
+      { title: "Analysis", lead: "analyst", support: ["researcher", "seller"], deliverables: ["Churn analysis"] },
+      { title: "Plan", lead: "planner", support: ["researcher", "seller"], deliverables: ["Onboarding plan", "Pricing plan"] },
+    ]);
+    const cwd = runProject({ mission, agents: { analyst: {}, researcher: { pre: block }, seller: {}, planner: {} }, inputs: INPUTS });
+    const runDir = join(cwd, "runs", "crash");
+    const child = spawn(process.execPath, [BIN, "run", "test-mission", "--inputs", "inputs", "--run-id", "crash"], { cwd, stdio: "ignore" });
+    const sellerDone = () =>
+      existsSync(join(runDir, "run.log")) && logOf(runDir).some((l) => l.msg === "step finished" && l.phase === 2 && l.agent === "seller");
+    for (let i = 0; i < 300 && !(existsSync(join(cwd, "blocked")) && sellerDone()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(sellerDone()).toBe(true);
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("exit", r));
+    process.kill(Number(readFileSync(join(cwd, "blocked"), "utf8")), "SIGKILL");
+    writeFileSync(join(cwd, "go"), "");
+
+    const resumed = runCoord(["resume", "crash", "--json"], { cwd });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).status).toBe("completed");
+    const finished = logOf(runDir).filter((l) => l.msg === "step finished").map((l) => `${l.phase}/${l.role}/${l.agent}`);
+    expect(finished.sort()).toEqual(["1/lead/analyst", "1/support/researcher", "1/support/seller", "2/lead/planner", "2/support/researcher", "2/support/seller"]);
+
+    const clean = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "clean", "--quiet"], { cwd });
+    expect(clean.code).toBe(0);
+    expect(readDir(join(runDir, "deliverables"))).toEqual(readDir(join(cwd, "runs", "clean", "deliverables")));
+  });
+});
