@@ -49,9 +49,14 @@ function draftDeliverable(title: string, instructions: string, passages: Passage
 
 function draftNotes(prompt: string, passages: Passage[]): string {
   const steps = stepsOf(prompt);
-  const sections = (steps.length ? steps : ["Findings"]).map((step, i) => {
+  if (steps.length === 0) {
+    // No steps to follow: the passages closest to the whole request, else the first ones.
+    const relevant = rankPassages(prompt, passages, 6);
+    return [OFFLINE_NOTICE, "", bulletList(relevant.length ? relevant : passages.slice(0, 6)) || "- (no material in the request)", ""].join("\n");
+  }
+  const sections = steps.map((step, i) => {
     const relevant = rankPassages(step, passages, 3);
-    return [`### ${steps.length ? `${i + 1}. ` : ""}${step}`, "", relevant.length ? bulletList(relevant) : "- (nothing in the inputs on this)"].join("\n");
+    return [`### ${i + 1}. ${step}`, "", relevant.length ? bulletList(relevant) : "- (nothing in the inputs on this)"].join("\n");
   });
   return [OFFLINE_NOTICE, "", ...sections, ""].join("\n\n").replace(/\n{3,}/g, "\n\n");
 }
