@@ -4,7 +4,7 @@ import type { RunRecord } from "../../../runtime/record.js";
 import { getRun, listRuns, resumeRun, runMission, type RunOutcome } from "../../../runtime/run.js";
 import type { ReviewDecision } from "../../../runtime/state.js";
 import { displayPath, printJson, table, type Io } from "../io.js";
-import { progressPrinter } from "../progress.js";
+import { progress } from "../progress.js";
 
 export interface RunFlags {
   inputs?: string;
@@ -47,6 +47,7 @@ function finish(io: Io, outcome: RunOutcome): number {
 export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOptions): Promise<number> {
   const concurrency = positiveInt(flags.concurrency, "--concurrency");
   const hookTimeout = positiveInt(flags.hookTimeout, "--hook-timeout");
+  const view = progress(io, process.stderr);
   const outcome = await runMission({
     ...load,
     mission,
@@ -58,19 +59,20 @@ export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOp
     hooks: flags.hooks !== false,
     ...(concurrency && { concurrency }),
     ...(hookTimeout && { hookTimeoutMs: hookTimeout * 1000 }),
-    onEvent: progressPrinter(io, process.stderr),
+    onEvent: view.onEvent,
     ...(io.verbose && { logStream: process.stderr }),
-  });
+  }).finally(view.stop);
   return finish(io, outcome);
 }
 
 export async function resume(io: Io, runId: string, decision?: ReviewDecision): Promise<number> {
+  const view = progress(io, process.stderr);
   const outcome = await resumeRun(runId, {
     cwd: io.cwd,
     ...(decision && { decision }),
-    onEvent: progressPrinter(io, process.stderr),
+    onEvent: view.onEvent,
     ...(io.verbose && { logStream: process.stderr }),
-  });
+  }).finally(view.stop);
   return finish(io, outcome);
 }
 
