@@ -1,4 +1,4 @@
-import { basename } from "node:path";
+import { basename, dirname } from "node:path";
 import { diagnostic, type Diagnostic } from "../errors.js";
 import { repairDiagnostics } from "./agent.js";
 import { lineOf, listItems, parseMarkdown, plainText, sourceOf, type Heading, type RootContent } from "./markdown.js";
@@ -14,8 +14,8 @@ export interface MissionParse {
 /** `sales-marketing-alignment.mission.md` -> `sales-marketing-alignment`; fabric's `x/system.md` -> `x`. */
 export function missionIdFromPath(file: string): string {
   const name = basename(file).replace(/(\.mission|\.prompt)?\.(md|markdown)$/i, "");
-  if (name.toLowerCase() === "system") return basename(file.slice(0, file.length - basename(file).length - 1));
-  return name;
+  const folder = basename(dirname(file));
+  return name.toLowerCase() === "system" && folder && folder !== "." ? folder : name;
 }
 
 // `### Phase 2: Title (45-75 minutes) - IMMEDIATE ACTION` and `### Step 3: Title`. A number
@@ -49,10 +49,11 @@ function labelLines(source: string): Array<{ label: string; value: string }> {
     .map((m) => ({ label: m[1]!.trim().toLowerCase(), value: m[2]!.trim() }));
 }
 
-type PhaseField = "lead" | "support" | "objective" | "deliverables" | "steps";
+type PhaseField = "lead" | "support" | "objective" | "deliverables" | "steps" | "duration";
 
-// What each label of a phase means; unknown labels are kept in `notes`.
-const PHASE_LABELS: Record<string, PhaseField> = {
+// What each label of a phase means; unknown labels are kept in `notes`. A Map, so labels such as
+// "constructor" never find an Object property.
+const PHASE_LABELS = new Map<string, PhaseField>(Object.entries({
   lead: "lead",
   "lead agent": "lead",
   "lead agents": "lead",
@@ -73,7 +74,8 @@ const PHASE_LABELS: Record<string, PhaseField> = {
   tasks: "steps",
   steps: "steps",
   actions: "steps",
-};
+  duration: "duration",
+} satisfies Record<string, PhaseField>));
 
 const NUMBERED = /^\s*\d+[.)]\s+(.+)$/;
 
@@ -96,36 +98,54 @@ function newPhase(heading: Heading, match: RegExpExecArray): Phase {
   };
 }
 
+/** Applies `**Label**: value` lines to a phase; returns the label still waiting for its list. */
+function applyLabels(phase: Phase, labels: Array<{ label: string; value: string }>): string | null {
+  let waiting: string | null = null;
+  for (const { label, value } of labels) {
+    const field = PHASE_LABELS.get(label);
+    waiting = value ? null : label;
+    if (field === "lead") {
+      const [lead, ...more] = agentRefs(value);
+      if (lead && !phase.lead) phase.lead = lead;
+      phase.support.push(...more);
+    } else if (field === "support") phase.support.push(...agentRefs(value));
+    else if (field === "objective") phase.objective ||= value;
+    else if (field === "duration") phase.duration ??= value;
+    else if (field === "deliverables" && value) phase.deliverables.push(value);
+    else if (field === "steps" && value) phase.steps.push(value);
+    else if (!field && value) phase.notes[label] = value;
+  }
+  return waiting;
+}
+
+/**
+ * A label line right under a list, with no blank line between, is part of the last item in
+ * markdown ("- Create plan\n**Deliverable**: MVP spec"); it is split back off here.
+ */
+function splitTrailingLabels(items: string[]): { items: string[]; labels: Array<{ label: string; value: string }> } {
+  const last = items.at(-1);
+  const lines = last?.split("\n") ?? [];
+  const at = lines.findIndex((line, i) => i > 0 && LABEL_LINE.test(line));
+  if (at === -1) return { items, labels: [] };
+  return { items: [...items.slice(0, -1), lines.slice(0, at).join(" ")], labels: labelLines(lines.slice(at).join("\n")) };
+}
+
 /** Applies one block of a phase's body; returns the label still waiting for its list. */
 function applyToPhase(phase: Phase, node: RootContent, text: string, pending: string | null): string | null {
   if (node.type === "paragraph") {
-    let waiting: string | null = null;
     const labels = labelLines(sourceOf(node, text));
     if (labels.length === 0 && pending === null && !phase.objective) {
       phase.notes.text = [phase.notes.text, sourceOf(node, text)].filter(Boolean).join("\n\n");
     }
-    for (const { label, value } of labels) {
-      const field = PHASE_LABELS[label];
-      waiting = value ? null : label;
-      if (field === "lead") {
-        const [lead, ...more] = agentRefs(value);
-        if (lead && !phase.lead) phase.lead = lead;
-        phase.support.push(...more);
-      } else if (field === "support") phase.support.push(...agentRefs(value));
-      else if (field === "objective") phase.objective ||= value;
-      else if (field === "deliverables" && value) phase.deliverables.push(value);
-      else if (field === "steps" && value) phase.steps.push(value);
-      else if (!field && value) phase.notes[label] = value;
-    }
-    return waiting;
+    return applyLabels(phase, labels);
   }
   if (node.type === "list") {
-    const items = listItems(node, text);
-    const field = pending ? PHASE_LABELS[pending] : "steps";
+    const { items, labels } = splitTrailingLabels(listItems(node, text));
+    const field = pending ? PHASE_LABELS.get(pending) : "steps";
     if (field === "deliverables") phase.deliverables.push(...items);
     else if (field === "steps" || (!pending && node.ordered)) phase.steps.push(...items);
     else if (pending) phase.notes[pending] = items.join("\n");
-    return null;
+    return labels.length ? applyLabels(phase, labels) : null;
   }
   if (node.type === "code") {
     const lines = node.value.split("\n");
@@ -139,7 +159,7 @@ function applyToPhase(phase: Phase, node: RootContent, text: string, pending: st
   return pending;
 }
 
-const METADATA_KEYS: Record<string, "type" | "duration" | "difficulty" | "valueImpact"> = {
+const METADATA_KEYS = new Map<string, "type" | "duration" | "difficulty" | "valueImpact">(Object.entries({
   "mission type": "type",
   type: "type",
   duration: "duration",
@@ -148,7 +168,7 @@ const METADATA_KEYS: Record<string, "type" | "duration" | "difficulty" | "valueI
   complexity: "difficulty",
   "value impact": "valueImpact",
   "expected impact": "valueImpact",
-};
+} as const));
 
 const INPUT_ITEM = /^(?:\*\*(.+?)\*\*|([^(:\-–—]+?))\s*(?:\(([^)]*)\))?\s*(?:[-–—:]\s*(.*))?$/s;
 
@@ -213,6 +233,7 @@ export function parseMission(raw: string, file: string): MissionParse {
   let phaseDepth = 0;
   let pending: string | null = null;
   let missionLead: string | null = null;
+  let inHeader = true;
 
   const closeSection = () => {
     if (section?.kind === "other" && section.parts.length > 0) {
@@ -226,6 +247,7 @@ export function parseMission(raw: string, file: string): MissionParse {
       const match = PHASE_HEADING.exec(title);
       if (match && node.depth >= 2) {
         phase = newPhase(node, match);
+        inHeader = false;
         phaseDepth = node.depth;
         pending = null;
         mission.phases.push(phase);
@@ -244,6 +266,7 @@ export function parseMission(raw: string, file: string): MissionParse {
       if (node.depth <= 2) {
         closeSection();
         section = { kind: sectionKind(title), title, parts: [] };
+        if (section.kind !== "other") inHeader = false;
       } else if (section?.kind === "other") {
         section.parts.push(sourceOf(node, text));
       }
@@ -256,9 +279,10 @@ export function parseMission(raw: string, file: string): MissionParse {
     const source = sourceOf(node, text);
     if (!section || section.kind === "other" || section.kind === "phases") {
       let consumed = false;
-      if (node.type === "paragraph") {
+      // `**Label:** value` lines are metadata only in the header: before phases and known sections.
+      if (node.type === "paragraph" && inHeader) {
         for (const { label, value } of labelLines(source)) {
-          const key = METADATA_KEYS[label];
+          const key = METADATA_KEYS.get(label);
           if (key && mission.metadata[key] === null) mission.metadata[key] = value;
           else if (label === "objective" && !mission.objective) mission.objective = value;
           else mission.metadata.extra[label] = value;

@@ -47,14 +47,24 @@ function encodeSingleByte(run: string, encoding: Misdecoding): Uint8Array | unde
   return bytes;
 }
 
-/** Reverses mis-decoding of a run when the result is valid UTF-8; otherwise leaves it alone. */
+// What a repaired run may turn into. Mojibake of Latin text, punctuation, symbols, emoji and
+// CJK is common; a lone Armenian or Cyrillic letter or a combining mark is what correct text
+// like "l’école" or "cafÃ©" read the wrong way would become, so those are not repairs.
+const PLAUSIBLE = /^[\u00a0-\u024f\u2010-\u206f\u20a0-\u2bff\u2e80-\u9fff\uac00-\ud7af\ufe0f\u{1f000}-\u{1faff}]+$/u;
+const OTHER_SCRIPT_WORD = /^(?:[\u0370-\u03ff]{2,}|[\u0400-\u04ff]{2,}|[\u0590-\u05ff]{2,}|[\u0600-\u06ff]{2,})$/;
+
+function plausible(decoded: string): boolean {
+  return PLAUSIBLE.test(decoded) || OTHER_SCRIPT_WORD.test(decoded);
+}
+
+/** Reverses mis-decoding of a run when the result is valid, plausible UTF-8; otherwise leaves it. */
 function repairRun(run: string): { to: string; encoding: string } | undefined {
   for (const encoding of MISDECODINGS) {
     const bytes = encodeSingleByte(run, encoding);
     if (!bytes) continue;
     try {
       const to = strictUtf8.decode(bytes);
-      if (to !== run) return { to, encoding };
+      if (to !== run && plausible(to)) return { to, encoding };
     } catch {
       // Not UTF-8 underneath: the run is genuine text in some other script.
     }
@@ -87,20 +97,25 @@ const MAYBE_MANGLED = /[\u0080-\u03ff\u2013-\u2265\u25ca\uf8ff\ufb01\ufb02]{2}/;
 
 /** Repairs mojibake where it is recoverable and reports each repair with its line. */
 export function repairMojibake(text: string): { text: string; repairs: Repair[] } {
-  if (!MAYBE_MANGLED.test(text)) return { text, repairs: [] };
   const repairs: Repair[] = [];
-  const out = text.replace(suspectRunPattern(), (run, offset: number) => {
-    const fixed = repairRun(run);
-    if (!fixed) return run;
-    repairs.push({ line: lineAt(text, offset), from: run, to: fixed.to, encoding: fixed.encoding });
-    return fixed.to;
-  });
-  return { text: out, repairs };
+  let current = text;
+  // Text mangled twice ("cafÃƒÂ©") needs two passes; three is more than any real file needs.
+  for (let pass = 0; pass < 3 && MAYBE_MANGLED.test(current); pass++) {
+    const before = current;
+    current = current.replace(suspectRunPattern(), (run, offset: number) => {
+      const fixed = repairRun(run);
+      if (!fixed) return run;
+      repairs.push({ line: lineAt(before, offset), from: run, to: fixed.to, encoding: fixed.encoding });
+      return fixed.to;
+    });
+    if (current === before) break;
+  }
+  return { text: current, repairs };
 }
 
 /** What every parser does first: drop a BOM, use LF line ends, repair mojibake. */
 export function normalizeText(raw: string): { text: string; repairs: Repair[] } {
-  const unBommed = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+  const unBommed = raw.replace(/^\ufeff+/, "");
   return repairMojibake(unBommed.includes("\r") ? unBommed.replace(/\r\n?/g, "\n") : unBommed);
 }
 

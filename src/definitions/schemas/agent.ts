@@ -37,12 +37,12 @@ const stringList = z
 const scalarText = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v).trim());
 
 // claude-flow v2 templates call hooks pre_execution/post_execution, others pre_task/post_task.
-const HOOK_ALIASES: Record<string, string> = {
-  pre_execution: "pre",
-  pre_task: "pre",
-  post_execution: "post",
-  post_task: "post",
-};
+const HOOK_ALIASES = new Map([
+  ["pre_execution", "pre"],
+  ["pre_task", "pre"],
+  ["post_execution", "post"],
+  ["post_task", "post"],
+]);
 
 /** A hook as a shell script, whether written as a block string or a YAML list of commands. */
 const hookScript = z
@@ -54,7 +54,7 @@ const hooks = z
   .transform((map) => {
     const out: Record<string, string> = {};
     for (const [key, script] of Object.entries(map ?? {})) {
-      const event = HOOK_ALIASES[key] ?? key;
+      const event = HOOK_ALIASES.get(key) ?? key;
       if (script && !(event in out && key !== event)) out[event] = script;
     }
     return out;
