@@ -47,6 +47,12 @@ export const ERROR_CODES = {
   },
   HOOK_FAILED: { severity: "error", summary: "An agent's pre hook exited non-zero or timed out, failing its step." },
   HOOK_POST_FAILED: { severity: "warning", summary: "An agent's post hook or a project hook failed; the run goes on." },
+  MODEL_INVALID: { severity: "error", summary: "A model name could not be understood or its provider is not installed." },
+  MODEL_KEY_MISSING: { severity: "error", summary: "A provider's API key is not set." },
+  MODEL_AUTH: { severity: "error", summary: "The provider refused the API key (HTTP 401/403)." },
+  MODEL_UNKNOWN: { severity: "error", summary: "The provider does not know the model (HTTP 404)." },
+  REPLAY_MISSING: { severity: "error", summary: "A request of a --replay run is not in the recording." },
+  BUDGET_EXCEEDED: { severity: "warning", summary: "The run reached --max-tokens or --max-cost and paused." },
   USAGE: { severity: "error", summary: "The command line was malformed." },
 } as const satisfies Record<string, { severity: Severity; summary: string }>;
 

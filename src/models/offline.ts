@@ -4,6 +4,7 @@ import type { BaseLanguageModelInput } from "@langchain/core/language_models/bas
 import type { ChatResult } from "@langchain/core/outputs";
 import type { Runnable } from "@langchain/core/runnables";
 import { convertToOpenAITool } from "@langchain/core/utils/function_calling";
+import { DELIVERABLES_TOOL } from "./managed.js";
 import { rankPassages, splitPassages, type Passage } from "./passages.js";
 
 /** Said at the top of everything the offline model writes, so nobody mistakes it for an LLM's work. */
@@ -82,7 +83,9 @@ export class OfflineChatModel extends BaseChatModel<OfflineCallOptions> {
   async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<ChatResult> {
     const prompt = messages.filter((m) => m.getType() === "human").map(textOf).join("\n\n");
     const passages = splitPassages(prompt);
-    const tool = options.tools?.[0];
+    // Only the deliverables tool is answered with a tool call; agent tools (read, grep...) are
+    // left unused, since choosing files to read is beyond an offline draft.
+    const tool = options.tools?.find((t) => t.function.name === DELIVERABLES_TOOL);
     let message: AIMessageChunk;
     let output: string;
     if (tool) {

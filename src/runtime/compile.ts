@@ -9,6 +9,8 @@ import type { Mission } from "../definitions/schemas/mission.js";
 import { limiter } from "./limit.js";
 import { leadPrompt, supportPrompt, systemPrompt, type StepContext } from "./prompts.js";
 import { RunState, type CallRecord, type ReviewDecision, type RunStateUpdate, type RunStateValue, type Usage } from "./state.js";
+import { DELIVERABLES_TOOL } from "../models/managed.js";
+import { addUsage, fromUsageMetadata, zeroUsage } from "../models/usage.js";
 
 /** What a step is about to do or has done: handed to effects (hooks, files, progress). */
 export interface StepInfo {
@@ -33,6 +35,10 @@ export interface CompileOptions {
   agents: { get(name: string): Agent | undefined };
   /** The chat model for an agent (a single model serves every agent when given directly). */
   model: BaseChatModel | ((agent: Agent) => BaseChatModel);
+  /** The name of an agent's model, for run.json and prices (default: the model's type). */
+  modelName?: (agent: Agent) => string;
+  /** Pause (throw BudgetExceededError) before a step once the run has spent this much. */
+  budget?: Budget;
   checkpointer?: BaseCheckpointSaver;
   /** Pause for approval after every phase. */
   approve?: boolean;
@@ -41,18 +47,8 @@ export interface CompileOptions {
   effects?: StepEffects;
 }
 
-function zeroUsage(): Usage {
-  return { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
-}
-
-function addUsage(a: Usage, message: AIMessage | undefined): Usage {
-  const u = message?.usage_metadata;
-  if (!u) return a;
-  return {
-    inputTokens: a.inputTokens + (u.input_tokens ?? 0),
-    outputTokens: a.outputTokens + (u.output_tokens ?? 0),
-    totalTokens: a.totalTokens + (u.total_tokens ?? 0),
-  };
+function usageOf(message: AIMessage | undefined): Usage {
+  return fromUsageMetadata(message?.usage_metadata);
 }
 
 function messageText(message: AIMessage): string {
@@ -81,7 +77,7 @@ interface LeadAnswer {
 /** Asks the lead for the given deliverables through structured output; keeps what came back. */
 async function askDeliverables(model: BaseChatModel, agent: Agent, task: string, titles: string[], guidance: Record<string, string>): Promise<LeadAnswer> {
   const schema = deliverableSchema(titles, guidance);
-  const structured = model.withStructuredOutput(schema, { name: "write_deliverables", includeRaw: true });
+  const structured = model.withStructuredOutput(schema, { name: DELIVERABLES_TOOL, includeRaw: true });
   const { raw, parsed } = (await structured.invoke([new SystemMessage(systemPrompt(agent)), new HumanMessage(task)])) as {
     raw: AIMessage;
     parsed: Record<string, unknown> | null;
@@ -93,7 +89,21 @@ async function askDeliverables(model: BaseChatModel, agent: Agent, task: string,
     const value = args[`deliverable_${i + 1}`];
     if (typeof value === "string" && value.trim()) values[title] = value.trim();
   });
-  return { values, usage: addUsage(zeroUsage(), raw) };
+  return { values, usage: usageOf(raw) };
+}
+
+export interface Budget {
+  maxTokens?: number;
+  maxCostUsd?: number;
+  /** The cost of a call, when its model has a price. */
+  cost(model: string, usage: Usage): number | undefined;
+}
+
+/** Thrown at a step boundary when the budget is spent: the run pauses, resumable with more. */
+export class BudgetExceededError extends CoordError {
+  constructor(what: string) {
+    super("BUDGET_EXCEEDED", `budget reached: ${what}`, { hint: "resume with a higher --max-tokens / --max-cost: coord resume RUN_ID --max-tokens N", exitCode: 3 });
+  }
 }
 
 export class DeliverableMissingError extends CoordError {
@@ -131,23 +141,41 @@ export function compileMission(mission: Mission, options: CompileOptions) {
   };
   const plans = planMission(mission, { approve: !!options.approve });
   const limit = limiter(options.concurrency);
+  const nameOf = options.modelName ?? ((agent: Agent) => modelFor(agent)._llmType());
+  // Spending so far: from the checkpoint when this process first steps in, then live, so steps
+  // running side by side see each other's usage.
+  let spent: { tokens: number; cost: number } | undefined;
+  const costOf = (call: CallRecord) => options.budget?.cost(call.model, call.usage) ?? 0;
+  const checkBudget = (state: RunStateValue) => {
+    const budget = options.budget;
+    if (!budget) return;
+    spent ??= Object.values(state.calls).reduce((a, c) => ({ tokens: a.tokens + c.usage.totalTokens, cost: a.cost + costOf(c) }), { tokens: 0, cost: 0 });
+    if (budget.maxTokens !== undefined && spent.tokens >= budget.maxTokens) throw new BudgetExceededError(`${spent.tokens} tokens used of --max-tokens ${budget.maxTokens}`);
+    if (budget.maxCostUsd !== undefined && spent.cost >= budget.maxCostUsd) throw new BudgetExceededError(`$${spent.cost.toFixed(4)} spent of --max-cost ${budget.maxCostUsd}`);
+  };
+  const spend = (call: CallRecord) => {
+    if (spent) spent = { tokens: spent.tokens + call.usage.totalTokens, cost: spent.cost + costOf(call) };
+  };
   // Resolve every agent now, so a missing one fails before any step runs.
   for (const plan of plans) for (const step of [...plan.supports, plan.lead]) agentOf(step);
 
   const supportNode = (plan: PhasePlan, step: PlanStep) => (state: RunStateValue) => limit(() => supportStep(plan, step, state));
   const supportStep = async (plan: PhasePlan, step: PlanStep, state: RunStateValue): Promise<RunStateUpdate> => {
+    checkBudget(state);
     const agent = agentOf(step);
     const info: StepInfo = { mission, phase: plan.phase.index, role: "support", agent, task: supportPrompt(contextFor(mission, plan, state), agent) };
     await effects.beforeStep?.(info);
     const reply = (await modelFor(agent).invoke([new SystemMessage(systemPrompt(agent)), new HumanMessage(info.task)])) as AIMessage;
     const notes = messageText(reply).trim();
     await effects.afterStep?.(info, { notes });
-    const call: CallRecord = { phase: info.phase, agent: agent.name, role: "support", usage: addUsage(zeroUsage(), reply), attempts: 1 };
+    const call: CallRecord = { phase: info.phase, agent: agent.name, role: "support", model: nameOf(agent), usage: usageOf(reply), attempts: 1 };
+    spend(call);
     return { notes: { [info.phase]: { [agent.name]: notes } }, calls: { [`${info.phase}/support/${agent.name}`]: call } };
   };
 
   const leadNode = (plan: PhasePlan) => (state: RunStateValue) => limit(() => leadStep(plan, state));
   const leadStep = async (plan: PhasePlan, state: RunStateValue): Promise<RunStateUpdate> => {
+    checkBudget(state);
     const agent = agentOf(plan.lead);
     const phase = plan.phase.index;
     const review = state.reviews[phase];
@@ -164,14 +192,15 @@ export function compileMission(mission: Mission, options: CompileOptions) {
       const again = `${info.task}\n\n## Missing from your last answer\n\nWrite these deliverables, in full:\n${missing.map((m) => `- ${m}`).join("\n")}\n`;
       const second = await askDeliverables(model, agent, again, missing, plan.phase.guidance);
       values = { ...values, ...second.values };
-      usage = { inputTokens: usage.inputTokens + second.usage.inputTokens, outputTokens: usage.outputTokens + second.usage.outputTokens, totalTokens: usage.totalTokens + second.usage.totalTokens };
+      usage = addUsage(usage, second.usage);
       attempts = 2;
       const still = plan.deliverables.filter((t) => !values[t]);
       if (still.length > 0) throw new DeliverableMissingError(agent, phase, still);
     }
     const ordered = Object.fromEntries(plan.deliverables.map((t) => [t, values[t]!]));
     await effects.afterStep?.(info, { deliverables: ordered });
-    const call: CallRecord = { phase, agent: agent.name, role: "lead", usage, attempts };
+    const call: CallRecord = { phase, agent: agent.name, role: "lead", model: nameOf(agent), usage, attempts };
+    spend(call);
     return { deliverables: { [phase]: ordered }, calls: { [`${phase}/lead/${agent.name}`]: call } };
   };
 

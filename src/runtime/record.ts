@@ -4,6 +4,7 @@ import { planMission, type PhasePlan } from "../definitions/plan.js";
 import { slugify } from "../definitions/text.js";
 import type { RunSpec } from "./store.js";
 import type { CallRecord, RunStateValue, Usage } from "./state.js";
+import { DEFAULT_PRICES, costOf } from "../models/prices.js";
 
 export type RunStatus = "running" | "paused" | "completed" | "failed";
 export type PhaseStatus = "pending" | "running" | "awaiting-approval" | "completed" | "failed";
@@ -28,9 +29,10 @@ export interface RunRecord {
     support: string[];
     status: PhaseStatus;
     deliverables: Array<{ title: string; file: string }>;
-    calls: Array<{ agent: string; role: "lead" | "support"; usage: Usage; attempts: number }>;
+    calls: Array<{ agent: string; role: "lead" | "support"; model: string; usage: Usage; costUsd: number | null; attempts: number }>;
   }>;
-  usage: Usage;
+  /** Token totals; `costUsd` is null when some model has no known price. */
+  usage: Usage & { costUsd: number | null };
 }
 
 /** File of a deliverable, relative to the run folder: stable names, so reruns overwrite in place. */
@@ -67,6 +69,8 @@ export function buildRecord(
 ): RunRecord {
   const plans = planMission(spec.mission, { approve: spec.options.approve });
   const calls = Object.values(state.calls);
+  const prices = { ...DEFAULT_PRICES, ...spec.models?.prices };
+  const cost = (c: CallRecord) => costOf(c.model ?? spec.model, c.usage, prices) ?? null;
   const phases = plans.map((plan) => {
     const index = plan.phase.index;
     const written = state.deliverables[index] ?? {};
@@ -80,7 +84,7 @@ export function buildRecord(
       calls: calls
         .filter((c) => c.phase === index)
         .sort((a, b) => (a.role === b.role ? a.agent.localeCompare(b.agent) : a.role === "support" ? -1 : 1))
-        .map(({ agent, role, usage, attempts }) => ({ agent, role, usage, attempts })),
+        .map((c) => ({ agent: c.agent, role: c.role, model: c.model ?? spec.model, usage: c.usage, costUsd: cost(c), attempts: c.attempts })),
     };
   });
   const firstUnfinished = phases.find((p) => p.status !== "completed");
@@ -97,7 +101,7 @@ export function buildRecord(
     finishedAt: status.finishedAt ?? null,
     runDir: spec.runDir,
     phases,
-    usage: sumUsage(calls),
+    usage: { ...sumUsage(calls), costUsd: calls.some((c) => cost(c) === null) ? null : calls.reduce((a, c) => a + (cost(c) ?? 0), 0) },
   };
 }
 
@@ -133,10 +137,11 @@ export function renderReport(spec: RunSpec, record: RunRecord, state: RunStateVa
   if (spec.mission.successCriteria.length) {
     out.push("## Success criteria", "", ...spec.mission.successCriteria.map((c) => `- [ ] ${c}`), "");
   }
-  out.push("## Usage", "", "| Phase | Agent | Role | Input tokens | Output tokens | Total |", "|---|---|---|---:|---:|---:|");
+  const usd = (n: number | null) => (n === null ? "n/a" : `$${n.toFixed(4)}`);
+  out.push("## Usage", "", "| Phase | Agent | Role | Model | Input tokens | Output tokens | Total | Cost |", "|---|---|---|---|---:|---:|---:|---:|");
   for (const phase of record.phases) {
-    for (const c of phase.calls) out.push(`| ${phase.index} | ${c.agent} | ${c.role} | ${c.usage.inputTokens} | ${c.usage.outputTokens} | ${c.usage.totalTokens} |`);
+    for (const c of phase.calls) out.push(`| ${phase.index} | ${c.agent} | ${c.role} | ${c.model} | ${c.usage.inputTokens} | ${c.usage.outputTokens} | ${c.usage.totalTokens} | ${usd(c.costUsd)} |`);
   }
-  out.push(`| | **Total** | | ${record.usage.inputTokens} | ${record.usage.outputTokens} | ${record.usage.totalTokens} |`, "");
+  out.push(`| | **Total** | | | ${record.usage.inputTokens} | ${record.usage.outputTokens} | ${record.usage.totalTokens} | ${usd(record.usage.costUsd)} |`, "");
   return out.join("\n");
 }

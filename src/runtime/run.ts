@@ -10,13 +10,18 @@ import { readText, type LoadOptions } from "../definitions/discover.js";
 import { loadMission } from "../definitions/mission-catalog.js";
 import type { Agent } from "../definitions/schemas/agent.js";
 import { validateMissionAgents } from "../definitions/validate.js";
-import { modelChooser } from "../models/resolve.js";
+import { DEFAULT_PRICES, costOf } from "../models/prices.js";
+import { Recording } from "../models/recording.js";
+import { modelsForRun, type ModelSettings } from "../models/resolve.js";
 import { compileMission, recursionLimitFor, type StepEffects, type StepInfo } from "./compile.js";
 import { resolveInputs } from "./inputs.js";
 import { buildRecord, deliverableFile, notesFile, readRecord, renderReport, type RunRecord } from "./record.js";
 import { runShell } from "./shell.js";
 import type { ReviewDecision, RunStateValue } from "./state.js";
-import { checkpointFile, loadSpec, newRunId, runIds, saveSpec, writeFileAtomic, type RunSpec } from "./store.js";
+import { writeFileAtomic } from "../files.js";
+import { checkpointFile, loadSpec, newRunId, runIds, saveSpec, type RunModelOptions, type RunSpec } from "./store.js";
+
+export type { RunModelOptions };
 
 /** What a run reports while it goes: the CLI turns these into progress lines. */
 export type RunEvent =
@@ -39,7 +44,11 @@ export interface RunOptions extends LoadOptions {
   onEvent?: (event: RunEvent) => void;
   /** Also log to this stream (the run folder always gets run.log). */
   logStream?: NodeJS.WritableStream;
+  /** Model settings beyond agents and missions. */
+  models?: RunModelOptions;
 }
+
+
 
 export interface RunOutcome {
   record: RunRecord;
@@ -74,7 +83,10 @@ export async function runMission(options: RunOptions): Promise<RunOutcome> {
   }
   const used = new Set(mission.phases.flatMap((p) => [p.lead, ...p.support]).filter((n): n is string => !!n));
   const agents = [...used].map((name) => registry.get(name)).filter((a): a is Agent => !!a);
-  const models = modelChooser("");
+  const modelOptions = { ...options.models, ...(options.models?.record && { record: resolve(cwd, options.models.record) }), ...(options.models?.replay && { replay: resolve(cwd, options.models.replay) }) };
+  // Resolving models now makes a missing key or a bad model name fail before any step runs.
+  const models = await modelsForRun(mission, agents, modelSettings(modelOptions, cwd, options.onEvent));
+  for (const warning of models.warnings) options.onEvent?.({ type: "warning", message: warning });
   const spec: RunSpec = {
     runId,
     mission,
@@ -85,7 +97,8 @@ export async function runMission(options: RunOptions): Promise<RunOutcome> {
     notProvided: inputs.notProvided,
     runDir: resolve(cwd, options.outDir ?? "runs", runId),
     cwd,
-    model: models.name,
+    model: models.runSpec,
+    models: { ...modelOptions, env: undefined },
     options: {
       approve: !!options.approve,
       hooks: options.hooks !== false,
@@ -105,11 +118,21 @@ export async function runMission(options: RunOptions): Promise<RunOutcome> {
  */
 export async function resumeRun(
   runId: string,
-  options: { cwd?: string; decision?: ReviewDecision; onEvent?: (event: RunEvent) => void; logStream?: NodeJS.WritableStream } = {},
+  options: {
+    cwd?: string;
+    decision?: ReviewDecision;
+    onEvent?: (event: RunEvent) => void;
+    logStream?: NodeJS.WritableStream;
+    /** A higher budget, the environment: what may change between a pause and its resume. */
+    models?: Pick<RunModelOptions, "maxTokens" | "maxCostUsd" | "env" | "timeoutMs">;
+  } = {},
 ): Promise<RunOutcome> {
   const cwd = options.cwd ?? process.cwd();
-  const spec = loadSpec(cwd, runId);
-  const { graph, config } = openGraph(spec);
+  const saved = loadSpec(cwd, runId);
+  const { env: _env, ...changes } = options.models ?? {};
+  const spec: RunSpec = { ...saved, models: { ...saved.models, ...changes } };
+  if (Object.keys(changes).length > 0) saveSpec(spec);
+  const { graph, config } = await openGraph(spec, options);
   const snapshot = await graph.getState(config);
   const waiting = pausedPhase(snapshot);
   if (options.decision && waiting === null) {
@@ -150,15 +173,35 @@ function runLogger(spec: RunSpec, extra?: NodeJS.WritableStream): Logger {
   return pino({ base: { runId: spec.runId } }, streams);
 }
 
-function openGraph(spec: RunSpec, effects?: StepEffects) {
+function modelSettings(models: RunModelOptions, cwd: string, onEvent?: (event: RunEvent) => void): ModelSettings {
+  return {
+    ...(models.model && { model: models.model }),
+    ...(models.baseUrl && { baseUrl: models.baseUrl }),
+    ...(models.timeoutMs && { timeoutMs: models.timeoutMs }),
+    env: models.env ?? process.env,
+    ...(models.record && { recording: Recording.forRecord(resolve(cwd, models.record)) }),
+    ...(models.replay && { recording: Recording.forReplay(resolve(cwd, models.replay)), replay: true }),
+    ...(onEvent && { onRetry: (message: string) => onEvent({ type: "warning", message }) }),
+  };
+}
+
+async function openGraph(spec: RunSpec, options: { onEvent?: (event: RunEvent) => void; models?: { env?: Record<string, string | undefined> } }, effects?: StepEffects) {
   mkdirSync(join(checkpointFile(spec.cwd), ".."), { recursive: true });
   const checkpointer = SqliteSaver.fromConnString(checkpointFile(spec.cwd));
   const registry = new AgentRegistry();
   for (const agent of spec.agents) registry.add(freshAgent(agent));
-  const models = modelChooser(spec.model);
+  const models = await modelsForRun(spec.mission, registry.agents, modelSettings({ ...spec.models, ...(options.models?.env && { env: options.models.env }) }, spec.cwd, options.onEvent));
+  const modelOf = (agent: Agent) => models.byAgent.get(agent.name) ?? models.byAgent.values().next().value!;
+  const prices = { ...DEFAULT_PRICES, ...spec.models.prices };
   const graph = compileMission(spec.mission, {
     agents: registry,
-    model: (agent) => models.forAgent(agent),
+    model: (agent) => modelOf(agent).model,
+    modelName: (agent) => modelOf(agent).spec,
+    budget: {
+      ...(spec.models.maxTokens && { maxTokens: spec.models.maxTokens }),
+      ...(spec.models.maxCostUsd && { maxCostUsd: spec.models.maxCostUsd }),
+      cost: (model, usage) => costOf(model, usage, prices),
+    },
     checkpointer,
     approve: spec.options.approve,
     ...(spec.options.concurrency && { concurrency: spec.options.concurrency }),
@@ -194,7 +237,7 @@ function pausedPhase(snapshot: { tasks: ReadonlyArray<{ interrupts: ReadonlyArra
 async function execute(
   spec: RunSpec,
   input: unknown,
-  options: { onEvent?: (event: RunEvent) => void; logStream?: NodeJS.WritableStream },
+  options: { onEvent?: (event: RunEvent) => void; logStream?: NodeJS.WritableStream; models?: { env?: Record<string, string | undefined> } },
   isNew: boolean,
 ): Promise<RunOutcome> {
   const logger = runLogger(spec, options.logStream);
@@ -204,7 +247,7 @@ async function execute(
     emit({ type: "warning", message });
   };
   const effects = stepEffects(spec, logger, emit, warn);
-  const { graph, config } = openGraph(spec, effects);
+  const { graph, config } = await openGraph(spec, options, effects);
   const current = async () => (await graph.getState(config)).values as RunStateValue;
   await writeOutputs(spec, isNew ? emptyState(spec) : await current(), { status: "running" });
   if (isNew) await projectHook(spec, "pre-mission", buildRecord(spec, emptyState(spec), { status: "running" }), warn);
@@ -213,9 +256,14 @@ async function execute(
     await graph.invoke(input as never, config);
   } catch (error) {
     const message = isCoordError(error) ? formatDiagnostic(error.toDiagnostic(), (f) => relative(spec.cwd, f) || f) : (error as Error).message;
+    if (isCoordError(error) && error.code === "BUDGET_EXCEEDED") {
+      logger.info(error.message);
+      const record = await writeOutputs(spec, await current(), { status: "paused", reason: "budget", error: message });
+      return { record, exitCode: 3, error: message };
+    }
     logger.error({ err: error }, "run failed");
     const record = await writeOutputs(spec, await current(), { status: "failed", error: message, finishedAt: new Date().toISOString() });
-    return { record, exitCode: 1, error: message };
+    return { record, exitCode: isCoordError(error) ? Math.max(1, error.exitCode) : 1, error: message };
   }
   const snapshot = await graph.getState(config);
   const waiting = pausedPhase(snapshot);

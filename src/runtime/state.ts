@@ -1,17 +1,15 @@
 import { Annotation } from "@langchain/langgraph";
+import type { Usage } from "../models/usage.js";
 
-/** Token counts of one model call, as LangChain's usage metadata reports them. */
-export interface Usage {
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-}
+export type { Usage };
 
 /** One agent step's model calls, for run.json and the report. */
 export interface CallRecord {
   phase: number;
   agent: string;
   role: "lead" | "support";
+  /** The model spec that answered (`offline`, `openai:gpt-4o-mini`...). */
+  model: string;
   usage: Usage;
   /** How many model calls the step took (a lead asked again for a missing deliverable takes two). */
   attempts: number;

@@ -1,9 +1,30 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { writeFileAtomic } from "../files.js";
 import { CoordError } from "../errors.js";
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import { closestNames } from "../definitions/suggest.js";
+import type { Price } from "../models/prices.js";
+
+/** How a run reaches models: kept in the run's spec, so resume uses the same. */
+export interface RunModelOptions {
+  /** `--model` */
+  model?: string;
+  /** `--base-url` */
+  baseUrl?: string;
+  timeoutMs?: number;
+  maxTokens?: number;
+  maxCostUsd?: number;
+  /** `--record FILE` */
+  record?: string;
+  /** `--replay FILE` */
+  replay?: string;
+  /** Price overrides (USD per million tokens) by model spec. */
+  prices?: Record<string, Price>;
+  /** The environment (process.env plus .env); defaults to process.env. */
+  env?: Record<string, string | undefined>;
+}
 
 /** Everything needed to continue a run from its id alone, written when the run starts. */
 export interface RunSpec {
@@ -18,7 +39,10 @@ export interface RunSpec {
   notProvided: string[];
   runDir: string;
   cwd: string;
+  /** The run's model (agents may name their own). */
   model: string;
+  /** Model settings: --model, --base-url, budget, recording, prices. Never keys. */
+  models: RunModelOptions;
   options: { approve: boolean; hooks: boolean; concurrency: number | null; hookTimeoutMs: number };
   startedAt: string;
 }
@@ -34,14 +58,6 @@ export function checkpointFile(cwd: string): string {
 
 function specFile(cwd: string, runId: string): string {
   return join(coordHome(cwd), "runs", `${runId}.json`);
-}
-
-/** Writes through a temporary file so a crash never leaves half a JSON file behind. */
-export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 export function saveSpec(spec: RunSpec): void {

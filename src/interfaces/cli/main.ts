@@ -134,20 +134,30 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .option("--no-hooks", "do not run agent or project hooks")
     .option("--concurrency <n>", "at most N agents at once (default: all supports of a phase)")
     .option("--hook-timeout <seconds>", "stop a hook after this long (default 60)")
+    .option("--model <provider:model>", "model for every agent (default: agent's model:, COORD_MODEL, offline)")
+    .option("--base-url <url>", "an OpenAI-compatible server (or COORD_BASE_URL)")
+    .option("--timeout <seconds>", "per model call (default 120)")
+    .option("--max-tokens <n>", "pause the run once it has used this many tokens")
+    .option("--max-cost <usd>", "pause the run once it has cost this much")
+    .option("--record <file>", "save every model request and response")
+    .option("--replay <file>", "answer every model request from a recording, offline")
     .option("--json", "print the run record on stdout")
     .action(async (mission: string, flags, command: Command) => {
-      const { run } = await import("./commands/run.js");
+      const [{ run }, { loadEnvironment }] = await Promise.all([import("./commands/run.js"), import("./config.js")]);
       const { io, load } = ctx(command);
-      setExit(await run(io, mission, flags, load));
+      setExit(await run(io, mission, flags, load, loadEnvironment(io.cwd)));
     });
   program
     .command("resume")
     .description("continue a run that crashed, failed or was stopped; finished steps are not redone")
     .argument("<run-id>")
+    .option("--max-tokens <n>", "a higher token budget for a run paused on its budget")
+    .option("--max-cost <usd>", "a higher cost budget for a run paused on its budget")
     .option("--json", "print the run record on stdout")
-    .action(async (runId: string, _flags, command: Command) => {
-      const { resume } = await import("./commands/run.js");
-      setExit(await resume(ctx(command).io, runId));
+    .action(async (runId: string, flags: { maxTokens?: string; maxCost?: string }, command: Command) => {
+      const [{ resume }, { loadEnvironment }] = await Promise.all([import("./commands/run.js"), import("./config.js")]);
+      loadEnvironment(streams.cwd);
+      setExit(await resume(ctx(command).io, runId, undefined, flags));
     });
   program
     .command("approve")
@@ -156,7 +166,8 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .option("--note <text>", "a note kept with the approval")
     .option("--json", "print the run record on stdout")
     .action(async (runId: string, flags: { note?: string }, command: Command) => {
-      const { resume } = await import("./commands/run.js");
+      const [{ resume }, { loadEnvironment }] = await Promise.all([import("./commands/run.js"), import("./config.js")]);
+      loadEnvironment(streams.cwd);
       setExit(await resume(ctx(command).io, runId, { action: "approve", ...(flags.note && { note: flags.note }) }));
     });
   program
@@ -166,8 +177,18 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .requiredOption("--note <text>", "what to change")
     .option("--json", "print the run record on stdout")
     .action(async (runId: string, flags: { note: string }, command: Command) => {
-      const { resume } = await import("./commands/run.js");
+      const [{ resume }, { loadEnvironment }] = await Promise.all([import("./commands/run.js"), import("./config.js")]);
+      loadEnvironment(streams.cwd);
       setExit(await resume(ctx(command).io, runId, { action: "reject", note: flags.note }));
+    });
+  program
+    .command("models")
+    .description("show the configured model, providers and which API keys are set (never their values)")
+    .option("--json", "print JSON on stdout")
+    .action(async (_flags, command: Command) => {
+      const [{ modelsReport }, { loadEnvironment }] = await Promise.all([import("./commands/models.js"), import("./config.js")]);
+      const { io, load } = ctx(command);
+      setExit(modelsReport(io, load, loadEnvironment(io.cwd)));
     });
   const runs = program.command("runs").description("list and show runs of this project");
   runs

@@ -3,6 +3,10 @@ import type { LoadOptions } from "../../../definitions/discover.js";
 import type { RunRecord } from "../../../runtime/record.js";
 import { getRun, listRuns, resumeRun, runMission, type RunOutcome } from "../../../runtime/run.js";
 import type { ReviewDecision } from "../../../runtime/state.js";
+import { CoordError } from "../../../errors.js";
+import type { loadEnvironment } from "../config.js";
+
+type ProjectConfig = ReturnType<typeof loadEnvironment>;
 import { displayPath, printJson, table, type Io } from "../io.js";
 import { progress } from "../progress.js";
 
@@ -15,12 +19,37 @@ export interface RunFlags {
   hooks?: boolean;
   concurrency?: string;
   hookTimeout?: string;
+  model?: string;
+  baseUrl?: string;
+  timeout?: string;
+  maxTokens?: string;
+  maxCost?: string;
+  record?: string;
+  replay?: string;
+}
+
+export interface BudgetFlags {
+  maxTokens?: string;
+  maxCost?: string;
+}
+
+function positiveNumber(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new CoordError("USAGE", `${flag} must be a number above 0, not "${value}"`, { hint: `e.g. ${flag} 2.5` });
+  return n;
+}
+
+function budget(flags: BudgetFlags) {
+  const maxTokens = positiveInt(flags.maxTokens, "--max-tokens");
+  const maxCostUsd = positiveNumber(flags.maxCost, "--max-cost");
+  return { ...(maxTokens && { maxTokens }), ...(maxCostUsd && { maxCostUsd }) };
 }
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number of 1 or more, not "${value}"`);
+  if (!Number.isInteger(n) || n < 1) throw new CoordError("USAGE", `${flag} must be a whole number of 1 or more, not "${value}"`, { hint: `e.g. ${flag} 4` });
   return n;
 }
 
@@ -44,7 +73,19 @@ function finish(io: Io, outcome: RunOutcome): number {
   return outcome.exitCode;
 }
 
-export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOptions): Promise<number> {
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+/** coord.config.json's model and base URL are project defaults: the environment still wins. */
+function withConfigDefaults(env: NodeJS.ProcessEnv, config: ProjectConfig["models"]): Record<string, string | undefined> {
+  return {
+    ...env,
+    ...(!env.COORD_MODEL && config?.model && { COORD_MODEL: config.model }),
+    ...(!env.COORD_BASE_URL && config?.baseUrl && { COORD_BASE_URL: config.baseUrl }),
+  };
+}
+
+export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOptions, config: ProjectConfig = { models: {} }): Promise<number> {
+  if (flags.record && flags.replay) throw new CoordError("USAGE", "--record and --replay cannot be used together", { hint: "record once with --record FILE, then replay with --replay FILE" });
   const concurrency = positiveInt(flags.concurrency, "--concurrency");
   const hookTimeout = positiveInt(flags.hookTimeout, "--hook-timeout");
   const view = progress(io, process.stderr);
@@ -61,15 +102,26 @@ export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOp
     ...(hookTimeout && { hookTimeoutMs: hookTimeout * 1000 }),
     onEvent: view.onEvent,
     ...(io.verbose && { logStream: process.stderr }),
+    models: {
+      ...(config.models?.prices && { prices: config.models.prices }),
+      timeoutMs: (positiveNumber(flags.timeout, "--timeout") ?? 0) * 1000 || config.models?.timeoutMs || DEFAULT_TIMEOUT_MS,
+      ...(flags.model && { model: flags.model }),
+      ...(flags.baseUrl && { baseUrl: flags.baseUrl }),
+      ...budget(flags),
+      ...(flags.record && { record: flags.record }),
+      ...(flags.replay && { replay: flags.replay }),
+      env: withConfigDefaults(process.env, config.models),
+    },
   }).finally(view.stop);
   return finish(io, outcome);
 }
 
-export async function resume(io: Io, runId: string, decision?: ReviewDecision): Promise<number> {
+export async function resume(io: Io, runId: string, decision?: ReviewDecision, flags: BudgetFlags = {}): Promise<number> {
   const view = progress(io, process.stderr);
   const outcome = await resumeRun(runId, {
     cwd: io.cwd,
     ...(decision && { decision }),
+    models: { ...budget(flags), env: process.env },
     onEvent: view.onEvent,
     ...(io.verbose && { logStream: process.stderr }),
   }).finally(view.stop);

@@ -1,0 +1,48 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { config as loadDotenv } from "dotenv";
+import { z } from "zod";
+import { CoordError } from "../../errors.js";
+
+/** coord.config.json: project settings that are not secrets (keys stay in the environment or .env). */
+export const CoordConfigSchema = z.object({
+  model: z.string().optional().describe("Default model for runs: provider:model or offline."),
+  baseUrl: z.string().url().optional().describe("An OpenAI-compatible server for openai: models."),
+  timeoutSeconds: z.number().positive().optional().describe("Per model call."),
+  prices: z
+    .record(z.string(), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }))
+    .optional()
+    .describe("USD per million tokens by model spec, added to or overriding the built-in table."),
+});
+export type CoordConfig = z.infer<typeof CoordConfigSchema>;
+
+/**
+ * Loads `.env` (without overriding variables already set) and `coord.config.json` of the project.
+ * Only the CLI does this: the library reads no environment unless given one.
+ */
+export function loadEnvironment(cwd: string): { models: { prices?: CoordConfig["prices"]; timeoutMs?: number; model?: string; baseUrl?: string } } {
+  const envFile = join(cwd, ".env");
+  if (existsSync(envFile)) loadDotenv({ path: envFile, quiet: true });
+  const file = join(cwd, "coord.config.json");
+  if (!existsSync(file)) return { models: {} };
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, "utf8"));
+  } catch (cause) {
+    throw new CoordError("INPUT_INVALID", `coord.config.json is not valid JSON: ${(cause as Error).message}`, { file, hint: "fix the JSON syntax" });
+  }
+  const parsed = CoordConfigSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CoordError("INPUT_INVALID", `coord.config.json: ${issue.path.join(".") || "(root)"}: ${issue.message}`, { file, hint: "see README, Models" });
+  }
+  const c = parsed.data;
+  return {
+    models: {
+      ...(c.prices && { prices: c.prices }),
+      ...(c.timeoutSeconds && { timeoutMs: c.timeoutSeconds * 1000 }),
+      ...(c.model && { model: c.model }),
+      ...(c.baseUrl && { baseUrl: c.baseUrl }),
+    },
+  };
+}
