@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   AGENT_FRONTMATTER_NOT_MAP: { severity: "error", summary: "The frontmatter is YAML but not a map of fields." },
   AGENT_NAME_MISSING: { severity: "warning", summary: "The agent has no `name`; it is named after its file." },
   AGENT_FIELD_INVALID: { severity: "warning", summary: "A known field has a value of the wrong shape; it is ignored." },
+  AGENT_TOOL_UNKNOWN: { severity: "warning", summary: "The agent lists a tool coord does not know; it is ignored." },
   AGENT_DESCRIPTION_MISSING: { severity: "warning", summary: "The agent has no description." },
   AGENT_DUPLICATE: { severity: "warning", summary: "Two files define the same agent name; the earlier one wins." },
   AGENT_NOT_FOUND: { severity: "error", summary: "No agent has the name asked for." },

@@ -3,6 +3,7 @@ import { diagnostic, type Diagnostic } from "../errors.js";
 import { readFrontmatter, parseYamlFields } from "./frontmatter.js";
 import { AgentFrontmatterSchema, KNOWN_AGENT_FIELDS, type Agent, type AgentFrontmatter } from "./schemas/agent.js";
 import { normalizeText, type Repair } from "./text.js";
+import { isUnknownTool } from "./tool-names.js";
 
 /** What reading one file found: an agent, a file that is not an agent, or problems. */
 export interface AgentParse {
@@ -111,6 +112,16 @@ export function parseAgent(raw: string, file: string): AgentParse {
         file,
         line: 2,
         hint: "add a one-line description: what the agent is expert in and when to use it",
+      }),
+    );
+  }
+  const unknownTools = (fields.tools ?? []).filter(isUnknownTool);
+  if (unknownTools.length > 0) {
+    diagnostics.push(
+      diagnostic("AGENT_TOOL_UNKNOWN", `agent "${name}" lists tools coord does not know: ${unknownTools.join(", ")}`, {
+        file,
+        line: keyLines.tools ?? 1,
+        hint: "coord gives agents read, ls, glob and grep, and mcp__server__tool tools from .mcp.json; other names are ignored",
       }),
     );
   }

@@ -1,5 +1,6 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { HumanMessage, SystemMessage, type AIMessage } from "@langchain/core/messages";
+import { HumanMessage, SystemMessage, ToolMessage, type AIMessage, type BaseMessage } from "@langchain/core/messages";
+import type { StructuredToolInterface } from "@langchain/core/tools";
 import { END, START, StateGraph, interrupt, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { z } from "zod";
 import { CoordError } from "../errors.js";
@@ -39,6 +40,10 @@ export interface CompileOptions {
   modelName?: (agent: Agent) => string;
   /** Pause (throw BudgetExceededError) before a step once the run has spent this much. */
   budget?: Budget;
+  /** Tools an agent may call (from its `tools:`); agents with none get a single model call. */
+  toolsFor?: (agent: Agent) => StructuredToolInterface[];
+  /** Most model turns of one step's tool loop. */
+  maxToolTurns?: number;
   checkpointer?: BaseCheckpointSaver;
   /** Pause for approval after every phase. */
   approve?: boolean;
@@ -90,6 +95,28 @@ async function askDeliverables(model: BaseChatModel, agent: Agent, task: string,
     if (typeof value === "string" && value.trim()) values[title] = value.trim();
   });
   return { values, usage: usageOf(raw) };
+}
+
+/**
+ * The tool-calling loop of an agent with tools: the model calls tools, reads their results and
+ * goes on until it answers in text or runs out of turns.
+ */
+async function toolLoop(model: BaseChatModel, messages: BaseMessage[], tools: StructuredToolInterface[], maxTurns: number): Promise<{ reply: AIMessage; usage: Usage }> {
+  const bound = model.bindTools!(tools);
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  let usage = zeroUsage();
+  const history = [...messages];
+  for (let turn = 1; ; turn++) {
+    const reply = (await bound.invoke(history)) as AIMessage;
+    usage = addUsage(usage, usageOf(reply));
+    if (!reply.tool_calls?.length || turn >= maxTurns) return { reply, usage };
+    history.push(reply);
+    for (const call of reply.tool_calls) {
+      const target = byName.get(call.name);
+      const content = target ? String(await target.invoke(call.args)) : `Error: no tool named ${call.name}; available: ${[...byName.keys()].join(", ")}`;
+      history.push(new ToolMessage({ content, tool_call_id: call.id ?? call.name, name: call.name }));
+    }
+  }
 }
 
 export interface Budget {
@@ -165,10 +192,14 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const agent = agentOf(step);
     const info: StepInfo = { mission, phase: plan.phase.index, role: "support", agent, task: supportPrompt(contextFor(mission, plan, state), agent) };
     await effects.beforeStep?.(info);
-    const reply = (await modelFor(agent).invoke([new SystemMessage(systemPrompt(agent)), new HumanMessage(info.task)])) as AIMessage;
+    const messages = [new SystemMessage(systemPrompt(agent)), new HumanMessage(info.task)];
+    const tools = options.toolsFor?.(agent) ?? [];
+    const { reply, usage } = tools.length
+      ? await toolLoop(modelFor(agent), messages, tools, options.maxToolTurns ?? 8)
+      : await modelFor(agent).invoke(messages).then((r) => ({ reply: r as AIMessage, usage: usageOf(r as AIMessage) }));
     const notes = messageText(reply).trim();
     await effects.afterStep?.(info, { notes });
-    const call: CallRecord = { phase: info.phase, agent: agent.name, role: "support", model: nameOf(agent), usage: usageOf(reply), attempts: 1 };
+    const call: CallRecord = { phase: info.phase, agent: agent.name, role: "support", model: nameOf(agent), usage, attempts: 1 };
     spend(call);
     return { notes: { [info.phase]: { [agent.name]: notes } }, calls: { [`${info.phase}/support/${agent.name}`]: call } };
   };
@@ -183,9 +214,18 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const info: StepInfo = { mission, phase, role: "lead", agent, task: leadPrompt(contextFor(mission, plan, state), state.notes[phase] ?? {}, feedback) };
     await effects.beforeStep?.(info);
     const model = modelFor(agent);
+    const tools = options.toolsFor?.(agent) ?? [];
+    let research = zeroUsage();
+    if (tools.length) {
+      // A lead with tools looks things up first; its findings go into the request for deliverables.
+      const ask = `${info.task}\n\n## Before you write\n\nUse your tools to check anything you need in the inputs or the project, then reply with your findings.\n`;
+      const found = await toolLoop(model, [new SystemMessage(systemPrompt(agent)), new HumanMessage(ask)], tools, options.maxToolTurns ?? 8);
+      info.task = `${info.task}\n## Your research\n\n${messageText(found.reply).trim()}\n`;
+      research = found.usage;
+    }
     const first = await askDeliverables(model, agent, info.task, plan.deliverables, plan.phase.guidance);
     let values = first.values;
-    let usage = first.usage;
+    let usage = addUsage(research, first.usage);
     let attempts = 1;
     const missing = plan.deliverables.filter((t) => !values[t]);
     if (missing.length > 0) {

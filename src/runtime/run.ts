@@ -12,6 +12,7 @@ import type { Agent } from "../definitions/schemas/agent.js";
 import { validateMissionAgents } from "../definitions/validate.js";
 import { DEFAULT_PRICES, costOf } from "../models/prices.js";
 import { Recording } from "../models/recording.js";
+import { toolsForAgent } from "../models/tools.js";
 import { modelsForRun, type ModelSettings } from "../models/resolve.js";
 import { compileMission, recursionLimitFor, type StepEffects, type StepInfo } from "./compile.js";
 import { resolveInputs } from "./inputs.js";
@@ -96,6 +97,7 @@ export async function runMission(options: RunOptions): Promise<RunOutcome> {
     extra: inputs.extra,
     notProvided: inputs.notProvided,
     runDir: resolve(cwd, options.outDir ?? "runs", runId),
+    inputsDir: options.inputsDir ? resolve(cwd, options.inputsDir) : null,
     cwd,
     model: models.runSpec,
     models: { ...modelOptions, env: undefined },
@@ -197,6 +199,7 @@ async function openGraph(spec: RunSpec, options: { onEvent?: (event: RunEvent) =
     agents: registry,
     model: (agent) => modelOf(agent).model,
     modelName: (agent) => modelOf(agent).spec,
+    toolsFor: (agent) => toolsForAgent(agent.tools, [spec.cwd, ...(spec.inputsDir ? [spec.inputsDir] : [])]),
     budget: {
       ...(spec.models.maxTokens && { maxTokens: spec.models.maxTokens }),
       ...(spec.models.maxCostUsd && { maxCostUsd: spec.models.maxCostUsd }),

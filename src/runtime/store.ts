@@ -38,6 +38,8 @@ export interface RunSpec {
   extra: Array<{ name: string; text: string }>;
   notProvided: string[];
   runDir: string;
+  /** The inputs folder, if one was given: agents' file tools may read it and the project. */
+  inputsDir: string | null;
   cwd: string;
   /** The run's model (agents may name their own). */
   model: string;

@@ -27,6 +27,14 @@ describe("parseAgent: tools and capabilities", () => {
     expect(cleanAgent("tools-list.md").tools).toEqual(["Read", "Grep", "Glob"]);
   });
 
+  it("warns about a tool name coord neither provides nor withholds, on the tools line, and keeps the agent", () => {
+    const parsed = parseFixture("tool-unknown.md");
+    expect(parsed.agent?.tools).toEqual(["Read", "Grep", "Telepathy", "mcp__docs__search"]);
+    expect(parsed.diagnostics.map((d) => [d.code, d.line])).toEqual([["AGENT_TOOL_UNKNOWN", lineStartingWith(parsed.text, "tools:")]]);
+    expect(parsed.diagnostics[0]?.message).toContain("Telepathy");
+    expect(parsed.diagnostics[0]?.message).not.toContain("mcp__docs__search");
+  });
+
   it("splits tools written as a comma string and trims each name", () => {
     expect(cleanAgent("tools-comma-string.md").tools).toEqual(["Read", "Write", "Edit", "Bash"]);
   });
