@@ -257,7 +257,8 @@ async function execute(
   logger.info({ mission: spec.mission.id, resumed: !isNew }, isNew ? "run started" : "run resumed");
   try {
     await graph.invoke(input as never, config);
-  } catch (error) {
+  } catch (thrown) {
+    const error = firstCause(thrown);
     const message = isCoordError(error) ? formatDiagnostic(error.toDiagnostic(), (f) => relative(spec.cwd, f) || f) : (error as Error).message;
     if (isCoordError(error) && error.code === "BUDGET_EXCEEDED") {
       logger.info(error.message);
@@ -279,6 +280,16 @@ async function execute(
   logger.info({ usage: record.usage }, "run completed");
   await projectHook(spec, "post-mission", record, warn);
   return { record, exitCode: 0 };
+}
+
+/**
+ * Parallel steps that fail together reach us as one "Multiple errors occurred during superstep"
+ * error holding them in `errors`: the first of ours (else the first) is the one worth reporting.
+ */
+function firstCause(error: unknown): unknown {
+  const inner = (error as { errors?: unknown[] } | undefined)?.errors;
+  if (!Array.isArray(inner) || inner.length === 0) return error;
+  return inner.find(isCoordError) ?? inner[0];
 }
 
 function emptyState(spec: RunSpec): RunStateValue {

@@ -1,0 +1,165 @@
+import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseAgent } from "../../src/definitions/agent.js";
+import { STACK_LINE, runCoordAsync } from "../helpers/cli.js";
+import { startFakeOpenAI, type FakeOpenAI } from "../helpers/openai-server.js";
+import { agentMarkdown, missionMarkdown, runProject } from "../helpers/project.js";
+
+const INPUTS = {
+  "market-brief": "## Market\n\nOnboarding takes 23 days; churn is 14% a year.\n",
+  "sales-notes": "## Sales\n\nDeals stall at security review for 12 days.\n",
+};
+const MISSION = missionMarkdown("Growth Plan", ["Market Brief", "Sales Notes"], [
+  { title: "Analysis", lead: "analyst", support: ["researcher", "seller"], deliverables: ["Churn analysis", "Stall analysis"] },
+  { title: "Plan", lead: "planner", support: ["researcher"], deliverables: ["Onboarding plan"] },
+]);
+const AGENTS = { analyst: {}, researcher: {}, seller: {}, planner: {} };
+
+let server: FakeOpenAI | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+/** Env for a child coord that talks to the fake server and nothing else. */
+function providerEnv(fake: FakeOpenAI, key = "sk-test"): Record<string, string | undefined> {
+  return { OPENAI_API_KEY: key, COORD_BASE_URL: fake.url, COORD_MODEL: "openai:gpt-4o-mini", ANTHROPIC_API_KEY: undefined };
+}
+
+function agentBody(cwd: string, name: string): string {
+  const file = join(cwd, "agents", `${name}.md`);
+  return parseAgent(readFileSync(file, "utf8"), file).agent!.body;
+}
+
+describe("a run against an OpenAI-compatible server on loopback", () => {
+  it("sends each agent's body as its system prompt, supports at once, earlier deliverables later, and records the server's usage", async () => {
+    server = await startFakeOpenAI({ delayMs: 250 });
+    const cwd = runProject({ mission: MISSION, agents: AGENTS, inputs: INPUTS });
+    const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "live", "--json"], { cwd, env: providerEnv(server) });
+    expect(r.code, r.stderr).toBe(0);
+    const record = JSON.parse(r.stdout) as {
+      model: string;
+      phases: Array<{ deliverables: Array<{ title: string; file: string }>; calls: Array<{ model: string }> }>;
+      usage: { inputTokens: number; outputTokens: number; totalTokens: number; costUsd: number | null };
+    };
+    expect(record.model).toBe("openai:gpt-4o-mini");
+    expect(server.requests.every((q) => q.authorization === "Bearer sk-test" && q.body.model === "gpt-4o-mini")).toBe(true);
+
+    // Every request's system prompt is exactly the body of one of the mission's agents.
+    const bodies = Object.keys(AGENTS).map((name) => agentBody(cwd, name));
+    for (const q of server.requests) expect(bodies).toContain(q.body.messages[0]?.content);
+
+    // Phase 1's two supports were at the server at the same time.
+    const [a, b] = server.requests.slice(0, 2);
+    expect(Math.max(a!.start, b!.start)).toBeLessThan(Math.min(a!.end, b!.end));
+
+    // The lead wrote through structured output: the deliverable files hold what the server returned.
+    const leadAnswers = server.requests.filter((q) => q.body.tools?.some((t) => t.function.name === "write_deliverables"));
+    expect(leadAnswers).toHaveLength(2);
+    expect(leadAnswers[0]!.body.tool_choice).toMatchObject({ function: { name: "write_deliverables" } });
+    const churn = readFileSync(join(cwd, "runs", "live", record.phases[0]!.deliverables[0]!.file), "utf8");
+    expect(churn).toContain("Server draft of Churn analysis");
+
+    // Phase 2's prompts carry phase 1's deliverables as the server wrote them.
+    const phase2 = server.requests.filter((q) => q.start >= leadAnswers[0]!.end);
+    expect(phase2.length).toBeGreaterThan(0);
+    for (const q of phase2) expect(JSON.stringify(q.body.messages)).toContain("Server draft of Stall analysis");
+
+    // Usage in run.json is what the server reported, summed; gpt-4o-mini has a price.
+    const served = server.requests.reduce((s, q) => ({ input: s.input + q.usage!.prompt_tokens, output: s.output + q.usage!.completion_tokens }), { input: 0, output: 0 });
+    expect([record.usage.inputTokens, record.usage.outputTokens]).toEqual([served.input, served.output]);
+    expect(record.usage.totalTokens).toBe(served.input + served.output);
+    expect(record.usage.costUsd).toBeGreaterThan(0);
+  });
+
+  it("retries 500 and 429 (honouring Retry-After) and completes", async () => {
+    server = await startFakeOpenAI();
+    server.failures.push({ status: 500 }, { status: 429, headers: { "retry-after": "0" } });
+    const mission = missionMarkdown("Solo", ["Market Brief"], [{ title: "Write", lead: "analyst", deliverables: ["Summary"] }]);
+    const cwd = runProject({ mission, agents: { analyst: {} }, inputs: { "market-brief": INPUTS["market-brief"] } });
+    const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "retry", "--json"], { cwd, env: providerEnv(server) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(server.requests.map((q) => q.status)).toEqual([500, 429, 200]);
+    expect(r.stderr).toMatch(/HTTP 500; retry 1/);
+    expect(r.stderr).toMatch(/HTTP 429; retry 2 in 0\.0s/);
+  });
+
+  it("answers a refused key with one line naming OPENAI_API_KEY, and resumes once the key is fixed", async () => {
+    server = await startFakeOpenAI();
+    server.failures.push({ status: 401, body: { error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } } });
+    const mission = missionMarkdown("Solo", ["Market Brief"], [{ title: "Write", lead: "analyst", deliverables: ["Summary"] }]);
+    const cwd = runProject({ mission, agents: { analyst: {} }, inputs: { "market-brief": INPUTS["market-brief"] } });
+    const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "auth"], { cwd, env: providerEnv(server, "sk-wrong") });
+    expect(r.code).toBe(2);
+    const errorLines = r.stderr.split("\n").filter((l) => l.startsWith("coord:"));
+    expect(errorLines).toHaveLength(1);
+    expect(errorLines[0]).toContain("refused the API key (HTTP 401)");
+    expect(errorLines[0]).toContain("set OPENAI_API_KEY");
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(server.requests).toHaveLength(1);
+    const resumed = await runCoordAsync(["resume", "auth", "--json"], { cwd, env: providerEnv(server) });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).status).toBe("completed");
+  });
+
+  it("fails before any step when the provider's key is not set", async () => {
+    const cwd = runProject({ mission: MISSION, agents: AGENTS, inputs: INPUTS });
+    const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--model", "anthropic:claude-haiku-4-5", "--run-id", "nokey"], { cwd, env: { ANTHROPIC_API_KEY: undefined } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("needs ANTHROPIC_API_KEY");
+    expect(existsSync(join(cwd, "runs", "nokey"))).toBe(false);
+  });
+
+  it("gives agents with tools a file reader confined to the project and inputs", async () => {
+    server = await startFakeOpenAI();
+    // The researcher reads an input, then tries to leave the project twice: by ../ and by a symlink.
+    server.toolCalls = (body) =>
+      body.messages.some((m) => m.role === "tool")
+        ? undefined
+        : [
+            { name: "read", args: { path: "inputs/market-brief.md" } },
+            { name: "read", args: { path: "../../../../etc/hostname" } },
+            { name: "read", args: { path: "escape/hostname" } },
+          ];
+    const mission = missionMarkdown("Tools", ["Market Brief"], [{ title: "Look", lead: "analyst", support: ["researcher"], deliverables: ["Findings"] }]);
+    const cwd = runProject({ mission, agents: { analyst: {}, researcher: {} }, inputs: { "market-brief": INPUTS["market-brief"] } });
+    writeFileSync(join(cwd, "agents", "researcher.md"), agentMarkdown("researcher").replace("capabilities: [testing]", "capabilities: [testing]\ntools: Read, Grep"));
+    symlinkSync("/etc", join(cwd, "escape"));
+    const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "tools"], { cwd, env: providerEnv(server) });
+    expect(r.code, r.stderr).toBe(0);
+    const toolTurn = server.requests.find((q) => q.body.messages.some((m) => m.role === "tool"))!;
+    const results = toolTurn.body.messages.filter((m) => m.role === "tool").map((m) => m.content ?? "");
+    expect(results[0]).toContain("Onboarding takes 23 days");
+    expect(results[1]).toMatch(/^Error: refused: .* is outside the folders/);
+    expect(results[2]).toMatch(/^Error: refused: escape\/hostname is outside the folders/);
+    const offered = server.requests[0]!.body.tools?.map((t) => t.function.name).sort();
+    expect(offered).toEqual(["grep", "read"]);
+    expect(readFileSync(join(cwd, "runs", "tools", "notes", "p1-researcher.md"), "utf8")).toContain("Onboarding takes 23 days");
+  });
+
+  it("records a run and replays it with the server stopped, byte for byte", async () => {
+    server = await startFakeOpenAI();
+    const cwd = runProject({ mission: MISSION, agents: AGENTS, inputs: INPUTS });
+    const recorded = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "rec", "--record", "rec.json"], { cwd, env: providerEnv(server) });
+    expect(recorded.code, recorded.stderr).toBe(0);
+    const served = server.requests.length;
+    await server.close();
+    server = undefined;
+    const env = { OPENAI_API_KEY: undefined, COORD_BASE_URL: undefined, COORD_MODEL: "openai:gpt-4o-mini" };
+    const replayed = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "rep", "--replay", "rec.json"], { cwd, env });
+    expect(replayed.code, replayed.stderr).toBe(0);
+    const files = (id: string) => {
+      const dir = join(cwd, "runs", id, "deliverables");
+      return Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), "utf8")]));
+    };
+    expect(files("rep")).toEqual(files("rec"));
+    expect(Object.keys(JSON.parse(readFileSync(join(cwd, "rec.json"), "utf8")).entries)).toHaveLength(served);
+
+    // A changed input is a request the recording never saw: a clear failure, not a provider call.
+    writeFileSync(join(cwd, "inputs", "sales-notes.md"), "Deals now close in 30 days.\n");
+    const changed = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "rep2", "--replay", "rec.json"], { cwd, env });
+    expect(changed.code).toBe(1);
+    expect(changed.stderr, changed.stderr).toContain("no recorded answer for a openai:gpt-4o-mini request");
+  });
+});
