@@ -151,6 +151,25 @@ describe("coord run (offline)", () => {
   });
 });
 
+describe("budgets", () => {
+  it("pauses at the next step once --max-tokens is used up, and resumes with a higher budget", () => {
+    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: INPUTS });
+    const r = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "budget", "--max-tokens", "1", "--json"], { cwd });
+    expect(r.code, r.stderr).toBe(3);
+    const paused = JSON.parse(r.stdout) as { status: string; reason: string; usage: { totalTokens: number }; phases: Array<{ calls: unknown[] }> };
+    expect([paused.status, paused.reason]).toEqual(["paused", "budget"]);
+    // Phase 1's supports started with nothing spent; the lead's step found the budget gone.
+    expect(paused.phases[0]!.calls).toHaveLength(2);
+    expect(paused.usage.totalTokens).toBeGreaterThan(1);
+    expect(r.stderr).toContain("budget reached");
+    const more = runCoord(["resume", "budget", "--max-tokens", "10000000", "--json"], { cwd });
+    expect(more.code, more.stderr).toBe(0);
+    expect(JSON.parse(more.stdout).status).toBe("completed");
+    const finished = logOf(join(cwd, "runs", "budget")).filter((l) => l.msg === "step finished" && l.phase === 1 && l.role === "support");
+    expect(finished).toHaveLength(2);
+  });
+});
+
 describe("approval", () => {
   it("pauses after every phase; approve continues, reject redoes the lead with the note", () => {
     const dump = 'cp "$COORD_TASK_FILE" "$COORD_RUN_DIR/lead-task-$COORD_PHASE.md"';
