@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   MODEL_KEY_MISSING: { severity: "error", summary: "A provider's API key is not set." },
   MODEL_AUTH: { severity: "error", summary: "The provider refused the API key (HTTP 401/403)." },
   MODEL_UNKNOWN: { severity: "error", summary: "The provider does not know the model (HTTP 404)." },
+  MCP_FAILED: { severity: "error", summary: "An MCP server an agent needs could not be started or listed no tools." },
   REPLAY_MISSING: { severity: "error", summary: "A request of a --replay run is not in the recording." },
   BUDGET_EXCEEDED: { severity: "warning", summary: "The run reached --max-tokens or --max-cost and paused." },
   USAGE: { severity: "error", summary: "The command line was malformed." },

@@ -11,6 +11,7 @@ import { limiter } from "./limit.js";
 import { leadPrompt, supportPrompt, systemPrompt, type StepContext } from "./prompts.js";
 import { RunState, type CallRecord, type ReviewDecision, type RunStateUpdate, type RunStateValue, type Usage } from "./state.js";
 import { DELIVERABLES_TOOL } from "../models/managed.js";
+import { toolResultText } from "../models/mcp.js";
 import { addUsage, fromUsageMetadata, zeroUsage } from "../models/usage.js";
 
 /** What a step is about to do or has done: handed to effects (hooks, files, progress). */
@@ -113,9 +114,18 @@ async function toolLoop(model: BaseChatModel, messages: BaseMessage[], tools: St
     history.push(reply);
     for (const call of reply.tool_calls) {
       const target = byName.get(call.name);
-      const content = target ? String(await target.invoke(call.args)) : `Error: no tool named ${call.name}; available: ${[...byName.keys()].join(", ")}`;
+      const content = target ? await invokeTool(target, call.args) : `Error: no tool named ${call.name}; available: ${[...byName.keys()].join(", ")}`;
       history.push(new ToolMessage({ content, tool_call_id: call.id ?? call.name, name: call.name }));
     }
+  }
+}
+
+/** A tool's answer as text; a tool that throws tells the model why instead of failing the step. */
+async function invokeTool(target: StructuredToolInterface, args: unknown): Promise<string> {
+  try {
+    return toolResultText(await target.invoke(args as never));
+  } catch (error) {
+    return `Error: ${(error as Error).message}`;
   }
 }
 

@@ -13,6 +13,8 @@ import { validateMissionAgents } from "../definitions/validate.js";
 import { DEFAULT_PRICES, costOf } from "../models/prices.js";
 import { Recording } from "../models/recording.js";
 import { toolsForAgent } from "../models/tools.js";
+import { connectMcp, type McpTools } from "../models/mcp.js";
+import { readMcpServers } from "./mcp-config.js";
 import { modelsForRun, type ModelSettings } from "../models/resolve.js";
 import { compileMission, recursionLimitFor, type StepEffects, type StepInfo } from "./compile.js";
 import { resolveInputs } from "./inputs.js";
@@ -187,7 +189,12 @@ function modelSettings(models: RunModelOptions, cwd: string, onEvent?: (event: R
   };
 }
 
-async function openGraph(spec: RunSpec, options: { onEvent?: (event: RunEvent) => void; models?: { env?: Record<string, string | undefined> } }, effects?: StepEffects) {
+async function openGraph(
+  spec: RunSpec,
+  options: { onEvent?: (event: RunEvent) => void; models?: { env?: Record<string, string | undefined> } },
+  effects?: StepEffects,
+  mcp?: McpTools,
+) {
   mkdirSync(join(checkpointFile(spec.cwd), ".."), { recursive: true });
   const checkpointer = SqliteSaver.fromConnString(checkpointFile(spec.cwd));
   const registry = new AgentRegistry();
@@ -199,7 +206,7 @@ async function openGraph(spec: RunSpec, options: { onEvent?: (event: RunEvent) =
     agents: registry,
     model: (agent) => modelOf(agent).model,
     modelName: (agent) => modelOf(agent).spec,
-    toolsFor: (agent) => toolsForAgent(agent.tools, [spec.cwd, ...(spec.inputsDir ? [spec.inputsDir] : [])]),
+    toolsFor: (agent) => [...toolsForAgent(agent.tools, [spec.cwd, ...(spec.inputsDir ? [spec.inputsDir] : [])]), ...(mcp?.forAgent(agent) ?? [])],
     budget: {
       ...(spec.models.maxTokens && { maxTokens: spec.models.maxTokens }),
       ...(spec.models.maxCostUsd && { maxCostUsd: spec.models.maxCostUsd }),
@@ -250,7 +257,23 @@ async function execute(
     emit({ type: "warning", message });
   };
   const effects = stepEffects(spec, logger, emit, warn);
-  const { graph, config } = await openGraph(spec, options, effects);
+  const mcp = await connectMcp(spec.agents, readMcpServers(spec.cwd));
+  try {
+    return await executeGraph(spec, input, options, isNew, { logger, emit, warn, effects, mcp });
+  } finally {
+    await mcp.close();
+  }
+}
+
+async function executeGraph(
+  spec: RunSpec,
+  input: unknown,
+  options: { onEvent?: (event: RunEvent) => void; logStream?: NodeJS.WritableStream; models?: { env?: Record<string, string | undefined> } },
+  isNew: boolean,
+  ctx: { logger: Logger; emit: (e: RunEvent) => void; warn: (m: string) => void; effects: StepEffects; mcp: McpTools },
+): Promise<RunOutcome> {
+  const { logger, warn } = ctx;
+  const { graph, config } = await openGraph(spec, options, ctx.effects, ctx.mcp);
   const current = async () => (await graph.getState(config)).values as RunStateValue;
   await writeOutputs(spec, isNew ? emptyState(spec) : await current(), { status: "running" });
   if (isNew) await projectHook(spec, "pre-mission", buildRecord(spec, emptyState(spec), { status: "running" }), warn);

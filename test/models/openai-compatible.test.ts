@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } fro
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAgent } from "../../src/definitions/agent.js";
-import { STACK_LINE, runCoordAsync } from "../helpers/cli.js";
+import { REPO, STACK_LINE, runCoordAsync } from "../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/openai-server.js";
 import { agentMarkdown, missionMarkdown, runProject } from "../helpers/project.js";
 
@@ -136,6 +136,21 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
     const offered = server.requests[0]!.body.tools?.map((t) => t.function.name).sort();
     expect(offered).toEqual(["grep", "read"]);
     expect(readFileSync(join(cwd, "runs", "tools", "notes", "p1-researcher.md"), "utf8")).toContain("Onboarding takes 23 days");
+  });
+
+  it("gives an agent the tools of an MCP server from .mcp.json, named mcp__server__tool", async () => {
+    server = await startFakeOpenAI();
+    server.toolCalls = (body) => (body.messages.some((m) => m.role === "tool") ? undefined : [{ name: "mcp__glossary__define", args: { term: "MQL" } }]);
+    const mission = missionMarkdown("Terms", ["Market Brief"], [{ title: "Look", lead: "analyst", support: ["researcher"], deliverables: ["Findings"] }]);
+    const cwd = runProject({ mission, agents: { analyst: {}, researcher: {} }, inputs: { "market-brief": INPUTS["market-brief"] } });
+    writeFileSync(join(cwd, "agents", "researcher.md"), agentMarkdown("researcher").replace("capabilities: [testing]", "capabilities: [testing]\ntools: mcp__glossary__define"));
+    const serverScript = join(REPO, "test", "fixtures", "mcp", "glossary-server.mjs");
+    writeFileSync(join(cwd, ".mcp.json"), JSON.stringify({ mcpServers: { glossary: { command: process.execPath, args: [serverScript] } } }));
+    const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "mcp"], { cwd, env: providerEnv(server) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(server.requests[0]!.body.tools?.map((t) => t.function.name)).toEqual(["mcp__glossary__define"]);
+    const toolTurn = server.requests.find((q) => q.body.messages.some((m) => m.role === "tool"))!;
+    expect(toolTurn.body.messages.find((m) => m.role === "tool")?.content).toContain("Marketing Qualified Lead");
   });
 
   it("records a run and replays it with the server stopped, byte for byte", async () => {
