@@ -33,8 +33,8 @@ export interface StepEffects {
 }
 
 export interface CompileOptions {
-  /** Finds an agent by the name a mission uses. */
-  agents: { get(name: string): Agent | undefined };
+  /** Finds an agent by the name a mission uses: a registry (loadAgents) or a plain list. */
+  agents: { get(name: string): Agent | undefined } | Agent[];
   /** The chat model for an agent (a single model serves every agent when given directly). */
   model: BaseChatModel | ((agent: Agent) => BaseChatModel);
   /** The name of an agent's model, for run.json and prices (default: the model's type). */
@@ -166,8 +166,9 @@ export function compileMission(mission: Mission, options: CompileOptions) {
   const modelFor = typeof options.model === "function" ? options.model : () => options.model as BaseChatModel;
   const effects = options.effects ?? {};
   const ownAgents = new Map(mission.agents.map((a) => [a.name, a]));
+  const lookup = Array.isArray(options.agents) ? new Map(options.agents.map((a) => [a.name, a])) : options.agents;
   const agentOf = (step: PlanStep): Agent => {
-    const agent = (step.agent && (ownAgents.get(step.agent) ?? options.agents.get(step.agent))) || undefined;
+    const agent = (step.agent && (ownAgents.get(step.agent) ?? lookup.get(step.agent))) || undefined;
     if (!agent) {
       throw new CoordError("MISSION_UNKNOWN_AGENT", `phase ${step.phase} uses agent "${step.agent ?? "(none)"}" (not found)`, {
         file: mission.file,

@@ -1,0 +1,31 @@
+/**
+ * coord as a library: load agents and missions, compile a mission into a LangGraph graph (to run
+ * it, or to embed it in another graph as a subgraph or a tool), and run it with checkpoints.
+ * The CLI, slash commands, MCP and HTTP servers are thin layers over these functions.
+ */
+
+/** Definitions: the agent, mission and prompt-template formats and their loaders. */
+export { parseAgent } from "./definitions/agent.js";
+export { parseMission } from "./definitions/mission.js";
+export { AgentRegistry, loadAgents, loadAgentFiles } from "./definitions/agent-registry.js";
+export { MissionCatalog, loadMission, loadMissions } from "./definitions/mission-catalog.js";
+export { validateMissionAgents } from "./definitions/validate.js";
+export { planMission } from "./definitions/plan.js";
+export { missionToMermaid } from "./definitions/mermaid.js";
+export { AgentFrontmatterSchema, AgentSchema, type Agent } from "./definitions/schemas/agent.js";
+export { MissionSchema, PhaseSchema, MissionInputSchema, type Mission, type Phase, type MissionInput } from "./definitions/schemas/mission.js";
+export type { LoadOptions } from "./definitions/discover.js";
+
+/** Runtime: the mission graph, runs with checkpoints, and a mission as a LangChain tool. */
+export { compileMission, type CompileOptions, type StepEffects, type StepInfo } from "./runtime/compile.js";
+export { RunState as MissionState, type RunStateValue as MissionStateValue } from "./runtime/state.js";
+export { runMission, resumeRun, getRun, listRuns, type RunOptions, type RunOutcome, type RunEvent } from "./runtime/run.js";
+export type { RunRecord, RunStatus } from "./runtime/record.js";
+export { missionTool, missionInputSchema, deliverablesMarkdown, type MissionToolOptions } from "./runtime/mission-tool.js";
+
+/** Models: the offline model and provider resolution. */
+export { OfflineChatModel, OFFLINE_NOTICE } from "./models/offline.js";
+export { createModel, type ModelSettings } from "./models/resolve.js";
+
+/** Errors: one class with stable codes. */
+export { CoordError, isCoordError, ERROR_CODES, formatDiagnostic, type Diagnostic, type ErrorCode } from "./errors.js";

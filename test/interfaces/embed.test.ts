@@ -1,0 +1,35 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { MemorySaver } from "@langchain/langgraph";
+import { describe, expect, it } from "vitest";
+import { loadAgents, loadMission, missionTool, OfflineChatModel, compileMission } from "../../src/index.js";
+import { REPO } from "../helpers/cli.js";
+
+const { mission } = loadMission("sales-marketing-alignment", { cwd: REPO });
+const deliverableCount = mission.phases.reduce((n, p) => n + p.deliverables.length, 0);
+
+describe("embedding", () => {
+  it("runs examples/embed offline with one command: the mission as a subgraph and as a tool", () => {
+    const r = spawnSync(process.execPath, [join(REPO, "examples", "embed", "swarm.mjs")], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`subgraph: ${deliverableCount} deliverables, first: ${mission.phases[0]!.deliverables[0]}`);
+    expect(r.stdout).toContain(`tool: sales_marketing_alignment -> The alignment team delivered ${deliverableCount} sections.`);
+  });
+
+  it("gives the mission tool a schema of the mission's inputs, required where the mission says", () => {
+    const t = missionTool(mission, { agents: loadAgents({ cwd: REPO }), model: new OfflineChatModel({}) });
+    const shape = (t.schema as unknown as { shape: Record<string, { isOptional(): boolean }> }).shape;
+    expect(Object.keys(shape)).toEqual(mission.inputs.map((i) => i.id));
+    expect(Object.values(shape).map((f) => f.isOptional())).toEqual(mission.inputs.map((i) => !i.required));
+  });
+
+  it("compiles with a plain list of agents and a checkpointer, and resumes a thread", async () => {
+    const agents = loadAgents({ cwd: REPO }).agents;
+    const graph = compileMission(mission, { agents, model: new OfflineChatModel({}), checkpointer: new MemorySaver() });
+    const inputs = Object.fromEntries(mission.inputs.map((i) => [i.id, `${i.title}: details for the test.`]));
+    const config = { configurable: { thread_id: "embed" }, recursionLimit: 100 };
+    const state = await graph.invoke({ inputs }, config);
+    expect(Object.values(state.deliverables).flatMap((d) => Object.keys(d))).toHaveLength(deliverableCount);
+    expect((await graph.getState(config)).next).toEqual([]);
+  });
+});
