@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
-import { formatDiagnostic, isCoordError } from "../../errors.js";
+import { CoordError, formatDiagnostic, isCoordError } from "../../errors.js";
 import type { LoadOptions } from "../../definitions/discover.js";
 import { displayPath, type Io } from "./io.js";
 
@@ -189,6 +189,28 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
       const [{ modelsReport }, { loadEnvironment }] = await Promise.all([import("./commands/models.js"), import("./config.js")]);
       const { io, load } = ctx(command);
       setExit(modelsReport(io, load, loadEnvironment(io.cwd)));
+    });
+  program
+    .command("slash")
+    .description('run one slash command, as a chat bot would: coord slash "/coord list"')
+    .argument("<text>", "the command text, with or without /coord")
+    .option("--json", "print the reply as JSON")
+    .action(async (text: string, _flags, command: Command) => {
+      const [{ slash }, { loadEnvironment }] = await Promise.all([import("./commands/slash.js"), import("./config.js")]);
+      const { io, load } = ctx(command);
+      loadEnvironment(io.cwd);
+      setExit(await slash(io, text, load));
+    });
+  program
+    .command("install")
+    .description("install /coord into a chat tool: claude-code")
+    .argument("<target>", "claude-code")
+    .option("--force", "overwrite an existing, different command file")
+    .action(async (target: string, flags: { force?: boolean }, command: Command) => {
+      const { installClaudeCode } = await import("./commands/slash.js");
+      const { io } = ctx(command);
+      if (target !== "claude-code") throw new CoordError("USAGE", `coord cannot install into "${target}"`, { hint: "use: coord install claude-code" });
+      setExit(installClaudeCode(io, !!flags.force));
     });
   const runs = program.command("runs").description("list and show runs of this project");
   runs

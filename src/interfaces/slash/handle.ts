@@ -1,0 +1,128 @@
+import { readFileSync, realpathSync } from "node:fs";
+import { relative, resolve, sep } from "node:path";
+import { CoordError, isCoordError } from "../../errors.js";
+import type { LoadOptions } from "../../definitions/discover.js";
+import { loadMissions } from "../../definitions/mission-catalog.js";
+import type { RunRecord } from "../../runtime/record.js";
+import { getRun, resumeRun, runMission, type RunEvent, type RunModelOptions } from "../../runtime/run.js";
+import { SLASH_USAGE, SlashSyntaxError, parseSlash, type SlashCommand } from "./parse.js";
+
+export interface SlashContext {
+  cwd: string;
+  load?: LoadOptions;
+  /**
+   * The local CLI is trusted; chat surfaces reached over HTTP or MCP are not: their runs run no
+   * hooks and read no files, unless the project allows `@file` inputs (inside the project only).
+   */
+  trusted: boolean;
+  allowFileInputs?: boolean;
+  models?: RunModelOptions;
+  onEvent?: (event: RunEvent) => void;
+}
+
+export interface SlashReply {
+  /** The command did what was asked (a run may still have failed: see status). */
+  ok: boolean;
+  /** The command could not be understood: reply with usage. */
+  malformed?: boolean;
+  /** Chat-sized markdown. */
+  text: string;
+  runId?: string;
+  status?: RunRecord["status"];
+}
+
+const STATUS_MARK: Record<RunRecord["status"], string> = { completed: "✅", paused: "⏸️", failed: "❌", running: "⏳" };
+
+/** The chat reply for a run: what ran, its status, the deliverables by phase, where the report is. */
+export function recordReply(record: RunRecord, cwd: string): string {
+  const lines = [`**${record.title}** · run \`${record.runId}\` · ${STATUS_MARK[record.status]} ${record.status}${record.reason ? ` (${record.reason})` : ""}`];
+  for (const phase of record.phases) {
+    if (phase.deliverables.length === 0) continue;
+    lines.push(`*Phase ${phase.index}: ${phase.title}* (${phase.status})`, ...phase.deliverables.map((d) => `• ${d.title}`));
+  }
+  if (record.error) lines.push(`⚠️ ${record.error}`);
+  if (record.status === "paused" && record.reason === "approval") lines.push(`Approve: \`/coord approve ${record.runId}\` · Redo: \`/coord reject ${record.runId} what to change\``);
+  lines.push(`Report: \`${relative(cwd, `${record.runDir}/report.md`) || `${record.runDir}/report.md`}\``);
+  return lines.join("\n");
+}
+
+function helpReply(): string {
+  return `**coord** runs multi-agent missions.\n${SLASH_USAGE}`;
+}
+
+function errorReply(error: unknown): SlashReply {
+  if (error instanceof SlashSyntaxError) return { ok: false, malformed: true, text: `⚠️ ${error.message}\n${SLASH_USAGE}` };
+  if (isCoordError(error)) return { ok: false, text: `⚠️ ${error.message}${error.hint ? `\nFix: ${error.hint}` : ""}` };
+  return { ok: false, text: `⚠️ coord hit an internal error: ${(error as Error).message}` };
+}
+
+/** `key=@file` inputs: only inside the project, and only where the surface may read files. */
+function readFileInputs(files: Record<string, string>, ctx: SlashContext): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, path] of Object.entries(files)) {
+    if (!ctx.trusted && !ctx.allowFileInputs) {
+      throw new CoordError("INPUT_INVALID", `${key}=@${path}: this chat surface may not read files`, { hint: 'paste the text (key="...") or set "allowFileInputs": true in coord.config.json' });
+    }
+    const root = realpathSync(ctx.cwd);
+    let real: string;
+    try {
+      real = realpathSync(resolve(ctx.cwd, path));
+    } catch {
+      throw new CoordError("INPUT_INVALID", `${key}=@${path}: no such file`, { hint: "paths are relative to the project folder" });
+    }
+    if (real !== root && !real.startsWith(root + sep)) throw new CoordError("INPUT_INVALID", `${key}=@${path} is outside the project`, { hint: "use a file inside the project folder" });
+    out[key] = readFileSync(real, "utf8");
+  }
+  return out;
+}
+
+/** Runs one parsed slash command and answers it; never throws. */
+export async function handleSlashCommand(command: SlashCommand, ctx: SlashContext): Promise<SlashReply> {
+  try {
+    switch (command.kind) {
+      case "help":
+        return { ok: true, text: helpReply() };
+      case "list": {
+        const missions = loadMissions({ ...ctx.load, cwd: ctx.cwd }).missions;
+        const lines = missions.map((m) => `• \`${m.id}\` ${m.title} (${m.phases.length} phase${m.phases.length === 1 ? "" : "s"}; inputs: ${m.inputs.filter((i) => i.required).map((i) => i.id).join(", ") || "none required"})`);
+        return { ok: true, text: [`**${missions.length} missions**`, ...lines, "Run one: `/coord MISSION key=value ...`"].join("\n") };
+      }
+      case "status": {
+        const record = getRun(command.runId, ctx.cwd);
+        return { ok: true, text: recordReply(record, ctx.cwd), runId: record.runId, status: record.status };
+      }
+      case "approve":
+      case "reject": {
+        const decision = command.kind === "approve" ? { action: "approve" as const, ...(command.note && { note: command.note }) } : { action: "reject" as const, note: command.note };
+        const outcome = await resumeRun(command.runId, { cwd: ctx.cwd, decision, ...(ctx.onEvent && { onEvent: ctx.onEvent }), models: { env: ctx.models?.env ?? process.env } });
+        return { ok: true, text: recordReply(outcome.record, ctx.cwd), runId: outcome.record.runId, status: outcome.record.status };
+      }
+      case "run": {
+        const inputs = { ...command.inputs, ...readFileInputs(command.files, ctx) };
+        const outcome = await runMission({
+          ...ctx.load,
+          cwd: ctx.cwd,
+          mission: command.mission,
+          inputs: Object.entries(inputs).map(([k, v]) => `${k}=${v}`),
+          hooks: ctx.trusted,
+          ...(ctx.models && { models: ctx.models }),
+          ...(ctx.onEvent && { onEvent: ctx.onEvent }),
+        });
+        return { ok: true, text: recordReply(outcome.record, ctx.cwd), runId: outcome.record.runId, status: outcome.record.status };
+      }
+    }
+  } catch (error) {
+    return errorReply(error);
+  }
+}
+
+/** Parses and runs slash text: the one entry every chat surface uses. */
+export async function handleSlash(text: string, ctx: SlashContext): Promise<SlashReply> {
+  let command: SlashCommand;
+  try {
+    command = parseSlash(text);
+  } catch (error) {
+    return errorReply(error);
+  }
+  return handleSlashCommand(command, ctx);
+}
