@@ -28,6 +28,7 @@ export type { RunModelOptions };
 
 /** What a run reports while it goes: the CLI turns these into progress lines. */
 export type RunEvent =
+  | { type: "start"; runId: string; runDir: string }
   | { type: "step"; state: "start" | "end"; phase: number; role: "lead" | "support"; agent: string; ms?: number }
   | { type: "phase"; phase: number; title: string; deliverables: number }
   | { type: "warning"; message: string };
@@ -113,6 +114,7 @@ export async function runMission(options: RunOptions): Promise<RunOutcome> {
   };
   mkdirSync(spec.runDir, { recursive: true });
   saveSpec(spec);
+  options.onEvent?.({ type: "start", runId, runDir: spec.runDir });
   return execute(spec, { inputs: spec.inputs, extra: spec.extra }, options, true);
 }
 

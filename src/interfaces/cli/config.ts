@@ -9,6 +9,7 @@ export const CoordConfigSchema = z.object({
   model: z.string().optional().describe("Default model for runs: provider:model or offline."),
   baseUrl: z.string().url().optional().describe("An OpenAI-compatible server for openai: models."),
   timeoutSeconds: z.number().positive().optional().describe("Per model call."),
+  allowFileInputs: z.boolean().optional().describe("Let HTTP and MCP callers pass key=@file inputs (inside the project only)."),
   prices: z
     .record(z.string(), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }))
     .optional()
@@ -20,7 +21,7 @@ export type CoordConfig = z.infer<typeof CoordConfigSchema>;
  * Loads `.env` (without overriding variables already set) and `coord.config.json` of the project.
  * Only the CLI does this: the library reads no environment unless given one.
  */
-export function loadEnvironment(cwd: string): { models: { prices?: CoordConfig["prices"]; timeoutMs?: number; model?: string; baseUrl?: string } } {
+export function loadEnvironment(cwd: string): { allowFileInputs?: boolean; models: { prices?: CoordConfig["prices"]; timeoutMs?: number; model?: string; baseUrl?: string } } {
   const envFile = join(cwd, ".env");
   if (existsSync(envFile)) loadDotenv({ path: envFile, quiet: true });
   const file = join(cwd, "coord.config.json");
@@ -38,6 +39,7 @@ export function loadEnvironment(cwd: string): { models: { prices?: CoordConfig["
   }
   const c = parsed.data;
   return {
+    ...(c.allowFileInputs && { allowFileInputs: true }),
     models: {
       ...(c.prices && { prices: c.prices }),
       ...(c.timeoutSeconds && { timeoutMs: c.timeoutSeconds * 1000 }),

@@ -212,6 +212,25 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
       if (target !== "claude-code") throw new CoordError("USAGE", `coord cannot install into "${target}"`, { hint: "use: coord install claude-code" });
       setExit(installClaudeCode(io, !!flags.force));
     });
+  program
+    .command("serve")
+    .description("serve Slack slash commands and a JSON API for runs over HTTP")
+    .option("--host <host>", "address to bind (other than loopback needs COORD_API_TOKEN)", "127.0.0.1")
+    .option("--port <n>", "port (0 picks a free one)", "8787")
+    .action(async (flags: { host: string; port: string }, command: Command) => {
+      const [{ serve }, { loadEnvironment }] = await Promise.all([import("./commands/serve.js"), import("./config.js")]);
+      const { io, load } = ctx(command);
+      setExit(await serve(io, flags, load, loadEnvironment(io.cwd)));
+    });
+  program
+    .command("mcp")
+    .description("serve the Model Context Protocol over stdio: missions as prompts, runs as tools")
+    .action(async (_flags, command: Command) => {
+      const [{ serveMcp }, { loadEnvironment }] = await Promise.all([import("../mcp/server.js"), import("./config.js")]);
+      const { io, load } = ctx(command);
+      const config = loadEnvironment(io.cwd);
+      setExit(await serveMcp({ cwd: io.cwd, load, env: process.env, ...(config.allowFileInputs && { allowFileInputs: true }) }));
+    });
   const runs = program.command("runs").description("list and show runs of this project");
   runs
     .command("list")

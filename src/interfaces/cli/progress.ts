@@ -38,7 +38,7 @@ export function progress(io: Io, stream: { isTTY?: boolean; write(s: string): un
         if (!io.quiet) line(`warning: ${event.message}`);
         return;
       }
-      if (io.quiet) return;
+      if (io.quiet || event.type === "start") return;
       if (event.type === "phase") {
         line(`${elapsed()} phase ${event.phase} done: ${event.title} (${event.deliverables} deliverable${event.deliverables === 1 ? "" : "s"})`);
         return;

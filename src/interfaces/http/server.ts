@@ -1,0 +1,181 @@
+import { timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { CoordError, isCoordError } from "../../errors.js";
+import type { LoadOptions } from "../../definitions/discover.js";
+import { getRun, resumeRun, runMission, type RunModelOptions } from "../../runtime/run.js";
+import { handleSlashCommand, type SlashContext } from "../slash/handle.js";
+import { SLASH_USAGE, SlashSyntaxError, parseSlash } from "../slash/parse.js";
+import { verifySlackSignature } from "./slack.js";
+
+export interface ServeOptions {
+  cwd: string;
+  host: string;
+  port: number;
+  load?: LoadOptions;
+  env: Record<string, string | undefined>;
+  allowFileInputs?: boolean;
+  models?: RunModelOptions;
+  /** Where background work reports failures it cannot answer with (a response_url that failed...). */
+  log?: (message: string) => void;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+const MAX_BODY = 2_000_000;
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host);
+}
+
+/** Refuses to expose the API beyond this machine without a token. */
+export function checkBind(host: string, env: Record<string, string | undefined>): void {
+  if (!isLoopback(host) && !env.COORD_API_TOKEN) {
+    throw new CoordError("USAGE", `serving on ${host} needs COORD_API_TOKEN (clients send it as a bearer token)`, {
+      hint: "set COORD_API_TOKEN, or keep the default --host 127.0.0.1",
+    });
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new CoordError("INPUT_INVALID", "request body too large", { hint: `keep it under ${MAX_BODY} bytes` });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
+}
+
+function errorBody(error: unknown): { error: string; code?: string; hint?: string } {
+  if (isCoordError(error)) return { error: error.message, code: error.code, ...(error.hint && { hint: error.hint }) };
+  return { error: (error as Error).message };
+}
+
+function bearerOk(req: IncomingMessage, token: string | undefined): boolean {
+  if (!token) return true;
+  const given = Buffer.from(req.headers.authorization ?? "");
+  const expected = Buffer.from(`Bearer ${token}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Posts a Slack reply to the response_url of a slash command. */
+async function postToSlack(url: string, text: string): Promise<void> {
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ response_type: "in_channel", text }) });
+  if (!response.ok) throw new Error(`response_url answered ${response.status}`);
+}
+
+/**
+ * coord over HTTP: Slack slash commands and a small JSON API for runs. Runs started here run no
+ * agent hooks and read no files beyond the project: callers are not the machine's user.
+ */
+export function createCoordServer(options: ServeOptions): Server {
+  const log = options.log ?? (() => {});
+  const token = options.env.COORD_API_TOKEN;
+  const slashContext: SlashContext = {
+    cwd: options.cwd,
+    trusted: false,
+    ...(options.load && { load: options.load }),
+    ...(options.allowFileInputs && { allowFileInputs: true }),
+    models: { ...options.models, env: options.env },
+  };
+  const background = (work: Promise<unknown>, what: string) => void work.catch((error: unknown) => log(`${what}: ${(error as Error).message}`));
+
+  async function slack(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const problem = verifySlackSignature(
+      body,
+      { timestamp: req.headers["x-slack-request-timestamp"] as string | undefined, signature: req.headers["x-slack-signature"] as string | undefined },
+      options.env.COORD_SLACK_SIGNING_SECRET,
+    );
+    if (problem) return send(res, 401, { error: problem });
+    const form = new URLSearchParams(body);
+    let command;
+    try {
+      command = parseSlash(form.get("text") ?? "");
+    } catch (error) {
+      if (error instanceof SlashSyntaxError) return send(res, 200, { response_type: "ephemeral", text: `⚠️ ${error.message}\n${SLASH_USAGE}` });
+      throw error;
+    }
+    if (command.kind === "help" || command.kind === "list" || command.kind === "status") {
+      const reply = await handleSlashCommand(command, slashContext);
+      return send(res, 200, { response_type: "ephemeral", text: reply.text });
+    }
+    // Runs outlast Slack's three-second limit: acknowledge now, answer on response_url.
+    const responseUrl = form.get("response_url");
+    const what = command.kind === "run" ? `Running \`${command.mission}\`` : `${command.kind === "approve" ? "Approving" : "Redoing"} \`${command.runId}\``;
+    send(res, 200, { response_type: "in_channel", text: `⏳ ${what}…` });
+    background(
+      handleSlashCommand(command, slashContext).then((reply) => (responseUrl ? postToSlack(responseUrl, reply.text) : undefined)),
+      "slack command",
+    );
+  }
+
+  async function startRun(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let payload: { mission?: unknown; inputs?: unknown; approve?: unknown };
+    try {
+      payload = JSON.parse(await readBody(req)) as typeof payload;
+    } catch {
+      return send(res, 400, { error: "body is not JSON", hint: '{ "mission": "id", "inputs": { "input-id": "text" }, "approve": false }' });
+    }
+    if (typeof payload.mission !== "string") return send(res, 400, { error: "mission (a string) is required" });
+    const inputs = payload.inputs && typeof payload.inputs === "object" ? (payload.inputs as Record<string, unknown>) : {};
+    // The run answers 202 once it has passed validation and has an id; errors before that are 400.
+    let answered = false;
+    const run = runMission({
+      ...options.load,
+      cwd: options.cwd,
+      mission: payload.mission,
+      inputs: Object.entries(inputs).map(([k, v]) => `${k}=${String(v)}`),
+      hooks: false,
+      approve: payload.approve === true,
+      models: { ...options.models, env: options.env },
+      onEvent: (event) => {
+        if (event.type === "start" && !answered) {
+          answered = true;
+          send(res, 202, { runId: event.runId });
+        }
+      },
+    });
+    try {
+      await run;
+    } catch (error) {
+      if (!answered) return send(res, isCoordError(error) && error.exitCode === 2 ? 400 : 500, errorBody(error));
+      log(`run failed: ${(error as Error).message}`);
+    }
+  }
+
+  async function approve(req: IncomingMessage, res: ServerResponse, runId: string): Promise<void> {
+    const body = await readBody(req);
+    const note = body ? ((JSON.parse(body) as { note?: unknown }).note as string | undefined) : undefined;
+    const record = getRun(runId, options.cwd);
+    if (record.status !== "paused" || record.reason !== "approval") return send(res, 409, { error: `run ${runId} is ${record.status}, not waiting for approval` });
+    send(res, 202, { runId });
+    background(resumeRun(runId, { cwd: options.cwd, decision: { action: "approve", ...(typeof note === "string" && note && { note }) }, models: { env: options.env } }), "approve");
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://coord");
+    if (req.method === "GET" && url.pathname === "/healthz") return send(res, 200, { ok: true });
+    if (req.method === "POST" && url.pathname === "/slack/commands") return slack(req, res);
+    if (url.pathname.startsWith("/api/")) {
+      if (!bearerOk(req, token)) return send(res, 401, { error: "missing or wrong bearer token" });
+      if (req.method === "POST" && url.pathname === "/api/runs") return startRun(req, res);
+      const match = /^\/api\/runs\/([^/]+)(\/approve)?$/.exec(url.pathname);
+      if (match && req.method === "GET" && !match[2]) return send(res, 200, getRun(decodeURIComponent(match[1]!), options.cwd));
+      if (match && req.method === "POST" && match[2]) return approve(req, res, decodeURIComponent(match[1]!));
+    }
+    send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+  }
+
+  return createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      if (res.headersSent) return log((error as Error).message);
+      const status = isCoordError(error) ? (error.code === "RUN_NOT_FOUND" ? 404 : 400) : 500;
+      send(res, status, errorBody(error));
+    });
+  });
+}

@@ -1,0 +1,116 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { z } from "zod";
+import { isCoordError } from "../../errors.js";
+import type { LoadOptions } from "../../definitions/discover.js";
+import { loadMissions } from "../../definitions/mission-catalog.js";
+import type { Mission } from "../../definitions/schemas/mission.js";
+import type { RunOutcome } from "../../runtime/run.js";
+import { getRun, resumeRun, runMission } from "../../runtime/run.js";
+
+export interface McpOptions {
+  cwd: string;
+  load?: LoadOptions;
+  env: Record<string, string | undefined>;
+  allowFileInputs?: boolean;
+}
+
+type ToolAnswer = { content: Array<{ type: "text"; text: string }>; isError?: boolean };
+
+function text(body: string, isError = false): ToolAnswer {
+  return { content: [{ type: "text", text: body }], ...(isError && { isError: true }) };
+}
+
+/** A tool's failure as text the calling model can act on, never a protocol error. */
+async function answer(work: () => Promise<string>): Promise<ToolAnswer> {
+  try {
+    return text(await work());
+  } catch (error) {
+    const message = isCoordError(error) ? `${error.message}${error.hint ? `\nFix: ${error.hint}` : ""}` : (error as Error).message;
+    return text(message, true);
+  }
+}
+
+/** What a run tool returns: the run's status line and its report. */
+function runAnswer(outcome: RunOutcome): string {
+  const { record } = outcome;
+  const head = `run ${record.runId}: ${record.status}${record.reason ? ` (${record.reason})` : ""}${record.error ? ` — ${record.error}` : ""}`;
+  return `${head}\n\n${readFileSync(join(record.runDir, "report.md"), "utf8")}`;
+}
+
+/** A mission's inputs as prompt arguments: strings, optional where the mission says. */
+function promptArgs(mission: Mission): Record<string, z.ZodString | z.ZodOptional<z.ZodString>> {
+  return Object.fromEntries(mission.inputs.map((input) => [input.id, (input.required ? z.string() : z.string().optional()).describe(input.description || input.title)]));
+}
+
+function promptText(mission: Mission, args: Record<string, string | undefined>): string {
+  const given = Object.entries(args).filter(([, v]) => v);
+  return [
+    `Run the coord mission "${mission.title}" (id \`${mission.id}\`) with the run_mission tool, then summarise its deliverables for me.`,
+    mission.objective ? `\nObjective: ${mission.objective}` : "",
+    `\nPhases: ${mission.phases.map((p) => `${p.index}. ${p.title} (lead ${p.lead})`).join("; ")}`,
+    `\nInputs for run_mission:\n${JSON.stringify(Object.fromEntries(given), null, 2)}`,
+  ].join("\n");
+}
+
+/**
+ * coord as an MCP server: each mission is a prompt (MCP clients show prompts as slash commands,
+ * with the mission's inputs as arguments), and runs are tools. Runs started here run no hooks.
+ */
+export function createMcpServer(options: McpOptions): McpServer {
+  const server = new McpServer({ name: "coord", version: "0.1.0" });
+  const catalog = loadMissions({ ...options.load, cwd: options.cwd });
+  for (const mission of catalog.missions) {
+    server.registerPrompt(
+      mission.id,
+      { title: mission.title, description: `${mission.title}: ${mission.phases.length} phase(s). ${mission.objective}`.slice(0, 500), argsSchema: promptArgs(mission) },
+      (args) => ({ messages: [{ role: "user" as const, content: { type: "text" as const, text: promptText(mission, args as Record<string, string | undefined>) } }] }),
+    );
+  }
+  const models = { env: options.env };
+  server.registerTool("list_missions", { description: "List the missions coord can run, with their inputs.", inputSchema: {} }, async () =>
+    answer(async () =>
+      JSON.stringify(
+        catalog.missions.map((m) => ({ id: m.id, title: m.title, phases: m.phases.length, inputs: m.inputs.map(({ id, required, description }) => ({ id, required, description })) })),
+        null,
+        2,
+      ),
+    ),
+  );
+  server.registerTool(
+    "run_mission",
+    {
+      description: "Run a coord mission and return its report. inputs maps each input id to its text.",
+      inputSchema: { mission: z.string().describe("Mission id, from list_missions"), inputs: z.record(z.string(), z.string()).optional().describe("Input id -> text") },
+    },
+    async ({ mission, inputs }) =>
+      answer(async () =>
+        runAnswer(await runMission({ ...options.load, cwd: options.cwd, mission, inputs: Object.entries(inputs ?? {}).map(([k, v]) => `${k}=${v}`), hooks: false, models })),
+      ),
+  );
+  server.registerTool("get_run", { description: "The run record (status, phases, deliverables, usage) of a run.", inputSchema: { runId: z.string() } }, async ({ runId }) =>
+    answer(async () => JSON.stringify(getRun(runId, options.cwd), null, 2)),
+  );
+  server.registerTool(
+    "approve_run",
+    { description: "Approve the phase a run paused on and continue it; returns the report.", inputSchema: { runId: z.string(), note: z.string().optional() } },
+    async ({ runId, note }) => answer(async () => runAnswer(await resumeRun(runId, { cwd: options.cwd, decision: { action: "approve", ...(note && { note }) }, models }))),
+  );
+  return server;
+}
+
+/** `coord mcp`: serves over stdio until the client closes the connection. */
+export async function serveMcp(options: McpOptions): Promise<number> {
+  const server = createMcpServer(options);
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => {
+    transport.onclose = () => resolve();
+    process.stdin.once("end", () => resolve());
+  });
+  await server.connect(transport);
+  await closed;
+  await server.close();
+  return 0;
+}
