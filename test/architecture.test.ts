@@ -1,9 +1,25 @@
-import { readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { readFileSync, readdirSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO } from "./helpers/cli.js";
 
 const STATIC_IMPORT = /^\s*(?:import|export)\s[^;]*?from\s+"([^"]+)"/gm;
+const SRC = join(REPO, "src");
+
+function sourceFiles(dir = SRC): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+}
+
+/** Static imports of a file: relative ones as absolute .ts paths, packages by name. */
+function importsOf(file: string): { local: string[]; packages: string[] } {
+  const local: string[] = [];
+  const packages: string[] = [];
+  for (const [, spec] of readFileSync(file, "utf8").matchAll(STATIC_IMPORT)) {
+    if (spec!.startsWith(".")) local.push(resolve(dirname(file), spec!.replace(/\.js$/, ".ts")));
+    else packages.push(spec!);
+  }
+  return { local, packages };
+}
 
 /** Packages reached from `entry` through static imports only (dynamic import() is lazy on purpose). */
 function staticPackages(entry: string): Set<string> {
@@ -12,36 +28,51 @@ function staticPackages(entry: string): Set<string> {
   const visit = (file: string) => {
     if (seen.has(file)) return;
     seen.add(file);
-    for (const [, spec] of readFileSync(file, "utf8").matchAll(STATIC_IMPORT)) {
-      if (spec!.startsWith(".")) visit(resolve(dirname(file), spec!.replace(/\.js$/, ".ts")));
-      else packages.add(spec!);
-    }
+    const imports = importsOf(file);
+    imports.packages.forEach((p) => packages.add(p));
+    imports.local.forEach(visit);
   };
   visit(entry);
   return packages;
 }
 
+const layer = (file: string) => relative(SRC, file).split("/")[0]!;
+// Arrows point one way: interfaces -> runtime -> models -> definitions (errors and files for all).
+const RANK: Record<string, number> = { "errors.ts": 0, "files.ts": 0, definitions: 1, models: 2, runtime: 3, interfaces: 4, "index.ts": 5 };
+
 describe("architecture", () => {
   it("the CLI entry and the definitions commands import no LangChain or LangGraph eagerly", () => {
     for (const entry of ["src/interfaces/cli/main.ts", "src/interfaces/cli/commands/agents.ts", "src/interfaces/cli/commands/missions.ts"]) {
       const packages = [...staticPackages(join(REPO, entry))];
-      expect(packages.filter((p) => /^(@langchain\/|langchain)/.test(p)), entry).toEqual([]);
+      expect(packages.filter((p) => /^(@langchain\/|langchain|@modelcontextprotocol)/.test(p)), entry).toEqual([]);
     }
   });
 
-  it("definitions import nothing from runtime, models or interfaces", () => {
-    const seen = new Set<string>();
-    const visit = (file: string) => {
-      if (seen.has(file)) return;
-      seen.add(file);
-      for (const [, spec] of readFileSync(file, "utf8").matchAll(STATIC_IMPORT)) {
-        if (!spec!.startsWith(".")) continue;
-        const target = resolve(dirname(file), spec!.replace(/\.js$/, ".ts"));
-        expect(target, `${file} imports ${spec}`).not.toMatch(/src\/(runtime|models|interfaces)\//);
-        visit(target);
+  it("every import points down the layers: interfaces -> runtime -> models -> definitions", () => {
+    const upward: string[] = [];
+    for (const file of sourceFiles()) {
+      for (const target of importsOf(file).local) {
+        if (RANK[layer(target)]! > RANK[layer(file)]!) upward.push(`${relative(SRC, file)} -> ${relative(SRC, target)}`);
       }
+    }
+    expect(upward).toEqual([]);
+  });
+
+  it("has no import cycles", () => {
+    const graph = new Map(sourceFiles().map((f) => [f, importsOf(f).local]));
+    const state = new Map<string, "visiting" | "done">();
+    const cycles: string[] = [];
+    const visit = (file: string, path: string[]) => {
+      if (state.get(file) === "done") return;
+      if (state.get(file) === "visiting") {
+        cycles.push([...path.slice(path.indexOf(file)), file].map((f) => relative(SRC, f)).join(" -> "));
+        return;
+      }
+      state.set(file, "visiting");
+      for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+      state.set(file, "done");
     };
-    visit(join(REPO, "src/definitions/load.ts"));
-    expect(seen.size).toBeGreaterThan(5);
+    for (const file of graph.keys()) visit(file, []);
+    expect(cycles).toEqual([]);
   });
 });

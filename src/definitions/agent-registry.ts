@@ -3,41 +3,42 @@ import { CoordError, diagnostic, type Diagnostic } from "../errors.js";
 import { parseAgent } from "./agent.js";
 import { PACKAGE_ROOT, readText, searchRoots, walkFiles, type LoadOptions, type SearchRoot } from "./discover.js";
 import type { Agent } from "./schemas/agent.js";
+import { FirstWins } from "./first-wins.js";
 import { closestNames } from "./suggest.js";
 import { slugify } from "./text.js";
 
 export const AGENT_FILE_PATTERN = /\.(md|markdown|ya?ml)$/i;
 
 /** Agents by name, in precedence order, with everything noticed while loading them. */
-export class AgentRegistry {
-  readonly agents: Agent[] = [];
-  readonly diagnostics: Diagnostic[] = [];
-  private readonly byName = new Map<string, Agent>();
+export class AgentRegistry extends FirstWins<Agent> {
   private readonly bySlug = new Map<string, Agent>();
 
-  /** Adds an agent unless an earlier one has its name; returns the agent that holds the name. */
-  add(agent: Agent): Agent {
-    const earlier = this.byName.get(agent.name);
-    if (earlier) {
-      this.diagnostics.push(
+  constructor() {
+    super(
+      (agent) => agent.name,
+      (agent, earlier) =>
         diagnostic("AGENT_DUPLICATE", `agent "${agent.name}" is also defined in ${earlier.file}, which wins`, {
           file: agent.file,
           line: agent.line,
           hint: "rename one of the two agents, or remove the copy",
         }),
-      );
-      return earlier;
-    }
-    this.agents.push(agent);
-    this.byName.set(agent.name, agent);
+    );
+  }
+
+  get agents(): Agent[] {
+    return this.items;
+  }
+
+  override add(agent: Agent): Agent {
+    const held = super.add(agent);
     const slug = slugify(agent.name);
-    if (!this.bySlug.has(slug)) this.bySlug.set(slug, agent);
-    return agent;
+    if (held === agent && !this.bySlug.has(slug)) this.bySlug.set(slug, agent);
+    return held;
   }
 
   /** By exact name, then by slug, so `@load-balancing-coordinator` finds "Load Balancing Coordinator". */
   get(ref: string): Agent | undefined {
-    return this.byName.get(ref) ?? this.bySlug.get(slugify(ref));
+    return this.byKey.get(ref) ?? this.bySlug.get(slugify(ref));
   }
 
   names(): string[] {

@@ -4,6 +4,7 @@ import { CoordError, diagnostic, type Diagnostic } from "../errors.js";
 import { PACKAGE_ROOT, readText, searchRoots, walkFiles, type LoadOptions, type SearchRoot } from "./discover.js";
 import { missionIdFromPath, parseMission } from "./mission.js";
 import type { Mission } from "./schemas/mission.js";
+import { FirstWins } from "./first-wins.js";
 import { closestNames } from "./suggest.js";
 
 export const MISSION_FILE_PATTERN = /\.(md|markdown)$/i;
@@ -15,29 +16,25 @@ export function missionSearchRoots(options: LoadOptions = {}): SearchRoot[] {
 }
 
 /** Missions by id, in precedence order. */
-export class MissionCatalog {
-  readonly missions: Mission[] = [];
-  readonly diagnostics: Diagnostic[] = [];
-  private readonly byId = new Map<string, Mission>();
-
-  add(mission: Mission): void {
-    const earlier = this.byId.get(mission.id);
-    if (earlier) {
-      this.diagnostics.push(
+export class MissionCatalog extends FirstWins<Mission> {
+  constructor() {
+    super(
+      (mission) => mission.id,
+      (mission, earlier) =>
         diagnostic("MISSION_DUPLICATE", `mission "${mission.id}" is also defined in ${earlier.file}, which wins`, {
           file: mission.file,
           line: 1,
           hint: "rename one of the two files",
         }),
-      );
-      return;
-    }
-    this.missions.push(mission);
-    this.byId.set(mission.id, mission);
+    );
+  }
+
+  get missions(): Mission[] {
+    return this.items;
   }
 
   get(id: string): Mission | undefined {
-    return this.byId.get(id);
+    return this.byKey.get(id);
   }
 }
 
