@@ -1,8 +1,8 @@
 import { basename, extname } from "node:path";
 import { diagnostic, type Diagnostic } from "../errors.js";
-import { readFrontmatter, parseYamlFields } from "./frontmatter.js";
+import { readFrontmatter, parseYamlFields, type KeyLines } from "./frontmatter.js";
 import { AgentFrontmatterSchema, KNOWN_AGENT_FIELDS, type Agent, type AgentFrontmatter } from "./schemas/agent.js";
-import { normalizeText, type Repair } from "./text.js";
+import { normalizeLines } from "./text.js";
 import { isUnknownTool } from "./tool-names.js";
 
 /** What reading one file found: an agent, a file that is not an agent, or problems. */
@@ -20,20 +20,10 @@ export function isYamlFile(file: string): boolean {
   return /\.ya?ml$/i.test(file);
 }
 
-export function repairDiagnostics(repairs: Repair[], file: string): Diagnostic[] {
-  return repairs.map((r) =>
-    diagnostic("TEXT_MOJIBAKE_REPAIRED", `mis-encoded text "${r.from}" read as "${r.to}" (UTF-8 saved as ${r.encoding})`, {
-      file,
-      line: r.line,
-      hint: `replace "${r.from}" with "${r.to}" and save the file as UTF-8`,
-    }),
-  );
-}
-
 /** Validates fields one by one so a single bad field costs a warning, not the whole agent. */
 function validateFields(
   data: Record<string, unknown>,
-  keyLines: Record<string, number>,
+  lineOf: KeyLines,
   file: string,
 ): { fields: AgentFrontmatter; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
@@ -50,7 +40,7 @@ function validateFields(
       diagnostics.push(
         diagnostic("AGENT_FIELD_INVALID", `field "${key}" ignored: ${issue.message}`, {
           file,
-          line: keyLines[key] ?? 1,
+          line: lineOf(key) ?? 1,
           hint: `see docs/agent-format.md for the forms "${key}" accepts`,
         }),
       );
@@ -71,28 +61,30 @@ function nameFromFile(file: string): string {
  * reads the file; `file` is only used for names and diagnostics.
  */
 export function parseAgent(raw: string, file: string): AgentParse {
-  const { text, repairs } = normalizeText(raw);
-  const diagnostics = repairDiagnostics(repairs, file);
+  // Mojibake is repaired in the frontmatter (names, descriptions); the body, often thousands of
+  // lines, goes to the model as written, which keeps loading hundreds of agents fast.
+  const text = normalizeLines(raw);
+  const diagnostics: Diagnostic[] = [];
   let data: Record<string, unknown>;
-  let keyLines: Record<string, number>;
+  let lineOf: KeyLines;
   let body = "";
   if (isYamlFile(file)) {
     const fields = parseYamlFields(text, file, 1);
     if (!fields.ok) return { diagnostics: [...diagnostics, ...fields.diagnostics] };
-    ({ data, keyLines } = fields);
+    ({ data, lineOf } = fields);
     diagnostics.push(...fields.diagnostics);
   } else {
     const front = readFrontmatter(text, file);
     if (front.kind === "none") return { notAgent: "no frontmatter", diagnostics: [] };
     if (front.kind === "error") return { diagnostics: [...diagnostics, ...front.diagnostics] };
-    ({ data, keyLines, body } = front.frontmatter);
+    ({ data, lineOf, body } = front.frontmatter);
     diagnostics.push(...front.diagnostics);
   }
   if (!AGENT_KEYS.some((key) => data[key] !== undefined && data[key] !== null)) {
     return { notAgent: "frontmatter names no agent fields", diagnostics: [] };
   }
 
-  const { fields, diagnostics: fieldProblems } = validateFields(data, keyLines, file);
+  const { fields, diagnostics: fieldProblems } = validateFields(data, lineOf, file);
   diagnostics.push(...fieldProblems);
   let name = fields.name;
   if (!name) {
@@ -120,7 +112,7 @@ export function parseAgent(raw: string, file: string): AgentParse {
     diagnostics.push(
       diagnostic("AGENT_TOOL_UNKNOWN", `agent "${name}" lists tools coord does not know: ${unknownTools.join(", ")}`, {
         file,
-        line: keyLines.tools ?? 1,
+        line: lineOf("tools") ?? 1,
         hint: "coord gives agents read, ls, glob and grep, and mcp__server__tool tools from .mcp.json; other names are ignored",
       }),
     );
@@ -137,7 +129,7 @@ export function parseAgent(raw: string, file: string): AgentParse {
     hooks: fields.hooks ?? {},
     body: (body.trim() || fields.systemPrompt || description).trim(),
     file,
-    line: keyLines.name ?? 1,
+    line: lineOf("name") ?? 1,
     extra: extraFields(data),
   };
   return { agent, diagnostics };

@@ -1,13 +1,14 @@
 import { createRequire } from "node:module";
 import { load as loadYaml, CORE_SCHEMA } from "js-yaml";
 import { diagnostic, type Diagnostic } from "../errors.js";
+import { repairDiagnostics, repairMojibake } from "./text.js";
 
 /** Frontmatter split from its markdown body, with where each starts in the file. */
 export interface Frontmatter {
   /** The parsed YAML: a map for well-formed agent files. */
   data: Record<string, unknown>;
-  /** 1-based line of each top-level key, to point problems at the right line. */
-  keyLines: Record<string, number>;
+  /** 1-based line of a top-level key, to point problems at the right line. */
+  lineOf: KeyLines;
   body: string;
   /** 1-based line where the body starts. */
   bodyLine: number;
@@ -20,7 +21,6 @@ export type FrontmatterResult =
 
 const OPEN = /^---[ \t]*\n/;
 const CLOSE = /^(?:---|\.\.\.)[ \t]*$/m;
-const TOP_LEVEL_KEY = /^([A-Za-z_][\w-]*):(?:[ \t]|$)/;
 
 /** Splits `---` fenced YAML off the top of a (normalized) markdown text. */
 export function splitFrontmatter(text: string): { yaml: string; body: string; bodyLine: number } | "unclosed" | undefined {
@@ -41,13 +41,18 @@ function countLines(text: string): number {
   return n;
 }
 
-function keyLinesOf(yaml: string, firstLine: number): Record<string, number> {
-  const lines: Record<string, number> = {};
-  yaml.split("\n").forEach((line, i) => {
-    const m = TOP_LEVEL_KEY.exec(line);
-    if (m && !(m[1]! in lines)) lines[m[1]!] = firstLine + i;
-  });
-  return lines;
+/** The line of a top-level key, or undefined; found on demand, since most keys never need one. */
+export type KeyLines = (key: string) => number | undefined;
+
+function keyLinesOf(yaml: string, firstLine: number): KeyLines {
+  return (key) => {
+    const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const match = new RegExp(`^${escaped}:(?:[ \t]|$)`, "m").exec(yaml);
+    if (!match) return undefined;
+    let line = firstLine;
+    for (let i = yaml.indexOf("\n"); i !== -1 && i < match.index; i = yaml.indexOf("\n", i + 1)) line++;
+    return line;
+  };
 }
 
 type YamlOutcome = { ok: true; data: unknown } | { ok: false };
@@ -91,12 +96,13 @@ function quoteColonValues(yaml: string): { yaml: string; quotedLines: number[] }
 
 /** Fields of a YAML map (frontmatter or a whole `.yaml` agent) or the diagnostics why not. */
 export type YamlFields =
-  | { ok: true; data: Record<string, unknown>; keyLines: Record<string, number>; diagnostics: Diagnostic[] }
+  | { ok: true; data: Record<string, unknown>; lineOf: KeyLines; diagnostics: Diagnostic[] }
   | { ok: false; diagnostics: Diagnostic[] };
 
 /** Parses YAML that starts on `firstLine` of `file`, recovering the unquoted-colon mistake. */
-export function parseYamlFields(yaml: string, file: string, firstLine: number): YamlFields {
-  const diagnostics: Diagnostic[] = [];
+export function parseYamlFields(raw: string, file: string, firstLine: number): YamlFields {
+  const { text: yaml, repairs } = repairMojibake(raw);
+  const diagnostics: Diagnostic[] = repairDiagnostics(repairs, file, firstLine);
   let parsed = parseYaml(yaml);
   if (!parsed.ok) {
     const recovered = quoteColonValues(yaml);
@@ -130,7 +136,7 @@ export function parseYamlFields(yaml: string, file: string, firstLine: number): 
     });
     return { ok: false, diagnostics: [error] };
   }
-  return { ok: true, data: data as Record<string, unknown>, keyLines: keyLinesOf(yaml, firstLine), diagnostics };
+  return { ok: true, data: data as Record<string, unknown>, lineOf: keyLinesOf(yaml, firstLine), diagnostics };
 }
 
 /** Reads the `---` frontmatter of a markdown file: none, fields plus body, or why not. */
@@ -147,6 +153,6 @@ export function readFrontmatter(text: string, file: string): FrontmatterResult {
   }
   const fields = parseYamlFields(split.yaml, file, 2);
   if (!fields.ok) return { kind: "error", diagnostics: fields.diagnostics };
-  const { data, keyLines } = fields;
-  return { kind: "ok", frontmatter: { data, keyLines, body: split.body, bodyLine: split.bodyLine }, diagnostics: fields.diagnostics };
+  const { data, lineOf } = fields;
+  return { kind: "ok", frontmatter: { data, lineOf, body: split.body, bodyLine: split.bodyLine }, diagnostics: fields.diagnostics };
 }

@@ -1,10 +1,9 @@
 import { basename, dirname } from "node:path";
 import { diagnostic, type Diagnostic } from "../errors.js";
-import { repairDiagnostics } from "./agent.js";
 import { lineOf, listItems, parseMarkdown, plainText, sourceOf, type Heading, type RootContent } from "./markdown.js";
 import { isPromptTemplate, parsePromptTemplate } from "./prompt-template.js";
 import type { Mission, MissionInput, Phase } from "./schemas/mission.js";
-import { normalizeText, slugify } from "./text.js";
+import { normalizeText, repairDiagnostics, slugify } from "./text.js";
 
 export interface MissionParse {
   mission?: Mission;

@@ -1,3 +1,5 @@
+import { diagnostic, type Diagnostic } from "../errors.js";
+
 /** A stretch of text that was repaired, with the 1-based line it is on. */
 export interface Repair {
   line: number;
@@ -91,16 +93,41 @@ function suspectRunPattern(): RegExp {
   return suspectRun;
 }
 
-// A cheap first test with plain ranges covering both code pages' upper halves: a long character
-// class is slow to scan, and almost no file has two such characters in a row.
-const MAYBE_MANGLED = /[\u0080-\u03ff\u2013-\u2265\u25ca\uf8ff\ufb01\ufb02]{2}/;
+// A mangled sequence starts with a UTF-8 lead byte (0xC2-0xF4) read through one of the code
+// pages and goes on with a continuation byte (0x80-0xBF): testing for exactly that pair first
+// keeps the scan cheap, since it almost never occurs in correct text (emoji included).
+let maybeMangled: RegExp | undefined;
+
+/** A regex character class body of code points, merged into ranges: V8 scans ranges much faster. */
+function classOf(codes: number[]): string {
+  const hex = (c: number) => `\\u${c.toString(16).padStart(4, "0")}`;
+  const sorted = [...new Set(codes)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const start = sorted[i]!;
+    while (i + 1 < sorted.length && sorted[i + 1] === sorted[i]! + 1) i++;
+    parts.push(start === sorted[i] ? hex(start) : `${hex(start)}-${hex(sorted[i]!)}`);
+  }
+  return parts.join("");
+}
+function maybeMangledPattern(): RegExp {
+  if (!maybeMangled) {
+    const chars = (from: number, to: number) => {
+      const codes = new Set<number>();
+      for (const encoding of MISDECODINGS) for (let b = from; b <= to; b++) codes.add(decodeHighByte(b, encoding).charCodeAt(0));
+      return classOf([...codes]);
+    };
+    maybeMangled = new RegExp(`[${chars(0xc2, 0xf4)}][${chars(0x80, 0xbf)}]`);
+  }
+  return maybeMangled;
+}
 
 /** Repairs mojibake where it is recoverable and reports each repair with its line. */
 export function repairMojibake(text: string): { text: string; repairs: Repair[] } {
   const repairs: Repair[] = [];
   let current = text;
   // Text mangled twice ("cafÃƒÂ©") needs two passes; three is more than any real file needs.
-  for (let pass = 0; pass < 3 && MAYBE_MANGLED.test(current); pass++) {
+  for (let pass = 0; pass < 3 && maybeMangledPattern().test(current); pass++) {
     const before = current;
     current = current.replace(suspectRunPattern(), (run, offset: number) => {
       const fixed = repairRun(run);
@@ -113,16 +140,32 @@ export function repairMojibake(text: string): { text: string; repairs: Repair[] 
   return { text: current, repairs };
 }
 
-/** What every parser does first: drop a BOM, use LF line ends, repair mojibake. */
-export function normalizeText(raw: string): { text: string; repairs: Repair[] } {
+/** Drops any BOM and uses LF line ends: what every parser does first. */
+export function normalizeLines(raw: string): string {
   const unBommed = raw.replace(/^\ufeff+/, "");
-  return repairMojibake(unBommed.includes("\r") ? unBommed.replace(/\r\n?/g, "\n") : unBommed);
+  return unBommed.includes("\r") ? unBommed.replace(/\r\n?/g, "\n") : unBommed;
+}
+
+/** normalizeLines, then mojibake repair of the whole text (missions: their text is what agents read). */
+export function normalizeText(raw: string): { text: string; repairs: Repair[] } {
+  return repairMojibake(normalizeLines(raw));
+}
+
+/** A warning per repair, on its line (`firstLine` is the file line the repaired text starts on). */
+export function repairDiagnostics(repairs: Repair[], file: string, firstLine = 1): Diagnostic[] {
+  return repairs.map((r) =>
+    diagnostic("TEXT_MOJIBAKE_REPAIRED", `mis-encoded text "${r.from}" read as "${r.to}" (UTF-8 saved as ${r.encoding})`, {
+      file,
+      line: r.line + firstLine - 1,
+      hint: `replace "${r.from}" with "${r.to}" and save the file as UTF-8`,
+    }),
+  );
 }
 
 /** `Marketing Framework` -> `marketing-framework`; the id form of any human title. */
 export function slugify(text: string): string {
-  return text
-    .normalize("NFKD")
+  // Decomposing accents costs more than the rest together, and almost every name is ASCII.
+  return (/[^\x00-\x7f]/.test(text) ? text.normalize("NFKD") : text)
     .replace(/[\u0300-\u036f]/g, "")
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
