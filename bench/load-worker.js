@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 
 const WARM_REPEATS = 5;
-const COORD_LOAD = new URL("../dist/definitions/load.js", import.meta.url).href;
+// The module `coord agents list` loads: agents only, without the mission parser.
+const COORD_LOAD = new URL("../dist/definitions/agent-registry.js", import.meta.url).href;
 const isYamlFile = (file) => /\.ya?ml$/i.test(file);
 
 /** Counts files whose YAML parsed and files that threw (some corpus frontmatter is invalid YAML). */

@@ -27,7 +27,10 @@ function validateFields(
   file: string,
 ): { fields: AgentFrontmatter; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  let input = data;
+  // Only the known fields go through the schema; the rest are kept untouched in `extra`, so big
+  // unknown maps (triggers, metadata...) cost nothing here.
+  let input: Record<string, unknown> = {};
+  for (const key of KNOWN_AGENT_FIELDS) if (Object.hasOwn(data, key)) input[key] = data[key];
   for (;;) {
     const result = AgentFrontmatterSchema.safeParse(input);
     if (result.success) return { fields: result.data, diagnostics };
