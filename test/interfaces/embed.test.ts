@@ -33,3 +33,25 @@ describe("embedding", () => {
     expect((await graph.getState(config)).next).toEqual([]);
   });
 });
+
+describe("missionTool with createAgent over a real HTTP model", () => {
+  it("is called by a langchain agent whose model decides to use it", async () => {
+    const { startFakeOpenAI } = await import("../helpers/openai-server.js");
+    const { createAgent } = await import("langchain");
+    const { ChatOpenAI } = await import("@langchain/openai");
+    const server = await startFakeOpenAI();
+    try {
+      const inputs = Object.fromEntries(mission.inputs.map((i) => [i.id, `${i.title}: details.`]));
+      // The supervisor's model asks for the mission tool once, then answers.
+      server.toolCalls = (body) => (body.tools?.some((t) => t.function.name === "sales_marketing_alignment") && !body.messages.some((m) => m.role === "tool") ? [{ name: "sales_marketing_alignment", args: inputs }] : undefined);
+      const tool = missionTool(mission, { agents: loadAgents({ cwd: REPO }), model: new OfflineChatModel({}) });
+      const agent = createAgent({ model: new ChatOpenAI({ model: "gpt-4o-mini", apiKey: "sk-test", configuration: { baseURL: server.url } }), tools: [tool] });
+      const result = await agent.invoke({ messages: [{ role: "user", content: "Align sales and marketing." }] });
+      const toolMessage = result.messages.find((m) => m.getType() === "tool");
+      expect(String(toolMessage?.content)).toContain(`## Phase 1: ${mission.phases[0]!.deliverables[0]}`);
+      expect(server.requests.at(-1)!.body.messages.some((m) => m.role === "tool")).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -103,6 +103,17 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
     expect(JSON.parse(resumed.stdout).status).toBe("completed");
   });
 
+  it("names the model and provider when the server does not know the model (404)", async () => {
+    server = await startFakeOpenAI();
+    server.failures.push({ status: 404, body: { error: { message: "The model `gpt-9` does not exist", type: "invalid_request_error", code: "model_not_found" } } });
+    const mission = missionMarkdown("Solo", ["Market Brief"], [{ title: "Write", lead: "analyst", deliverables: ["Summary"] }]);
+    const cwd = runProject({ mission, agents: { analyst: {} }, inputs: { "market-brief": INPUTS["market-brief"] } });
+    const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--model", "openai:gpt-9", "--run-id", "unknown"], { cwd, env: providerEnv(server) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('openai does not know model "gpt-9" (HTTP 404)');
+    expect(server.requests).toHaveLength(1);
+  });
+
   it("fails before any step when the provider's key is not set", async () => {
     const cwd = runProject({ mission: MISSION, agents: AGENTS, inputs: INPUTS });
     const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--model", "anthropic:claude-haiku-4-5", "--run-id", "nokey"], { cwd, env: { ANTHROPIC_API_KEY: undefined } });
