@@ -154,7 +154,7 @@ export class DeliverableMissingError extends CoordError {
 }
 
 function contextFor(mission: Mission, plan: PhasePlan, state: RunStateValue): StepContext {
-  return { mission, plan, inputs: state.inputs, extra: state.extra, earlier: state.deliverables };
+  return { mission, plan, inputs: state.inputs, extra: state.extra, earlier: state.deliverables, reviews: state.reviews };
 }
 
 /**

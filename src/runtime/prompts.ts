@@ -10,6 +10,8 @@ export interface StepContext {
   extra: Array<{ name: string; text: string }>;
   /** Deliverables of earlier phases, by phase index then title. */
   earlier: Record<string, Record<string, string>>;
+  /** Review decisions by phase index: notes given when approving earlier phases guide later ones. */
+  reviews?: Record<string, { action: string; note?: string }>;
 }
 
 export const NOT_PROVIDED = "(not provided)";
@@ -54,6 +56,13 @@ function earlierSection(ctx: StepContext): string {
   return section("Earlier deliverables", parts.join("\n\n"));
 }
 
+function reviewerNotes(ctx: StepContext): string {
+  const notes = ctx.mission.phases
+    .filter((p) => p.index < ctx.plan.phase.index && ctx.reviews?.[p.index]?.action === "approve" && ctx.reviews[p.index]?.note)
+    .map((p) => `- Phase ${p.index} (${p.title}): ${ctx.reviews![p.index]!.note}`);
+  return section("Reviewer notes on earlier phases", notes.join("\n"));
+}
+
 function briefSection(ctx: StepContext): string {
   const { mission, plan } = ctx;
   const head = [`# Mission: ${mission.title}`, ""];
@@ -77,7 +86,7 @@ export function supportPrompt(ctx: StepContext, agent: Agent): string {
     `concise, specific notes (findings, numbers, recommendations) that the lead, ${ctx.plan.phase.lead}, will turn into:`,
     ...ctx.plan.deliverables.map((d) => `- ${d}`),
   ].join("\n");
-  return [briefSection(ctx), section("Your task", ask), inputsSection(ctx), extraSection(ctx), earlierSection(ctx)].filter(Boolean).join("\n");
+  return [briefSection(ctx), section("Your task", ask), reviewerNotes(ctx), inputsSection(ctx), extraSection(ctx), earlierSection(ctx)].filter(Boolean).join("\n");
 }
 
 /** The human message of a lead step: the support prompt's material plus the supports' notes. */
@@ -96,6 +105,7 @@ export function leadPrompt(ctx: StepContext, notes: Record<string, string>, feed
     section("Your task", ask),
     section("Deliverables to write", guidance),
     feedback ? section("Reviewer feedback on your previous draft", feedback) : "",
+    reviewerNotes(ctx),
     inputsSection(ctx),
     extraSection(ctx),
     earlierSection(ctx),

@@ -173,7 +173,7 @@ describe("budgets", () => {
 describe("approval", () => {
   it("pauses after every phase; approve continues, reject redoes the lead with the note", () => {
     const dump = 'cp "$COORD_TASK_FILE" "$COORD_RUN_DIR/lead-task-$COORD_PHASE.md"';
-    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: { pre: dump }, researcher: {}, seller: {}, planner: {} }, inputs: INPUTS });
+    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: { pre: dump }, researcher: {}, seller: {}, planner: { pre: "true" } }, inputs: INPUTS });
     const start = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "rev", "--approve", "--json"], { cwd });
     expect(start.code, start.stderr).toBe(3);
     const paused = JSON.parse(start.stdout) as { status: string; reason: string; phases: Array<{ status: string; deliverables: Array<{ file: string }> }> };
@@ -188,9 +188,13 @@ describe("approval", () => {
     expect(redo).toContain("## Reviewer feedback on your previous draft");
     expect(redo).toContain("Quantify the churn in dollars");
 
-    const afterOne = runCoord(["approve", "rev", "--json"], { cwd });
+    const afterOne = runCoord(["approve", "rev", "--note", "Keep the churn numbers front and centre", "--json"], { cwd });
     expect(afterOne.code).toBe(3);
     expect(JSON.parse(afterOne.stdout).phases.map((p: { status: string }) => p.status)).toEqual(["completed", "awaiting-approval"]);
+    // The note given when approving phase 1 reaches phase 2's agents.
+    const planTask = readFileSync(join(cwd, "runs", "rev", "tasks", "p2-lead-planner.md"), "utf8");
+    expect(planTask).toContain("## Reviewer notes on earlier phases");
+    expect(planTask).toContain("Keep the churn numbers front and centre");
     const done = runCoord(["approve", "rev", "--note", "ship it", "--json"], { cwd });
     expect(done.code, done.stderr).toBe(0);
     expect(JSON.parse(done.stdout).status).toBe("completed");
