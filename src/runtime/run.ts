@@ -138,8 +138,8 @@ export async function resumeRun(
   const { env: _env, ...changes } = options.models ?? {};
   const spec: RunSpec = { ...saved, models: { ...saved.models, ...changes } };
   if (Object.keys(changes).length > 0) saveSpec(spec);
-  const { graph, config } = await openGraph(spec, options);
-  const snapshot = await graph.getState(config);
+  const opened = await openGraph(spec, options);
+  const snapshot = await opened.graph.getState(opened.config).finally(opened.close);
   const waiting = pausedPhase(snapshot);
   if (options.decision && waiting === null) {
     throw new CoordError("RUN_NOT_PAUSED", `run "${runId}" is not waiting for approval`, { hint: `see its state with \`coord runs show ${runId}\`` });
@@ -171,12 +171,12 @@ export function getRun(runId: string, cwd = process.cwd()): RunRecord {
   return record;
 }
 
-function runLogger(spec: RunSpec, extra?: NodeJS.WritableStream): Logger {
+function runLogger(spec: RunSpec, extra?: NodeJS.WritableStream): { logger: Logger; close(): void } {
   mkdirSync(spec.runDir, { recursive: true });
   // Synchronous writes: a run killed mid-step still has every finished step in its log.
   const file = pino.destination({ dest: join(spec.runDir, "run.log"), sync: true, append: true });
   const streams = extra ? pino.multistream([{ stream: file }, { stream: extra }]) : file;
-  return pino({ base: { runId: spec.runId } }, streams);
+  return { logger: pino({ base: { runId: spec.runId } }, streams), close: () => file.end() };
 }
 
 function modelSettings(models: RunModelOptions, cwd: string, onEvent?: (event: RunEvent) => void): ModelSettings {
@@ -224,7 +224,8 @@ async function openGraph(
     recursionLimit: recursionLimitFor(spec.mission),
     durability: "sync" as const,
   };
-  return { graph, config };
+  // A server runs many runs in one process: each closes its database handle when done.
+  return { graph, config, close: () => checkpointer.db.close() };
 }
 
 /**
@@ -252,18 +253,22 @@ async function execute(
   options: { onEvent?: (event: RunEvent) => void; logStream?: NodeJS.WritableStream; models?: { env?: Record<string, string | undefined> } },
   isNew: boolean,
 ): Promise<RunOutcome> {
-  const logger = runLogger(spec, options.logStream);
+  const { logger, close: closeLog } = runLogger(spec, options.logStream);
   const emit = (event: RunEvent) => options.onEvent?.(event);
   const warn = (message: string) => {
     logger.warn(message);
     emit({ type: "warning", message });
   };
   const effects = stepEffects(spec, logger, emit, warn);
-  const mcp = await connectMcp(spec.agents, readMcpServers(spec.cwd));
   try {
-    return await executeGraph(spec, input, options, isNew, { logger, emit, warn, effects, mcp });
+    const mcp = await connectMcp(spec.agents, readMcpServers(spec.cwd));
+    try {
+      return await executeGraph(spec, input, options, isNew, { logger, emit, warn, effects, mcp });
+    } finally {
+      await mcp.close();
+    }
   } finally {
-    await mcp.close();
+    closeLog();
   }
 }
 
@@ -274,8 +279,23 @@ async function executeGraph(
   isNew: boolean,
   ctx: { logger: Logger; emit: (e: RunEvent) => void; warn: (m: string) => void; effects: StepEffects; mcp: McpTools },
 ): Promise<RunOutcome> {
+  const { graph, config, close } = await openGraph(spec, options, ctx.effects, ctx.mcp);
+  try {
+    return await invokeAndRecord(spec, input, isNew, graph, config, ctx);
+  } finally {
+    close();
+  }
+}
+
+async function invokeAndRecord(
+  spec: RunSpec,
+  input: unknown,
+  isNew: boolean,
+  graph: Awaited<ReturnType<typeof openGraph>>["graph"],
+  config: Awaited<ReturnType<typeof openGraph>>["config"],
+  ctx: { logger: Logger; warn: (m: string) => void },
+): Promise<RunOutcome> {
   const { logger, warn } = ctx;
-  const { graph, config } = await openGraph(spec, options, ctx.effects, ctx.mcp);
   const current = async () => (await graph.getState(config)).values as RunStateValue;
   await writeOutputs(spec, isNew ? emptyState(spec) : await current(), { status: "running" });
   if (isNew) await projectHook(spec, "pre-mission", buildRecord(spec, emptyState(spec), { status: "running" }), warn);
