@@ -81,6 +81,9 @@ describe("coord serve: Slack slash commands", () => {
     expect(((await ack.json()) as { text: string }).text).toContain("Running `test-mission`");
     const final = await hook.received;
     expect(final.text).toContain("✅ completed");
+    // Slack's mrkdwn: bold is one star, italics underscores.
+    expect(final.text).toMatch(/^\*Http Plan\* · run/);
+    expect(final.text).toContain("_Phase 1: Plan_");
     expect(final.text).toContain("• Plan outline");
   });
 

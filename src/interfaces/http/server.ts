@@ -5,7 +5,7 @@ import type { LoadOptions } from "../../definitions/discover.js";
 import { getRun, resumeRun, runMission, type RunModelOptions } from "../../runtime/run.js";
 import { handleSlashCommand, type SlashContext } from "../slash/handle.js";
 import { SLASH_USAGE, SlashSyntaxError, parseSlash } from "../slash/parse.js";
-import { verifySlackSignature } from "./slack.js";
+import { toSlackMrkdwn, verifySlackSignature } from "./slack.js";
 
 export interface ServeOptions {
   cwd: string;
@@ -64,7 +64,7 @@ function bearerOk(req: IncomingMessage, token: string | undefined): boolean {
 
 /** Posts a Slack reply to the response_url of a slash command. */
 async function postToSlack(url: string, text: string): Promise<void> {
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ response_type: "in_channel", text }) });
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ response_type: "in_channel", text: toSlackMrkdwn(text) }) });
   if (!response.ok) throw new Error(`response_url answered ${response.status}`);
 }
 
@@ -97,12 +97,12 @@ export function createCoordServer(options: ServeOptions): Server {
     try {
       command = parseSlash(form.get("text") ?? "");
     } catch (error) {
-      if (error instanceof SlashSyntaxError) return send(res, 200, { response_type: "ephemeral", text: `⚠️ ${error.message}\n${SLASH_USAGE}` });
+      if (error instanceof SlashSyntaxError) return send(res, 200, { response_type: "ephemeral", text: toSlackMrkdwn(`⚠️ ${error.message}\n${SLASH_USAGE}`) });
       throw error;
     }
     if (command.kind === "help" || command.kind === "list" || command.kind === "status") {
       const reply = await handleSlashCommand(command, slashContext);
-      return send(res, 200, { response_type: "ephemeral", text: reply.text });
+      return send(res, 200, { response_type: "ephemeral", text: toSlackMrkdwn(reply.text) });
     }
     // Runs outlast Slack's three-second limit: acknowledge now, answer on response_url.
     const responseUrl = form.get("response_url");

@@ -28,3 +28,13 @@ export function signSlackRequest(body: string, secret: string, timestamp = Math.
   const signature = `v0=${createHmac("sha256", secret).update(`v0:${timestamp}:${body}`).digest("hex")}`;
   return { "x-slack-request-timestamp": String(timestamp), "x-slack-signature": signature };
 }
+
+/**
+ * Slack's mrkdwn is not markdown: bold is *one* star and italics are underscores. The chat
+ * replies are written in markdown, so they are translated on the way out.
+ */
+export function toSlackMrkdwn(markdown: string): string {
+  return markdown
+    .replace(/(?<!\*)\*(?!\*)([^*\n]+?)(?<!\*)\*(?!\*)/g, "_$1_")
+    .replace(/\*\*([^*\n]+?)\*\*/g, "*$1*");
+}
