@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { CoordError, formatDiagnostic, isCoordError } from "../../errors.js";
 import type { LoadOptions } from "../../definitions/discover.js";
@@ -12,6 +13,10 @@ interface GlobalOptions {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+}
 
 function ioFor(options: GlobalOptions, streams: CliStreams): Io {
   return {
@@ -41,7 +46,7 @@ export interface CliStreams {
 export function buildProgram(streams: CliStreams, setExit: (code: number) => void): Command {
   const program = new Command("coord")
     .description("Run multi-agent missions written in markdown, offline by default.")
-    .version(process.env.npm_package_version ?? "0.1.0", "-V, --version")
+    .version(packageVersion(), "-V, --version")
     .option("--agents <dir>", "agent folder, searched before ./agents (repeatable)", collect, [])
     .option("--missions <dir>", "mission folder, searched before ./missions (repeatable)", collect, [])
     .option("--json", "print JSON on stdout")
