@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   INPUT_INVALID: { severity: "error", summary: "An --input flag or inputs folder could not be used." },
   RUN_NOT_FOUND: { severity: "error", summary: "No run has the id given." },
   RUN_EXISTS: { severity: "error", summary: "A run with the id given already exists." },
+  RUN_BUSY: { severity: "error", summary: "Another coord process or request is already driving the run." },
+  RUN_ID_INVALID: { severity: "error", summary: "A run id holds characters other than letters, digits, '.', '_' and '-'." },
   RUN_NOT_PAUSED: { severity: "error", summary: "approve or reject was asked of a run that is not waiting for approval." },
   RUN_DELIVERABLE_MISSING: {
     severity: "error",

@@ -46,17 +46,21 @@ function fromFolder(dir: string, mission: Mission, cwd: string, into: ResolvedIn
   }
 }
 
-function fromFlag(flag: string, mission: Mission, cwd: string, into: ResolvedInputs): void {
-  const eq = flag.indexOf("=");
-  if (eq <= 0) throw new CoordError("INPUT_INVALID", `--input "${flag}" is not ID=VALUE or ID=@FILE`, { hint: "write --input marketing-framework=@notes.md" });
-  const id = flag.slice(0, eq).trim();
-  const value = flag.slice(eq + 1);
+function checkInputId(id: string, mission: Mission): void {
   if (!mission.inputs.some((i) => i.id === id)) {
     const close = closestNames(id, mission.inputs.map((i) => i.id));
     throw new CoordError("INPUT_INVALID", `mission "${mission.id}" has no input "${id}"`, {
       hint: close.length ? `did you mean ${close.join(", ")}?` : `its inputs are: ${mission.inputs.map((i) => i.id).join(", ") || "(none)"}`,
     });
   }
+}
+
+function fromFlag(flag: string, mission: Mission, cwd: string, into: ResolvedInputs): void {
+  const eq = flag.indexOf("=");
+  if (eq <= 0) throw new CoordError("INPUT_INVALID", `--input "${flag}" is not ID=VALUE or ID=@FILE`, { hint: "write --input marketing-framework=@notes.md" });
+  const id = flag.slice(0, eq).trim();
+  const value = flag.slice(eq + 1);
+  checkInputId(id, mission);
   if (value.startsWith("@")) {
     const path = resolve(cwd, value.slice(1));
     into.values[id] = readInputFile(path, cwd, `--input ${id}`);
@@ -71,10 +75,19 @@ function fromFlag(flag: string, mission: Mission, cwd: string, into: ResolvedInp
  * Collects a mission's inputs from a folder (file name = input id) and `--input` flags (which
  * win), and fails before any agent runs when a required one is missing, naming every one.
  */
-export function resolveInputs(mission: Mission, options: { inputsDir?: string; inputs?: string[]; cwd: string }): ResolvedInputs {
+export function resolveInputs(
+  mission: Mission,
+  options: { inputsDir?: string; inputs?: string[]; values?: Record<string, string>; cwd: string },
+): ResolvedInputs {
   const into: ResolvedInputs = { values: {}, sources: {}, extra: [], notProvided: [] };
   if (options.inputsDir) fromFolder(options.inputsDir, mission, options.cwd, into);
   for (const flag of options.inputs ?? []) fromFlag(flag, mission, options.cwd, into);
+  // Values are text as given, never paths: what HTTP, MCP and chat callers send.
+  for (const [id, value] of Object.entries(options.values ?? {})) {
+    checkInputId(id, mission);
+    into.values[id] = value;
+    into.sources[id] = "given";
+  }
   const absent = mission.inputs.filter((i) => !into.values[i.id]?.trim());
   const missing = absent.filter((i) => i.required);
   if (missing.length > 0) {

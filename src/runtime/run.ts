@@ -22,7 +22,8 @@ import { buildRecord, deliverableFile, notesFile, readRecord, renderReport, type
 import { runShell } from "./shell.js";
 import type { ReviewDecision, RunStateValue } from "./state.js";
 import { writeFileAtomic } from "../files.js";
-import { checkpointFile, loadSpec, newRunId, runIds, saveSpec, type RunModelOptions, type RunSpec } from "./store.js";
+import { checkRunId, checkpointFile, loadSpec, newRunId, runIds, saveSpec, type RunModelOptions, type RunSpec } from "./store.js";
+import { lockRun } from "./lock.js";
 
 export type { RunModelOptions };
 
@@ -37,8 +38,10 @@ export interface RunOptions extends LoadOptions {
   /** Mission id or path. */
   mission: string;
   inputsDir?: string;
-  /** `ID=VALUE` or `ID=@FILE`. */
+  /** `ID=VALUE` or `ID=@FILE`, as on the command line. */
   inputs?: string[];
+  /** Input id -> text, taken literally (never read as a path): for callers that are not the user's shell. */
+  inputValues?: Record<string, string>;
   outDir?: string;
   runId?: string;
   approve?: boolean;
@@ -77,11 +80,17 @@ export async function runMission(options: RunOptions): Promise<RunOutcome> {
     const more = unknown.length > 1 ? ` (and ${unknown.length - 1} more: run \`coord missions validate ${options.mission}\`)` : "";
     throw new CoordError(first.code, `${first.message}${more}`, { ...first });
   }
-  const inputs = resolveInputs(mission, { ...(options.inputsDir && { inputsDir: options.inputsDir }), inputs: options.inputs ?? [], cwd });
+  const inputs = resolveInputs(mission, {
+    ...(options.inputsDir && { inputsDir: options.inputsDir }),
+    inputs: options.inputs ?? [],
+    ...(options.inputValues && { values: options.inputValues }),
+    cwd,
+  });
   if (inputs.notProvided.length > 0 && mission.kind === "template") {
     options.onEvent?.({ type: "warning", message: `not provided, marked as such in the prompt: ${inputs.notProvided.join(", ")}` });
   }
   const runId = options.runId ?? newRunId(mission.id);
+  checkRunId(runId);
   if (runIds(cwd).includes(runId)) {
     throw new CoordError("RUN_EXISTS", `run "${runId}" already exists`, { hint: `continue it with \`coord resume ${runId}\`, or choose another --run-id` });
   }
@@ -112,10 +121,15 @@ export async function runMission(options: RunOptions): Promise<RunOutcome> {
     },
     startedAt: new Date().toISOString(),
   };
-  mkdirSync(spec.runDir, { recursive: true });
-  saveSpec(spec);
-  options.onEvent?.({ type: "start", runId, runDir: spec.runDir });
-  return execute(spec, { inputs: spec.inputs, extra: spec.extra }, options, true);
+  const unlock = lockRun(cwd, runId);
+  try {
+    mkdirSync(spec.runDir, { recursive: true });
+    saveSpec(spec);
+    options.onEvent?.({ type: "start", runId, runDir: spec.runDir });
+    return await execute(spec, { inputs: spec.inputs, extra: spec.extra }, options, true);
+  } finally {
+    unlock();
+  }
 }
 
 /**
@@ -135,6 +149,20 @@ export async function resumeRun(
 ): Promise<RunOutcome> {
   const cwd = options.cwd ?? process.cwd();
   const saved = loadSpec(cwd, runId);
+  const unlock = lockRun(cwd, runId);
+  try {
+    return await resumeLocked(saved, runId, cwd, options);
+  } finally {
+    unlock();
+  }
+}
+
+async function resumeLocked(
+  saved: RunSpec,
+  runId: string,
+  cwd: string,
+  options: Parameters<typeof resumeRun>[1] & object,
+): Promise<RunOutcome> {
   const { env: _env, ...changes } = options.models ?? {};
   const spec: RunSpec = { ...saved, models: { ...saved.models, ...changes } };
   if (Object.keys(changes).length > 0) saveSpec(spec);

@@ -71,7 +71,17 @@ export function runIds(cwd: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort() : [];
 }
 
+const RUN_ID = /^[A-Za-z0-9][\w.-]{0,127}$/;
+
+/** Run ids become file names: plain ones only, so no id can point outside `.coord/runs`. */
+export function checkRunId(runId: string): void {
+  if (!RUN_ID.test(runId) || runId.includes("..")) {
+    throw new CoordError("RUN_ID_INVALID", `"${runId.slice(0, 80)}" is not a valid run id`, { hint: "use letters, digits, '.', '_' and '-' only" });
+  }
+}
+
 export function loadSpec(cwd: string, runId: string): RunSpec {
+  checkRunId(runId);
   const file = specFile(cwd, runId);
   if (!existsSync(file)) {
     const close = closestNames(runId, runIds(cwd));

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer, type Server } from "node:http";
+import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { signSlackRequest } from "../../src/interfaces/http/slack.js";
@@ -55,6 +55,23 @@ async function responseUrl(): Promise<{ url: string; received: Promise<{ text: s
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
 }
 
+/** fetch cannot set Host; a DNS-rebinding page's requests carry its own host name, as here. */
+function statusWithHost(url: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** A POST as API clients send it: a JSON body. */
+function post(url: string, body?: unknown, headers: Record<string, string> = {}) {
+  return fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+}
+
 const poll = async <T>(fn: () => Promise<T | undefined>): Promise<T> => {
   for (let i = 0; i < 200; i++) {
     const value = await fn();
@@ -104,7 +121,7 @@ describe("coord serve: the runs API", () => {
   it("starts a run (202 with its id), returns its record, and approves a paused run", async () => {
     const cwd = runProject({ mission: MISSION, agents: { planner: { pre: "touch hook-ran" } }, inputs: {} });
     const url = await serve(cwd);
-    const started = await fetch(`${url}/api/runs`, { method: "POST", body: JSON.stringify({ mission: "test-mission", inputs: { brief: "Grow onboarding." } }) });
+    const started = await post(`${url}/api/runs`, { mission: "test-mission", inputs: { brief: "Grow onboarding." } });
     expect(started.status).toBe(202);
     const { runId } = (await started.json()) as { runId: string };
     const record = await poll(async () => {
@@ -116,22 +133,44 @@ describe("coord serve: the runs API", () => {
     const { existsSync } = await import("node:fs");
     expect(existsSync(`${cwd}/hook-ran`)).toBe(false);
 
-    const bad = await fetch(`${url}/api/runs`, { method: "POST", body: JSON.stringify({ mission: "test-mission", inputs: {} }) });
+    const bad = await post(`${url}/api/runs`, { mission: "test-mission", inputs: {} });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { code: string }).code).toBe("INPUT_MISSING");
     expect((await fetch(`${url}/api/runs/nope`)).status).toBe(404);
-    expect((await fetch(`${url}/api/runs/${runId}/approve`, { method: "POST" })).status).toBe(409);
+    expect((await post(`${url}/api/runs/${runId}/approve`)).status).toBe(409);
 
-    const gated = await fetch(`${url}/api/runs`, { method: "POST", body: JSON.stringify({ mission: "test-mission", inputs: { brief: "Grow onboarding." }, approve: true }) });
+    const gated = await post(`${url}/api/runs`, { mission: "test-mission", inputs: { brief: "Grow onboarding." }, approve: true });
     const gatedId = ((await gated.json()) as { runId: string }).runId;
     const status = (id: string) => poll(async () => {
       const r = (await (await fetch(`${url}/api/runs/${id}`)).json()) as { status: string };
       return r.status === "running" ? undefined : r.status;
     });
     expect(await status(gatedId)).toBe("paused");
-    const approved = await fetch(`${url}/api/runs/${gatedId}/approve`, { method: "POST", body: JSON.stringify({ note: "ship it" }) });
-    expect(approved.status).toBe(202);
+    // Two approvals at once: exactly one drives the run, the other is told it is taken.
+    const [a, b] = await Promise.all([post(`${url}/api/runs/${gatedId}/approve`, { note: "ship it" }), post(`${url}/api/runs/${gatedId}/approve`, { note: "ship it" })]);
+    expect([a.status, b.status].sort()).toEqual([202, 409]);
     expect(await poll(async () => ((await status(gatedId)) === "completed" ? "completed" : undefined))).toBe("completed");
+  });
+
+  it("takes inputs over HTTP as text, never as file paths", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const url = await serve(cwd);
+    const started = await post(`${url}/api/runs`, { mission: "test-mission", inputs: { brief: "@/etc/hostname" } });
+    const { runId } = (await started.json()) as { runId: string };
+    const { readFileSync } = await import("node:fs");
+    const spec = JSON.parse(readFileSync(`${cwd}/.coord/runs/${runId}.json`, "utf8")) as { inputs: Record<string, string> };
+    expect(spec.inputs.brief).toBe("@/etc/hostname");
+  });
+
+  it("refuses what a web page could send, malformed bodies and run ids that are paths", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const url = await serve(cwd);
+    const plain = await fetch(`${url}/api/runs`, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ mission: "test-mission" }) });
+    expect(plain.status).toBe(403);
+    expect((await post(`${url}/api/runs`, { mission: "test-mission" }, { origin: "https://evil.example" })).status).toBe(403);
+    expect(await statusWithHost(`${url}/api/runs/x`, "evil.example")).toBe(403);
+    expect((await post(`${url}/api/runs`, null)).status).toBe(400);
+    expect((await fetch(`${url}/api/runs/..%2F..%2Fpackage`)).status).toBe(400);
   });
 
   it("requires the bearer token when one is set, and refuses a public bind without one", async () => {

@@ -233,8 +233,8 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .action(async (_flags, command: Command) => {
       const [{ serveMcp }, { loadEnvironment }] = await Promise.all([import("../mcp/server.js"), import("./config.js")]);
       const { io, load } = ctx(command);
-      const config = loadEnvironment(io.cwd);
-      setExit(await serveMcp({ cwd: io.cwd, load, env: process.env, ...(config.allowFileInputs && { allowFileInputs: true }) }));
+      loadEnvironment(io.cwd);
+      setExit(await serveMcp({ cwd: io.cwd, load, env: process.env }));
     });
   const runs = program.command("runs").description("list and show runs of this project");
   runs

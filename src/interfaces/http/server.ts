@@ -2,6 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { CoordError, isCoordError } from "../../errors.js";
 import type { LoadOptions } from "../../definitions/discover.js";
+import { isRunLocked } from "../../runtime/lock.js";
 import { getRun, resumeRun, runMission, type RunModelOptions } from "../../runtime/run.js";
 import { handleSlashCommand, type SlashContext } from "../slash/handle.js";
 import { SLASH_USAGE, SlashSyntaxError, parseSlash } from "../slash/parse.js";
@@ -44,6 +45,32 @@ async function readBody(req: IncomingMessage): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** A JSON object body, or why not: anything else is the caller's mistake (400), not ours. */
+async function readJsonObject(req: IncomingMessage, allowEmpty = false): Promise<Record<string, unknown> | string> {
+  const text = await readBody(req);
+  if (!text.trim() && allowEmpty) return {};
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : "body must be a JSON object";
+  } catch {
+    return "body is not JSON";
+  }
+}
+
+/**
+ * Browsers may POST to 127.0.0.1 from any web page the user opens, and DNS rebinding can make
+ * a page's own host name point here. So the API refuses requests that carry an Origin, bodies
+ * that are not JSON (a page cannot send those without a preflight), and, on loopback, Host
+ * names that are not loopback.
+ */
+function browserGuard(req: IncomingMessage, boundToLoopback: boolean): string | undefined {
+  if (req.headers.origin) return "requests from web pages are not accepted";
+  if (req.method === "POST" && !/^application\/json\b/i.test(req.headers["content-type"] ?? "")) return "send the body as application/json";
+  const host = (req.headers.host ?? "").replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  if (boundToLoopback && !isLoopback(host)) return `host ${host || "(none)"} is not this machine`;
+  return undefined;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -115,12 +142,8 @@ export function createCoordServer(options: ServeOptions): Server {
   }
 
   async function startRun(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let payload: { mission?: unknown; inputs?: unknown; approve?: unknown };
-    try {
-      payload = JSON.parse(await readBody(req)) as typeof payload;
-    } catch {
-      return send(res, 400, { error: "body is not JSON", hint: '{ "mission": "id", "inputs": { "input-id": "text" }, "approve": false }' });
-    }
+    const payload = await readJsonObject(req);
+    if (typeof payload === "string") return send(res, 400, { error: payload, hint: '{ "mission": "id", "inputs": { "input-id": "text" }, "approve": false }' });
     if (typeof payload.mission !== "string") return send(res, 400, { error: "mission (a string) is required" });
     const inputs = payload.inputs && typeof payload.inputs === "object" ? (payload.inputs as Record<string, unknown>) : {};
     // The run answers 202 once it has passed validation and has an id; errors before that are 400.
@@ -129,7 +152,7 @@ export function createCoordServer(options: ServeOptions): Server {
       ...options.load,
       cwd: options.cwd,
       mission: payload.mission,
-      inputs: Object.entries(inputs).map(([k, v]) => `${k}=${String(v)}`),
+      inputValues: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, String(v)])),
       hooks: false,
       approve: payload.approve === true,
       models: { ...options.models, env: options.env },
@@ -149,12 +172,17 @@ export function createCoordServer(options: ServeOptions): Server {
   }
 
   async function approve(req: IncomingMessage, res: ServerResponse, runId: string): Promise<void> {
-    const body = await readBody(req);
-    const note = body ? ((JSON.parse(body) as { note?: unknown }).note as string | undefined) : undefined;
+    const payload = await readJsonObject(req, true);
+    if (typeof payload === "string") return send(res, 400, { error: payload, hint: '{ "note": "optional text" }' });
+    const note = typeof payload.note === "string" && payload.note ? payload.note : undefined;
     const record = getRun(runId, options.cwd);
-    if (record.status !== "paused" || record.reason !== "approval") return send(res, 409, { error: `run ${runId} is ${record.status}, not waiting for approval` });
+    if (record.status !== "paused" || record.reason !== "approval" || isRunLocked(options.cwd, runId)) {
+      return send(res, 409, { error: `run ${runId} is ${record.status}, not waiting for approval` });
+    }
+    // resumeRun takes the run's lock before its first await, so a second approval gets 409 above.
+    const resuming = resumeRun(runId, { cwd: options.cwd, decision: { action: "approve", ...(note && { note }) }, models: { env: options.env } });
     send(res, 202, { runId });
-    background(resumeRun(runId, { cwd: options.cwd, decision: { action: "approve", ...(typeof note === "string" && note && { note }) }, models: { env: options.env } }), "approve");
+    background(resuming, "approve");
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -163,6 +191,8 @@ export function createCoordServer(options: ServeOptions): Server {
     if (req.method === "POST" && url.pathname === "/slack/commands") return slack(req, res);
     if (url.pathname.startsWith("/api/")) {
       if (!bearerOk(req, token)) return send(res, 401, { error: "missing or wrong bearer token" });
+      const refused = browserGuard(req, isLoopback(options.host));
+      if (refused) return send(res, 403, { error: refused });
       if (req.method === "POST" && url.pathname === "/api/runs") return startRun(req, res);
       const match = /^\/api\/runs\/([^/]+)(\/approve)?$/.exec(url.pathname);
       if (match && req.method === "GET" && !match[2]) return send(res, 200, getRun(decodeURIComponent(match[1]!), options.cwd));
@@ -174,7 +204,7 @@ export function createCoordServer(options: ServeOptions): Server {
   return createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
       if (res.headersSent) return log((error as Error).message);
-      const status = isCoordError(error) ? (error.code === "RUN_NOT_FOUND" ? 404 : 400) : 500;
+      const status = isCoordError(error) ? (error.code === "RUN_NOT_FOUND" ? 404 : error.code === "RUN_BUSY" ? 409 : 400) : 500;
       send(res, status, errorBody(error));
     });
   });

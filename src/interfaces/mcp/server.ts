@@ -14,7 +14,6 @@ export interface McpOptions {
   cwd: string;
   load?: LoadOptions;
   env: Record<string, string | undefined>;
-  allowFileInputs?: boolean;
 }
 
 type ToolAnswer = { content: Array<{ type: "text"; text: string }>; isError?: boolean };
@@ -87,7 +86,7 @@ export function createMcpServer(options: McpOptions): McpServer {
     },
     async ({ mission, inputs }) =>
       answer(async () =>
-        runAnswer(await runMission({ ...options.load, cwd: options.cwd, mission, inputs: Object.entries(inputs ?? {}).map(([k, v]) => `${k}=${v}`), hooks: false, models })),
+        runAnswer(await runMission({ ...options.load, cwd: options.cwd, mission, inputValues: inputs ?? {}, hooks: false, models })),
       ),
   );
   server.registerTool("get_run", { description: "The run record (status, phases, deliverables, usage) of a run.", inputSchema: { runId: z.string() } }, async ({ runId }) =>

@@ -103,7 +103,7 @@ export async function handleSlashCommand(command: SlashCommand, ctx: SlashContex
           ...ctx.load,
           cwd: ctx.cwd,
           mission: command.mission,
-          inputs: Object.entries(inputs).map(([k, v]) => `${k}=${v}`),
+          inputValues: inputs,
           hooks: ctx.trusted,
           ...(ctx.models && { models: ctx.models }),
           ...(ctx.onEvent && { onEvent: ctx.onEvent }),

@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import { CoordError } from "../../../errors.js";
 import type { LoadOptions } from "../../../definitions/discover.js";
 import { checkBind, createCoordServer } from "../../http/server.js";
 import type { loadEnvironment } from "../config.js";
@@ -7,10 +8,12 @@ import type { Io } from "../io.js";
 /** `coord serve`: runs until SIGINT or SIGTERM; the first stdout line says where it listens. */
 export async function serve(io: Io, flags: { host: string; port: string }, load: LoadOptions, config: ReturnType<typeof loadEnvironment>): Promise<number> {
   checkBind(flags.host, process.env);
+  const port = Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CoordError("USAGE", `--port ${flags.port} is not a port number`, { hint: "use 0-65535 (0 picks a free port)" });
   const server = createCoordServer({
     cwd: io.cwd,
     host: flags.host,
-    port: Number(flags.port),
+    port,
     load,
     env: process.env,
     ...(config.allowFileInputs && { allowFileInputs: true }),
@@ -18,11 +21,13 @@ export async function serve(io: Io, flags: { host: string; port: string }, load:
     log: (message) => io.err(`coord serve: ${message}`),
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(Number(flags.port), flags.host, resolve);
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(new CoordError("USAGE", `cannot listen on ${flags.host}:${port}: ${error.code ?? error.message}`, { hint: error.code === "EADDRINUSE" ? "choose another --port" : "check --host", cause: error })),
+    );
+    server.listen(port, flags.host, resolve);
   });
-  const { port } = server.address() as AddressInfo;
-  io.out(`coord listening on http://${flags.host.includes(":") ? `[${flags.host}]` : flags.host}:${port}`);
+  const bound = (server.address() as AddressInfo).port;
+  io.out(`coord listening on http://${flags.host.includes(":") ? `[${flags.host}]` : flags.host}:${bound}`);
   await new Promise<void>((resolve) => {
     const stop = () => server.close(() => resolve());
     process.once("SIGINT", stop);
