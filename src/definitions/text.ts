@@ -165,9 +165,12 @@ export function repairDiagnostics(repairs: Repair[], file: string, firstLine = 1
 /** `Marketing Framework` -> `marketing-framework`; the id form of any human title. */
 export function slugify(text: string): string {
   // Decomposing accents costs more than the rest together, and almost every name is ASCII.
-  return (/[^\x00-\x7f]/.test(text) ? text.normalize("NFKD") : text)
-    .replace(/[\u0300-\u036f]/g, "")
+  if (!/[^\x00-\x7f]/.test(text)) return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  // Accents go (Café -> cafe); letters of other scripts stay, so 市场框架 is still an id.
+  return text
+    .normalize("NFKD")
+    .replace(/\p{M}/gu, "")
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/[^\p{L}\p{N}]+/gu, "-")
     .replace(/^-+|-+$/g, "");
 }

@@ -31,14 +31,14 @@ export function statusOf(error: unknown): number | undefined {
 export function isRetryable(error: unknown): boolean {
   const status = statusOf(error);
   if (status !== undefined) return status === 408 || status === 409 || status === 429 || status >= 500;
-  const e = error as HttpishError | undefined;
-  const cause = e?.cause as HttpishError | undefined;
-  return (
-    NETWORK_CODES.has(e?.code ?? "") ||
-    NETWORK_CODES.has(cause?.code ?? "") ||
-    /APIConnection(Timeout)?Error|TimeoutError|AbortError/.test(e?.name ?? "") ||
-    /fetch failed|socket hang up|network/i.test(e?.message ?? "")
-  );
+  // Clients wrap network failures (OpenAI's "Connection error." holds ECONNREFUSED two causes
+  // down), so the whole cause chain is searched.
+  for (let e = error as HttpishError | undefined, depth = 0; e && depth < 6; e = e.cause as HttpishError | undefined, depth++) {
+    if (NETWORK_CODES.has(e.code ?? "")) return true;
+    if (/APIConnection(Timeout)?Error|TimeoutError|AbortError/.test(e.name ?? "")) return true;
+    if (/fetch failed|socket hang up|network|connection error/i.test(e.message ?? "")) return true;
+  }
+  return false;
 }
 
 /** Seconds or an HTTP date, as servers send Retry-After. */

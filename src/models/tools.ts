@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
+import { walkFiles } from "../definitions/discover.js";
 import { tool, type StructuredToolInterface } from "@langchain/core/tools";
 import { z } from "zod";
 
@@ -9,7 +10,6 @@ export class ToolRefusal extends Error {
   override name = "ToolRefusal";
 }
 
-const SKIP_DIRS = new Set(["node_modules", ".git", ".coord", "dist"]);
 const MAX_READ = 200_000;
 const MAX_MATCHES = 50;
 
@@ -27,29 +27,40 @@ export function confine(path: string, roots: string[]): string {
   } catch {
     throw new ToolRefusal(`no such file or folder: ${path}`);
   }
-  if (!realRoots.some((root) => real === root || real.startsWith(root + sep))) {
-    throw new ToolRefusal(`refused: ${path} is outside the folders this agent may read (the project and the run's inputs)`);
-  }
+  const root = realRoots.find((r) => real === r || real.startsWith(r + sep));
+  if (!root) throw new ToolRefusal(`refused: ${path} is outside the folders this agent may read (the project and the run's inputs)`);
+  if (relative(root, real).split(sep).some(isPrivate)) throw new ToolRefusal(`refused: ${path} holds secrets or coord's own state`);
   return real;
 }
 
-function walk(dir: string, out: string[] = []): string[] {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) {
-      if (!SKIP_DIRS.has(entry.name)) walk(join(dir, entry.name), out);
-    } else if (entry.isFile()) out.push(join(dir, entry.name));
-  }
-  return out;
+// Inside the project, what holds keys (.env, .mcp.json), coord's checkpoints and git internals is
+// off limits: a prompt injection in the inputs must not be able to read them into a prompt.
+const PRIVATE = /^(\.env(\..*)?|\.mcp\.json|\.coord|\.git|\.npmrc|coord\.config\.json)$/;
+function isPrivate(segment: string): boolean {
+  return PRIVATE.test(segment);
+}
+
+/** Files under a folder an agent may read: private ones and symlinks leading out are left out. */
+function walk(dir: string, roots: string[]): string[] {
+  return walkFiles(dir, () => true).filter((file) => {
+    try {
+      return statSync(confine(file, roots)).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** `**` any folders, `*` any name part, `?` one character. */
 export function globToRegExp(pattern: string): RegExp {
   const re = pattern
     .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*\*\/?/g, "\u0000")
+    .replace(/\*\*\//g, "\u0000")
+    .replace(/\*\*/g, "\u0001")
     .replace(/\*/g, "[^/]*")
     .replace(/\?/g, "[^/]")
-    .replace(/\u0000/g, "(?:.*/)?");
+    .replace(/\u0000/g, "(?:.*/)?")
+    .replace(/\u0001/g, ".*");
   return new RegExp(`^${re}$`);
 }
 
@@ -81,6 +92,7 @@ export function fileTools(roots: string[]): Record<FileTool, StructuredToolInter
       guarded(({ path }: { path?: string }) => {
         const dir = confine(path ?? ".", roots);
         return readdirSync(dir, { withFileTypes: true })
+          .filter((e) => !isPrivate(e.name))
           .map((e) => (e.isDirectory() ? `${e.name}/` : e.name))
           .sort()
           .join("\n");
@@ -91,28 +103,30 @@ export function fileTools(roots: string[]): Record<FileTool, StructuredToolInter
       guarded(({ pattern, path }: { pattern: string; path?: string }) => {
         const dir = confine(path ?? ".", roots);
         const re = globToRegExp(pattern);
-        return walk(dir).map((f) => relative(dir, f).split(sep).join("/")).filter((f) => re.test(f)).slice(0, 500).join("\n");
+        return walk(dir, roots).map((f) => relative(dir, f).split(sep).join("/")).filter((f) => re.test(f)).slice(0, 500).join("\n");
       }),
       { name: "glob", description: "Find files by pattern, e.g. **/*.md.", schema: z.object({ pattern: z.string(), path: z.string().optional() }) },
     ),
     grep: tool(
       guarded(({ pattern, path }: { pattern: string; path?: string }) => {
         const start = confine(path ?? ".", roots);
-        const re = new RegExp(pattern, "i");
-        const files = statSync(start).isDirectory() ? walk(start) : [start];
+        // Plain text, not a regular expression: a model-written pattern like (a+)+$ would
+        // otherwise be able to stall the whole process.
+        const needle = pattern.toLowerCase();
+        const files = statSync(start).isDirectory() ? walk(start, roots) : [start];
         const hits: string[] = [];
         for (const file of files) {
           if (statSync(file).size > 1_000_000) continue;
           readFileSync(file, "utf8")
             .split("\n")
             .forEach((line, i) => {
-              if (hits.length < MAX_MATCHES && re.test(line)) hits.push(`${show(file)}:${i + 1}: ${line.trim().slice(0, 200)}`);
+              if (hits.length < MAX_MATCHES && line.toLowerCase().includes(needle)) hits.push(`${show(file)}:${i + 1}: ${line.trim().slice(0, 200)}`);
             });
           if (hits.length >= MAX_MATCHES) break;
         }
         return hits.join("\n") || "no matches";
       }),
-      { name: "grep", description: "Search file contents with a regular expression.", schema: z.object({ pattern: z.string(), path: z.string().optional() }) },
+      { name: "grep", description: "Find lines containing a text (case-insensitive) in the project or the run's inputs.", schema: z.object({ pattern: z.string().describe("Text to find"), path: z.string().optional() }) },
     ),
   };
 }

@@ -29,7 +29,7 @@ export interface StepEffects {
   /** Runs before the model call; throwing fails the step (a failing pre hook). */
   beforeStep?(step: StepInfo): Promise<void>;
   /** Runs after the step's output is known. */
-  afterStep?(step: StepInfo, output: { notes?: string; deliverables?: Record<string, string> }): Promise<void>;
+  afterStep?(step: StepInfo, output: { notes?: string; deliverables?: Record<string, string>; state?: RunStateValue }): Promise<void>;
 }
 
 export interface CompileOptions {
@@ -249,10 +249,14 @@ export function compileMission(mission: Mission, options: CompileOptions) {
       if (still.length > 0) throw new DeliverableMissingError(agent, phase, still);
     }
     const ordered = Object.fromEntries(plan.deliverables.map((t) => [t, values[t]!]));
-    await effects.afterStep?.(info, { deliverables: ordered });
     const call: CallRecord = { phase, agent: agent.name, role: "lead", model: nameOf(agent), usage, attempts };
     spend(call);
-    return { deliverables: { [phase]: ordered }, calls: { [`${phase}/lead/${agent.name}`]: call } };
+    // A rejected draft's calls were spent too: each redo gets its own record instead of replacing it.
+    const earlier = Object.keys(state.calls).filter((k) => k.startsWith(`${phase}/lead/`)).length;
+    const key = `${phase}/lead/${agent.name}${earlier ? `#${earlier + 1}` : ""}`;
+    const after: RunStateValue = { ...state, deliverables: { ...state.deliverables, [phase]: ordered }, calls: { ...state.calls, [key]: call } };
+    await effects.afterStep?.(info, { deliverables: ordered, state: after });
+    return { deliverables: { [phase]: ordered }, calls: { [key]: call } };
   };
 
   const reviewNode = (plan: PhasePlan) => (state: RunStateValue): RunStateUpdate => {

@@ -16,7 +16,7 @@ import { toolsForAgent } from "../models/tools.js";
 import { connectMcp, type McpTools } from "../models/mcp.js";
 import { readMcpServers } from "./mcp-config.js";
 import { modelsForRun, type ModelSettings } from "../models/resolve.js";
-import { compileMission, recursionLimitFor, type StepEffects, type StepInfo } from "./compile.js";
+import { compileMission, recursionLimitFor, type CompileOptions, type StepEffects, type StepInfo } from "./compile.js";
 import { resolveInputs } from "./inputs.js";
 import { buildRecord, deliverableFile, notesFile, readRecord, renderReport, type RunRecord } from "./record.js";
 import { runShell } from "./shell.js";
@@ -72,7 +72,9 @@ export async function runMission(options: RunOptions): Promise<RunOutcome> {
   const cwd = options.cwd ?? process.cwd();
   const load: LoadOptions = { ...options, cwd };
   // Parse warnings (an old encoding slip, a phase without deliverables) belong to `validate`, not every run.
-  const { mission } = loadMission(options.mission, load);
+  const { mission, diagnostics } = loadMission(options.mission, load);
+  const broken = diagnostics.find((d) => d.severity === "error");
+  if (broken) throw CoordError.from(broken);
   const registry = loadAgents(load);
   const unknown = validateMissionAgents(mission, registry);
   if (unknown.length > 0) {
@@ -225,14 +227,15 @@ async function openGraph(
   effects?: StepEffects,
   mcp?: McpTools,
 ) {
-  mkdirSync(join(checkpointFile(spec.cwd), ".."), { recursive: true });
-  const checkpointer = SqliteSaver.fromConnString(checkpointFile(spec.cwd));
   const registry = new AgentRegistry();
   for (const agent of spec.agents) registry.add(freshAgent(agent));
-  const models = await modelsForRun(spec.mission, registry.agents, modelSettings({ ...spec.models, ...(options.models?.env && { env: options.models.env }) }, spec.cwd, options.onEvent));
+  // The run keeps the default model it started with: COORD_MODEL is its fallback on resume, so a
+  // resumed run never drifts to another model (or offline) because the environment differs.
+  const env = { ...(options.models?.env ?? spec.models.env ?? process.env), COORD_MODEL: spec.model };
+  const models = await modelsForRun(spec.mission, registry.agents, modelSettings({ ...spec.models, env }, spec.cwd, options.onEvent));
   const modelOf = (agent: Agent) => models.byAgent.get(agent.name) ?? models.byAgent.values().next().value!;
   const prices = { ...DEFAULT_PRICES, ...spec.models.prices };
-  const graph = compileMission(spec.mission, {
+  const compileOptions: CompileOptions = {
     agents: registry,
     model: (agent) => modelOf(agent).model,
     modelName: (agent) => modelOf(agent).spec,
@@ -242,17 +245,26 @@ async function openGraph(
       ...(spec.models.maxCostUsd && { maxCostUsd: spec.models.maxCostUsd }),
       cost: (model, usage) => costOf(model, usage, prices),
     },
-    checkpointer,
     approve: spec.options.approve,
     ...(spec.options.concurrency && { concurrency: spec.options.concurrency }),
     ...(effects && { effects }),
-  });
+  };
+  // Opened last, once nothing before it can throw: a server runs many runs in one process, and
+  // each closes its database handle when done.
+  mkdirSync(join(checkpointFile(spec.cwd), ".."), { recursive: true });
+  const checkpointer = SqliteSaver.fromConnString(checkpointFile(spec.cwd));
+  let graph;
+  try {
+    graph = compileMission(spec.mission, { ...compileOptions, checkpointer });
+  } catch (error) {
+    checkpointer.db.close();
+    throw error;
+  }
   const config = {
     configurable: { thread_id: spec.runId },
     recursionLimit: recursionLimitFor(spec.mission),
     durability: "sync" as const,
   };
-  // A server runs many runs in one process: each closes its database handle when done.
   return { graph, config, close: () => checkpointer.db.close() };
 }
 
@@ -400,7 +412,8 @@ function stepEffects(spec: RunSpec, logger: Logger, emit: (e: RunEvent) => void,
       emit({ type: "step", state: "end", phase: step.phase, role: step.role, agent: step.agent.name, ms });
       if (output.deliverables && plan) {
         emit({ type: "phase", phase: step.phase, title: plan.title, deliverables: Object.keys(output.deliverables).length });
-        const record = buildRecord(spec, { ...emptyState(spec), deliverables: { [step.phase]: output.deliverables } }, { status: "running" });
+        // The hook sees the whole run so far, as run.json will say once this step is saved.
+        const record = buildRecord(spec, output.state ?? { ...emptyState(spec), deliverables: { [step.phase]: output.deliverables } }, { status: "running" });
         await projectHook(spec, "post-phase", record, warn);
       }
     },
@@ -411,9 +424,15 @@ function hookEnv(spec: RunSpec, extra: Record<string, string>): NodeJS.ProcessEn
   return { ...process.env, COORD_MISSION: spec.mission.id, COORD_RUN_ID: spec.runId, COORD_RUN_DIR: spec.runDir, ...extra };
 }
 
-// Linux refuses an environment string over 128 KiB, and a task holding big inputs can pass that:
-// TASK is cut there, and COORD_TASK_FILE always has the whole text.
-const MAX_ENV_TASK = 100_000;
+// Linux refuses an environment string over 128 KiB (bytes, not characters), and a task holding
+// big inputs can pass that: TASK is cut below it, and COORD_TASK_FILE always has the whole text.
+const MAX_ENV_TASK_BYTES = 100_000;
+
+function envSafe(text: string): string {
+  if (Buffer.byteLength(text) <= MAX_ENV_TASK_BYTES) return text;
+  // Cut on a character boundary: decoding a truncated buffer drops the partial last character.
+  return new TextDecoder().decode(Buffer.from(text).subarray(0, MAX_ENV_TASK_BYTES)).replace(/\uFFFD$/, "");
+}
 
 /** Runs an agent's pre or post hook around its step; a failing pre hook fails the step. */
 async function agentHook(spec: RunSpec, step: StepInfo, event: "pre" | "post", warn: (m: string) => void): Promise<void> {
@@ -426,7 +445,7 @@ async function agentHook(spec: RunSpec, step: StepInfo, event: "pre" | "post", w
     cwd: spec.cwd,
     timeoutMs: spec.options.hookTimeoutMs,
     env: hookEnv(spec, {
-      TASK: step.task.length > MAX_ENV_TASK ? step.task.slice(0, MAX_ENV_TASK) : step.task,
+      TASK: envSafe(step.task),
       COORD_TASK_FILE: taskFile,
       COORD_AGENT: step.agent.name,
       COORD_ROLE: step.role,

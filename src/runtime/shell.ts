@@ -16,9 +16,16 @@ export function runShell(
   options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number; stdin?: string; args?: string[]; file?: boolean },
 ): Promise<ShellResult> {
   return new Promise((resolvePromise) => {
-    const child = options.file
-      ? spawn(command, options.args ?? [], { cwd: options.cwd, env: options.env, detached: true })
-      : spawn("/bin/sh", ["-c", command], { cwd: options.cwd, env: options.env, detached: true });
+    let child;
+    try {
+      child = options.file
+        ? spawn(command, options.args ?? [], { cwd: options.cwd, env: options.env, detached: true })
+        : spawn("/bin/sh", ["-c", command], { cwd: options.cwd, env: options.env, detached: true });
+    } catch (error) {
+      // spawn throws synchronously for some failures (E2BIG: an environment too large).
+      resolvePromise({ code: 127, stdout: "", stderr: `${(error as Error).message}\n`, timedOut: false });
+      return;
+    }
     let stdout = "";
     let stderr = "";
     let timedOut = false;

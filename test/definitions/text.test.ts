@@ -78,7 +78,9 @@ describe("slugify", () => {
     ["C++ & Rust", "c-rust"],
     ["snake_case--and  spaces", "snake-case-and-spaces"],
     ["Phase 2: Draft (30-45 minutes)", "phase-2-draft-30-45-minutes"],
-    ["日本語", ""],
+    ["日本語", "日本語"],
+    ["市场 框架", "市场-框架"],
+    ["🤝", ""],
   ])("turns %j into %j", (title, slug) => {
     expect(slugify(title)).toBe(slug);
   });

@@ -23,6 +23,7 @@ describe("parseSlash", () => {
     expect(() => parseSlash("/coord reject r1")).toThrow(/needs a note/);
     expect(() => parseSlash("/coord launch goal")).toThrow(/not key=value/);
     expect(() => tokenize('a="b')).toThrow(/never closed/);
+    expect(parseSlash("/coord launch notes=don't tone=it's")).toMatchObject({ inputs: { notes: "don't", tone: "it's" } });
   });
 });
 

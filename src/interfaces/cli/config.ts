@@ -38,6 +38,10 @@ export function loadEnvironment(cwd: string): { allowFileInputs?: boolean; model
     throw new CoordError("INPUT_INVALID", `coord.config.json: ${issue.path.join(".") || "(root)"}: ${issue.message}`, { file, hint: "see README, Models" });
   }
   const c = parsed.data;
+  // The config's model and server are project defaults for every surface (run, resume, slash,
+  // serve, mcp); the environment and .env still win, as they do for keys.
+  if (c.model && !process.env.COORD_MODEL) process.env.COORD_MODEL = c.model;
+  if (c.baseUrl && !process.env.COORD_BASE_URL) process.env.COORD_BASE_URL = c.baseUrl;
   return {
     ...(c.allowFileInputs && { allowFileInputs: true }),
     models: {

@@ -1,5 +1,6 @@
-import { readFileSync, realpathSync } from "node:fs";
-import { relative, resolve, sep } from "node:path";
+import { readFileSync, statSync } from "node:fs";
+import { relative } from "node:path";
+import { confine } from "../../models/tools.js";
 import { CoordError, isCoordError } from "../../errors.js";
 import type { LoadOptions } from "../../definitions/discover.js";
 import { loadMissions } from "../../definitions/mission-catalog.js";
@@ -63,14 +64,14 @@ function readFileInputs(files: Record<string, string>, ctx: SlashContext): Recor
     if (!ctx.trusted && !ctx.allowFileInputs) {
       throw new CoordError("INPUT_INVALID", `${key}=@${path}: this chat surface may not read files`, { hint: 'paste the text (key="...") or set "allowFileInputs": true in coord.config.json' });
     }
-    const root = realpathSync(ctx.cwd);
     let real: string;
     try {
-      real = realpathSync(resolve(ctx.cwd, path));
-    } catch {
-      throw new CoordError("INPUT_INVALID", `${key}=@${path}: no such file`, { hint: "paths are relative to the project folder" });
+      // The same confinement as agents' file tools: inside the project, never its secrets.
+      real = confine(path, [ctx.cwd]);
+    } catch (error) {
+      throw new CoordError("INPUT_INVALID", `${key}=@${path}: ${(error as Error).message.replace(/^refused: /, "")}`, { hint: "use a file inside the project folder" });
     }
-    if (real !== root && !real.startsWith(root + sep)) throw new CoordError("INPUT_INVALID", `${key}=@${path} is outside the project`, { hint: "use a file inside the project folder" });
+    if (!statSync(real).isFile()) throw new CoordError("INPUT_INVALID", `${key}=@${path} is not a file`, { hint: "name a file inside the project folder" });
     out[key] = readFileSync(real, "utf8");
   }
   return out;

@@ -27,8 +27,9 @@ export function tokenize(text: string): string[] {
     if (quote) {
       if (ch === quote) quote = null;
       else current += ch;
-    } else if (ch === '"' || ch === "'" || ch === "“" || ch === "”") {
-      // Chat apps turn straight quotes into curly ones; both work.
+    } else if ((ch === '"' || ch === "'" || ch === "“" || ch === "”") && (!started || current.endsWith("="))) {
+      // A quote opens a value only at the start of a word or right after `=`, so apostrophes
+      // inside words (notes=don't) stay text. Chat apps turn straight quotes into curly ones.
       quote = ch === "“" ? "”" : ch;
       started = true;
     } else if (/\s/.test(ch)) {

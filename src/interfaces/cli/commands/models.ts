@@ -8,7 +8,8 @@ import { printJson, table, type Io } from "../io.js";
 /** What `coord run` would use: the default model, where it comes from, keys present, agent models. */
 export function modelsReport(io: Io, load: LoadOptions, config: ReturnType<typeof loadEnvironment>): number {
   const env = process.env;
-  const source = env.COORD_MODEL ? "COORD_MODEL" : config.models.model ? "coord.config.json" : "built-in";
+  // loadEnvironment has already applied the config's model as a default for COORD_MODEL.
+  const source = config.models.model && env.COORD_MODEL === config.models.model ? "coord.config.json" : env.COORD_MODEL ? "COORD_MODEL" : "built-in";
   const model = normalizeSpec(env.COORD_MODEL ?? config.models.model ?? OFFLINE_MODEL) ?? `(invalid: ${env.COORD_MODEL ?? config.models.model})`;
   const baseUrl = env.COORD_BASE_URL ?? config.models.baseUrl ?? env.OPENAI_BASE_URL ?? null;
   const keys = Object.fromEntries(Object.entries(KEY_VARIABLES).map(([provider, variable]) => [provider, { variable, set: !!env[variable] }]));

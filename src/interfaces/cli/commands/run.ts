@@ -75,15 +75,6 @@ function finish(io: Io, outcome: RunOutcome): number {
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 
-/** coord.config.json's model and base URL are project defaults: the environment still wins. */
-function withConfigDefaults(env: NodeJS.ProcessEnv, config: ProjectConfig["models"]): Record<string, string | undefined> {
-  return {
-    ...env,
-    ...(!env.COORD_MODEL && config?.model && { COORD_MODEL: config.model }),
-    ...(!env.COORD_BASE_URL && config?.baseUrl && { COORD_BASE_URL: config.baseUrl }),
-  };
-}
-
 export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOptions, config: ProjectConfig = { models: {} }): Promise<number> {
   if (flags.record && flags.replay) throw new CoordError("USAGE", "--record and --replay cannot be used together", { hint: "record once with --record FILE, then replay with --replay FILE" });
   const concurrency = positiveInt(flags.concurrency, "--concurrency");
@@ -110,7 +101,7 @@ export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOp
       ...budget(flags),
       ...(flags.record && { record: flags.record }),
       ...(flags.replay && { replay: flags.replay }),
-      env: withConfigDefaults(process.env, config.models),
+      env: process.env,
     },
   }).finally(view.stop);
   return finish(io, outcome);
