@@ -45,7 +45,8 @@ export function loadMissionFile(file: string): { mission?: Mission; diagnostics:
   return parseMission(text, file);
 }
 
-function missionFiles(options: LoadOptions): string[] {
+/** Mission files of every search folder, READMEs and the like left out. */
+export function missionFiles(options: LoadOptions): string[] {
   return missionSearchRoots(options).flatMap((root) =>
     walkFiles(root.dir, (name) => MISSION_FILE_PATTERN.test(name) && !/^(readme|changelog|license)\./i.test(name)),
   );

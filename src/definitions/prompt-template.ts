@@ -77,10 +77,9 @@ export function parsePromptTemplate(
 ): { mission?: Mission; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const sections = h1Sections(tree);
-  const outputAt = Math.max(
-    sections.findIndex((s) => OUTPUT.test(s.title)),
-    sections.findIndex((s) => OUTPUT.test(s.title)) === -1 ? sections.findIndex((s) => OUTPUT_FALLBACK.test(s.title)) : -1,
-  );
+  // `# OUTPUT FORMAT` names the deliverables; fabric-style `# OUTPUT INSTRUCTIONS` stands in for it.
+  let outputAt = sections.findIndex((s) => OUTPUT.test(s.title));
+  if (outputAt === -1) outputAt = sections.findIndex((s) => OUTPUT_FALLBACK.test(s.title));
   if (outputAt === -1) {
     diagnostics.push(
       diagnostic("TEMPLATE_NO_OUTPUT_FORMAT", `prompt template "${id}" has no # OUTPUT FORMAT section`, {

@@ -1,22 +1,11 @@
 import { createHash } from "node:crypto";
-import { BaseChatModel, type BaseChatModelCallOptions, type BindToolsInput } from "@langchain/core/language_models/chat_models";
-import type { BaseLanguageModelInput } from "@langchain/core/language_models/base";
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { AIMessageChunk, type AIMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
-import type { Runnable } from "@langchain/core/runnables";
-import { convertToOpenAITool } from "@langchain/core/utils/function_calling";
 import { CoordError } from "../errors.js";
 import type { Recording } from "./recording.js";
 import { DEFAULT_RETRY, statusOf, withRetries, type RetryPolicy } from "./retry.js";
-
-/** The tool a lead's structured output goes through; it is always forced. */
-export const DELIVERABLES_TOOL = "write_deliverables";
-
-type OpenAITool = ReturnType<typeof convertToOpenAITool>;
-
-interface ManagedCallOptions extends BaseChatModelCallOptions {
-  tools?: OpenAITool[];
-}
+import { DELIVERABLES_TOOL, ToolBindingChatModel, type OpenAITool } from "./tool-binding.js";
 
 export interface ManagedModelFields {
   /** `provider:model` or `offline`: recorded with every request, and part of its replay key. */
@@ -78,7 +67,7 @@ function explain(error: unknown, fields: ManagedModelFields): unknown {
  * timeout, recording and replay, and structured output always through one forced tool call, so
  * the offline model, a local server and a hosted provider all take exactly the same path.
  */
-export class ManagedChatModel extends BaseChatModel<ManagedCallOptions> {
+export class ManagedChatModel extends ToolBindingChatModel {
   readonly fields: ManagedModelFields;
 
   constructor(fields: ManagedModelFields) {
@@ -90,9 +79,6 @@ export class ManagedChatModel extends BaseChatModel<ManagedCallOptions> {
     return "coord-managed";
   }
 
-  override bindTools(tools: BindToolsInput[], kwargs?: Partial<ManagedCallOptions>): Runnable<BaseLanguageModelInput, AIMessageChunk, ManagedCallOptions> {
-    return this.withConfig({ tools: tools.map((t) => convertToOpenAITool(t as never)), ...kwargs } as Partial<ManagedCallOptions>);
-  }
 
   async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<ChatResult> {
     const { fields } = this;

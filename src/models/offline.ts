@@ -1,28 +1,13 @@
-import { BaseChatModel, type BaseChatModelCallOptions, type BindToolsInput } from "@langchain/core/language_models/chat_models";
 import { AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
-import type { BaseLanguageModelInput } from "@langchain/core/language_models/base";
 import type { ChatResult } from "@langchain/core/outputs";
-import type { Runnable } from "@langchain/core/runnables";
-import { convertToOpenAITool } from "@langchain/core/utils/function_calling";
-import { DELIVERABLES_TOOL } from "./managed.js";
+import { messageText } from "./message-text.js";
 import { rankPassages, splitPassages, type Passage } from "./passages.js";
+import { DELIVERABLES_TOOL, ToolBindingChatModel } from "./tool-binding.js";
 
 /** Said at the top of everything the offline model writes, so nobody mistakes it for an LLM's work. */
 export const OFFLINE_NOTICE =
   "> **Offline draft.** Assembled by coord's offline model from the mission inputs and earlier deliverables; " +
   "not written by an LLM. Configure a model (see README, \"Models\") for written drafts.";
-
-type OpenAITool = ReturnType<typeof convertToOpenAITool>;
-
-interface OfflineCallOptions extends BaseChatModelCallOptions {
-  tools?: OpenAITool[];
-}
-
-function textOf(message: BaseMessage): string {
-  return typeof message.content === "string"
-    ? message.content
-    : message.content.map((part) => ("text" in part && typeof part.text === "string" ? part.text : "")).join("");
-}
 
 /** A rough, deterministic token count (about four characters a token, as for English text). */
 export function approxTokens(text: string): number {
@@ -67,7 +52,7 @@ function draftNotes(prompt: string, passages: Passage[]): string {
  * path like any provider (tool calls for structured output, usage metadata) and writes the same
  * text for the same prompt: passages of the prompt most relevant to what is asked, with sources.
  */
-export class OfflineChatModel extends BaseChatModel<OfflineCallOptions> {
+export class OfflineChatModel extends ToolBindingChatModel {
   static override lc_name() {
     return "OfflineChatModel";
   }
@@ -76,12 +61,9 @@ export class OfflineChatModel extends BaseChatModel<OfflineCallOptions> {
     return "coord-offline";
   }
 
-  override bindTools(tools: BindToolsInput[], kwargs?: Partial<OfflineCallOptions>): Runnable<BaseLanguageModelInput, AIMessageChunk, OfflineCallOptions> {
-    return this.withConfig({ tools: tools.map((t) => convertToOpenAITool(t as never)), ...kwargs } as Partial<OfflineCallOptions>);
-  }
 
   async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<ChatResult> {
-    const prompt = messages.filter((m) => m.getType() === "human").map(textOf).join("\n\n");
+    const prompt = messages.filter((m) => m.getType() === "human").map(messageText).join("\n\n");
     const passages = splitPassages(prompt);
     // Only the deliverables tool is answered with a tool call; agent tools (read, grep...) are
     // left unused, since choosing files to read is beyond an offline draft.
@@ -102,7 +84,7 @@ export class OfflineChatModel extends BaseChatModel<OfflineCallOptions> {
       output = draftNotes(prompt, passages);
       message = new AIMessageChunk({ content: output });
     }
-    const input = approxTokens(messages.map(textOf).join("\n"));
+    const input = approxTokens(messages.map(messageText).join("\n"));
     const out = approxTokens(output);
     message.usage_metadata = { input_tokens: input, output_tokens: out, total_tokens: input + out };
     message.response_metadata = { model_name: "coord-offline" };

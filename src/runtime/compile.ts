@@ -10,8 +10,9 @@ import type { Mission } from "../definitions/schemas/mission.js";
 import { limiter } from "./limit.js";
 import { leadPrompt, supportPrompt, systemPrompt, type StepContext } from "./prompts.js";
 import { RunState, type CallRecord, type ReviewDecision, type RunStateUpdate, type RunStateValue, type Usage } from "./state.js";
-import { DELIVERABLES_TOOL } from "../models/managed.js";
+import { DELIVERABLES_TOOL } from "../models/tool-binding.js";
 import { toolResultText } from "../models/mcp.js";
+import { messageText } from "../models/message-text.js";
 import { addUsage, fromUsageMetadata, zeroUsage } from "../models/usage.js";
 
 /** What a step is about to do or has done: handed to effects (hooks, files, progress). */
@@ -55,12 +56,6 @@ export interface CompileOptions {
 
 function usageOf(message: AIMessage | undefined): Usage {
   return fromUsageMetadata(message?.usage_metadata);
-}
-
-function messageText(message: AIMessage): string {
-  const { content } = message;
-  if (typeof content === "string") return content;
-  return content.map((part) => ("text" in part && typeof part.text === "string" ? part.text : "")).join("");
 }
 
 /** The structured-output schema of a lead: one string per deliverable, described by its title. */

@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { CoordError } from "../errors.js";
+import { readJsonConfig } from "../files.js";
 import type { McpServerConfig } from "../models/mcp.js";
 
 /** `.mcp.json`, the file Claude Code projects already have: `{ "mcpServers": { name: { command, args, env } } }`. */
@@ -21,18 +20,6 @@ export const McpFileSchema = z.object({
 
 /** The project's MCP servers, read fresh at each run and resume (the file may hold tokens, so runs don't copy it). */
 export function readMcpServers(cwd: string): Record<string, McpServerConfig> {
-  const file = join(cwd, ".mcp.json");
-  if (!existsSync(file)) return {};
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, "utf8"));
-  } catch (cause) {
-    throw new CoordError("INPUT_INVALID", `.mcp.json is not valid JSON: ${(cause as Error).message}`, { file, hint: "fix the JSON syntax", cause });
-  }
-  const parsed = McpFileSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new CoordError("INPUT_INVALID", `.mcp.json: ${issue.path.join(".") || "(root)"}: ${issue.message}`, { file, hint: 'write { "mcpServers": { "name": { "command": "...", "args": [] } } }' });
-  }
-  return parsed.data.mcpServers as Record<string, McpServerConfig>;
+  const file = readJsonConfig(join(cwd, ".mcp.json"), McpFileSchema, '{ "mcpServers": { "name": { "command": "...", "args": [] } } }');
+  return (file?.mcpServers ?? {}) as Record<string, McpServerConfig>;
 }

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import { compileMission, recursionLimitFor } from "./compile.js";
+import { stripOwnHeading } from "./record.js";
 
 export interface MissionToolOptions {
   agents: { get(name: string): Agent | undefined } | Agent[];
@@ -30,7 +31,7 @@ export function missionInputSchema(mission: Mission) {
 /** Every deliverable as markdown under its phase: what a calling agent reads back. */
 export function deliverablesMarkdown(mission: Mission, deliverables: Record<string, Record<string, string>>): string {
   return mission.phases
-    .flatMap((phase) => Object.entries(deliverables[phase.index] ?? {}).map(([title, text]) => `## Phase ${phase.index}: ${title}\n\n${text.replace(/^## .*\n+/, "").trim()}`))
+    .flatMap((phase) => Object.entries(deliverables[phase.index] ?? {}).map(([title, text]) => `## Phase ${phase.index}: ${title}\n\n${stripOwnHeading(text).trim()}`))
     .join("\n\n");
 }
 

@@ -1,6 +1,7 @@
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import type { PhasePlan } from "../definitions/plan.js";
+import { stripOwnHeading } from "./record.js";
 
 /** Everything an agent step may see, already resolved from the run state. */
 export interface StepContext {
@@ -50,7 +51,7 @@ function earlierSection(ctx: StepContext): string {
   for (const phase of ctx.mission.phases) {
     if (phase.index >= ctx.plan.phase.index) break;
     for (const [title, text] of Object.entries(ctx.earlier[phase.index] ?? {})) {
-      parts.push(`### Phase ${phase.index}: ${title}\n\n${embed(text.replace(/^## .*\n/, ""))}`);
+      parts.push(`### Phase ${phase.index}: ${title}\n\n${embed(stripOwnHeading(text))}`);
     }
   }
   return section("Earlier deliverables", parts.join("\n\n"));
@@ -115,7 +116,7 @@ export function leadPrompt(ctx: StepContext, notes: Record<string, string>, feed
     .join("\n");
 }
 
-/** The system prompt: the agent's expertise, and for a lead its role in the mission. */
+/** The system prompt: the agent's expertise, as its file wrote it; the task goes in the human message. */
 export function systemPrompt(agent: Agent): string {
   return agent.body;
 }

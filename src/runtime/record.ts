@@ -5,6 +5,7 @@ import { slugify } from "../definitions/text.js";
 import type { RunSpec } from "./store.js";
 import type { CallRecord, RunStateValue, Usage } from "./state.js";
 import { DEFAULT_PRICES, costOf } from "../models/prices.js";
+import { addUsage, zeroUsage } from "../models/usage.js";
 
 export type RunStatus = "running" | "paused" | "completed" | "failed";
 export type PhaseStatus = "pending" | "running" | "awaiting-approval" | "completed" | "failed";
@@ -45,10 +46,7 @@ export function notesFile(phase: number, agent: string): string {
 }
 
 function sumUsage(calls: CallRecord[]): Usage {
-  return calls.reduce(
-    (a, c) => ({ inputTokens: a.inputTokens + c.usage.inputTokens, outputTokens: a.outputTokens + c.usage.outputTokens, totalTokens: a.totalTokens + c.usage.totalTokens }),
-    { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
-  );
+  return calls.reduce((total, call) => addUsage(total, call.usage), zeroUsage());
 }
 
 function phaseStatus(plan: PhasePlan, state: RunStateValue, runStatus: RunStatus, pausedPhase: number | null): PhaseStatus {
@@ -111,7 +109,8 @@ export function readRecord(runDir: string): RunRecord | undefined {
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as RunRecord) : undefined;
 }
 
-function stripOwnHeading(text: string): string {
+/** A deliverable's text without its own `## Title` line, for placing it under a heading of ours. */
+export function stripOwnHeading(text: string): string {
   return text.replace(/^## .*\n+/, "");
 }
 

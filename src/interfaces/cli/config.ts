@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { config as loadDotenv } from "dotenv";
 import { z } from "zod";
-import { CoordError } from "../../errors.js";
+import { readJsonConfig } from "../../files.js";
 
 /** coord.config.json: project settings that are not secrets (keys stay in the environment or .env). */
 export const CoordConfigSchema = z.object({
@@ -24,20 +24,8 @@ export type CoordConfig = z.infer<typeof CoordConfigSchema>;
 export function loadEnvironment(cwd: string): { allowFileInputs?: boolean; models: { prices?: CoordConfig["prices"]; timeoutMs?: number; model?: string; baseUrl?: string } } {
   const envFile = join(cwd, ".env");
   if (existsSync(envFile)) loadDotenv({ path: envFile, quiet: true });
-  const file = join(cwd, "coord.config.json");
-  if (!existsSync(file)) return { models: {} };
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, "utf8"));
-  } catch (cause) {
-    throw new CoordError("INPUT_INVALID", `coord.config.json is not valid JSON: ${(cause as Error).message}`, { file, hint: "fix the JSON syntax" });
-  }
-  const parsed = CoordConfigSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new CoordError("INPUT_INVALID", `coord.config.json: ${issue.path.join(".") || "(root)"}: ${issue.message}`, { file, hint: "see README, Models" });
-  }
-  const c = parsed.data;
+  const c = readJsonConfig(join(cwd, "coord.config.json"), CoordConfigSchema, '{ "model": "openai:gpt-4o-mini" }');
+  if (!c) return { models: {} };
   // The config's model and server are project defaults for every surface (run, resume, slash,
   // serve, mcp); the environment and .env still win, as they do for keys.
   if (c.model && !process.env.COORD_MODEL) process.env.COORD_MODEL = c.model;

@@ -1,7 +1,7 @@
 import { diagnostic, type Diagnostic } from "../../../errors.js";
 import { loadAgents } from "../../../definitions/agent-registry.js";
-import { expandPaths, walkFiles, type LoadOptions } from "../../../definitions/discover.js";
-import { MISSION_FILE_PATTERN, loadMission, loadMissionFile, loadMissions, missionSearchRoots } from "../../../definitions/mission-catalog.js";
+import { expandPaths, type LoadOptions } from "../../../definitions/discover.js";
+import { MISSION_FILE_PATTERN, loadMission, loadMissionFile, loadMissions, missionFiles } from "../../../definitions/mission-catalog.js";
 import { missionToMermaid } from "../../../definitions/mermaid.js";
 import type { Mission } from "../../../definitions/schemas/mission.js";
 import { validateMissionAgents } from "../../../definitions/validate.js";
@@ -96,7 +96,7 @@ export function missionsValidate(io: Io, paths: string[], options: LoadOptions):
     diagnostics.push(...expanded.diagnostics);
     files = expanded.files;
   } else {
-    files = missionSearchRoots(options).flatMap((r) => walkFiles(r.dir, (n) => MISSION_FILE_PATTERN.test(n) && !/^readme\./i.test(n)));
+    files = missionFiles(options);
   }
   const registry = loadAgents(options);
   let count = 0;
