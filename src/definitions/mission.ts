@@ -300,7 +300,10 @@ export function parseMission(raw: string, file: string): MissionParse {
         break;
       case "inputs":
         if (node.type === "list") {
-          mission.inputs.push(...listItems(node, text).map(parseInputItem).filter((i): i is MissionInput => !!i));
+          for (const input of listItems(node, text).map(parseInputItem)) {
+            // A title with no letters or digits (an emoji) still needs an id users can type.
+            if (input) mission.inputs.push({ ...input, id: input.id || `input-${mission.inputs.length + 1}` });
+          }
         }
         break;
       case "agents":
