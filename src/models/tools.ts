@@ -35,7 +35,7 @@ export function confine(path: string, roots: string[]): string {
 
 // Inside the project, what holds keys (.env, .mcp.json), coord's checkpoints and git internals is
 // off limits: a prompt injection in the inputs must not be able to read them into a prompt.
-const PRIVATE = /^(\.env(\..*)?|\.mcp\.json|\.coord|\.git|\.npmrc|coord\.config\.json)$/;
+const PRIVATE = /^(\.env(rc)?(\..*)?|\.mcp\.json|\.coord|\.git|\.npmrc|coord\.config\.json)$/i;
 function isPrivate(segment: string): boolean {
   return PRIVATE.test(segment);
 }

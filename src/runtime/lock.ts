@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { CoordError } from "../errors.js";
 import { coordHome } from "./store.js";
@@ -27,24 +27,62 @@ function lockFile(cwd: string, runId: string): string {
  */
 export function lockRun(cwd: string, runId: string): () => void {
   const file = lockFile(cwd, runId);
-  const busy = () =>
-    new CoordError("RUN_BUSY", `run "${runId}" is being worked on by another coord process or request`, {
-      hint: `wait for it to finish, then see \`coord runs show ${runId}\``,
+  const busy = (owner?: number) =>
+    new CoordError("RUN_BUSY", `run "${runId}" is being worked on by ${owner && owner !== process.pid ? `process ${owner}` : "another request"}`, {
+      hint: `wait for it to finish; if no coord process is running it, delete ${file}`,
     });
   if (held.has(file)) throw busy();
   mkdirSync(dirname(file), { recursive: true });
-  try {
-    writeFileSync(file, String(process.pid), { flag: "wx" });
-  } catch {
-    const owner = Number(readFileSync(file, "utf8"));
-    if (Number.isInteger(owner) && owner !== process.pid && alive(owner)) throw busy();
-    writeFileSync(file, String(process.pid));
+  if (!tryCreate(file)) {
+    const owner = readOwner(file);
+    if (owner !== undefined && owner !== process.pid && alive(owner)) throw busy(owner);
+    takeOver(file, owner, busy);
   }
   held.add(file);
   return () => {
     held.delete(file);
     rmSync(file, { force: true });
   };
+}
+
+function tryCreate(file: string): boolean {
+  try {
+    writeFileSync(file, String(process.pid), { flag: "wx" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readOwner(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, "utf8"));
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Replaces a dead process's lock so that of two processes doing this at once only one wins: the
+ * stale file is moved aside (an atomic rename), checked to be the one seen dead, and the lock
+ * is then created exclusively again.
+ */
+function takeOver(file: string, deadOwner: number | undefined, busy: (owner?: number) => CoordError): void {
+  const aside = `${file}.${process.pid}.stale`;
+  try {
+    renameSync(file, aside);
+  } catch {
+    throw busy();
+  }
+  const moved = readOwner(aside);
+  if (moved !== deadOwner) {
+    // Someone else's fresh lock was moved: put it back and step aside.
+    renameSync(aside, file);
+    throw busy(moved);
+  }
+  rmSync(aside, { force: true });
+  if (!tryCreate(file)) throw busy(readOwner(file));
 }
 
 /** Whether some request of this process or another live process holds the run. */

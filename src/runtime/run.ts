@@ -114,7 +114,8 @@ export async function runMission(options: RunOptions): Promise<RunOutcome> {
     inputsDir: options.inputsDir ? resolve(cwd, options.inputsDir) : null,
     cwd,
     model: models.runSpec,
-    models: { ...modelOptions, env: undefined },
+    // The server in use is kept with the run, so resuming from another shell reaches it too.
+    models: { ...modelOptions, ...(!modelOptions.baseUrl && modelOptions.env?.COORD_BASE_URL && { baseUrl: modelOptions.env.COORD_BASE_URL }), env: undefined },
     options: {
       approve: !!options.approve,
       hooks: options.hooks !== false,
@@ -170,6 +171,9 @@ async function resumeLocked(
   if (Object.keys(changes).length > 0) saveSpec(spec);
   const opened = await openGraph(spec, options);
   const snapshot = await opened.graph.getState(opened.config).finally(opened.close);
+  // Stopped before its first checkpoint (killed in a pre-mission hook, an MCP server that would
+  // not start): nothing ran yet, so it starts from its saved inputs.
+  if (!(snapshot.values as Partial<RunStateValue>).inputs) return execute(spec, { inputs: spec.inputs, extra: spec.extra }, options, true);
   const waiting = pausedPhase(snapshot);
   if (options.decision && waiting === null) {
     throw new CoordError("RUN_NOT_PAUSED", `run "${runId}" is not waiting for approval`, { hint: `see its state with \`coord runs show ${runId}\`` });

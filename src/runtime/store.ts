@@ -95,5 +95,7 @@ export function loadSpec(cwd: string, runId: string): RunSpec {
 /** A sortable, readable id: the mission and the start time, plus a little randomness. */
 export function newRunId(missionId: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
-  return `${missionId.slice(0, 40)}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+  // Mission ids may hold spaces or other scripts; run ids become file names, so they are plain.
+  const base = missionId.replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/\.{2,}/g, ".").replace(/^[^A-Za-z0-9]+/, "").slice(0, 40).replace(/[-.]+$/, "") || "run";
+  return `${base}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
 }

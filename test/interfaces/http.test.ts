@@ -171,6 +171,11 @@ describe("coord serve: the runs API", () => {
     expect(await statusWithHost(`${url}/api/runs/x`, "evil.example")).toBe(403);
     expect((await post(`${url}/api/runs`, null)).status).toBe(400);
     expect((await fetch(`${url}/api/runs/..%2F..%2Fpackage`)).status).toBe(400);
+    expect((await fetch(`${url}/api/runs/%E0%A4%A`)).status).toBe(400);
+    // Missions are named by id over HTTP: a path could run, or probe, any file on the machine.
+    const byPath = await post(`${url}/api/runs`, { mission: "/etc/passwd", inputs: {} });
+    expect(byPath.status).toBe(400);
+    expect(((await byPath.json()) as { error: string }).error).toContain("is not a mission id");
   });
 
   it("requires the bearer token when one is set, and refuses a public bind without one", async () => {

@@ -152,6 +152,29 @@ describe("coord run (offline)", () => {
   });
 });
 
+describe("run ids and early stops", () => {
+  it("makes a valid default run id from a mission id with spaces or other scripts", () => {
+    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: INPUTS });
+    writeFileSync(join(cwd, "missions", "Growth Plan 市场.md"), TWO_PHASES);
+    const r = runCoord(["run", "Growth Plan 市场", "--inputs", "inputs", "--json"], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).runId).toMatch(/^Growth-Plan-\d{8}-\d{6}-\w{4}$/);
+  });
+
+  it("resumes a run that stopped before its first checkpoint from its saved inputs", () => {
+    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: {}, seller: { pre: "true" }, planner: {} }, inputs: INPUTS });
+    writeFileSync(join(cwd, "agents", "seller.md"), readFileSync(join(cwd, "agents", "seller.md"), "utf8").replace("capabilities: [testing]", "capabilities: [testing]\ntools: mcp__broken"));
+    writeFileSync(join(cwd, ".mcp.json"), JSON.stringify({ mcpServers: { broken: { command: "/nonexistent/server" } } }));
+    const r = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "early"], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("could not start MCP server(s) broken");
+    writeFileSync(join(cwd, ".mcp.json"), JSON.stringify({ mcpServers: {} }));
+    const resumed = runCoord(["resume", "early", "--json"], { cwd });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).status).toBe("completed");
+  });
+});
+
 describe("budgets", () => {
   it("pauses at the next step once --max-tokens is used up, and resumes with a higher budget", () => {
     const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: INPUTS });

@@ -4,6 +4,7 @@ import { CoordError, isCoordError } from "../../errors.js";
 import type { LoadOptions } from "../../definitions/discover.js";
 import { isRunLocked } from "../../runtime/lock.js";
 import { getRun, resumeRun, runMission, type RunModelOptions } from "../../runtime/run.js";
+import { requireMissionId } from "../remote.js";
 import { handleSlashCommand, type SlashContext } from "../slash/handle.js";
 import { SLASH_USAGE, SlashSyntaxError, parseSlash } from "../slash/parse.js";
 import { toSlackMrkdwn, verifySlackSignature } from "./slack.js";
@@ -71,6 +72,14 @@ function browserGuard(req: IncomingMessage, boundToLoopback: boolean): string | 
   const host = (req.headers.host ?? "").replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
   if (boundToLoopback && !isLoopback(host)) return `host ${host || "(none)"} is not this machine`;
   return undefined;
+}
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -145,6 +154,7 @@ export function createCoordServer(options: ServeOptions): Server {
     const payload = await readJsonObject(req);
     if (typeof payload === "string") return send(res, 400, { error: payload, hint: '{ "mission": "id", "inputs": { "input-id": "text" }, "approve": false }' });
     if (typeof payload.mission !== "string") return send(res, 400, { error: "mission (a string) is required" });
+    requireMissionId(payload.mission);
     const inputs = payload.inputs && typeof payload.inputs === "object" ? (payload.inputs as Record<string, unknown>) : {};
     // The run answers 202 once it has passed validation and has an id; errors before that are 400.
     let answered = false;
@@ -176,9 +186,8 @@ export function createCoordServer(options: ServeOptions): Server {
     if (typeof payload === "string") return send(res, 400, { error: payload, hint: '{ "note": "optional text" }' });
     const note = typeof payload.note === "string" && payload.note ? payload.note : undefined;
     const record = getRun(runId, options.cwd);
-    if (record.status !== "paused" || record.reason !== "approval" || isRunLocked(options.cwd, runId)) {
-      return send(res, 409, { error: `run ${runId} is ${record.status}, not waiting for approval` });
-    }
+    if (isRunLocked(options.cwd, runId)) return send(res, 409, { error: `run ${runId} is being worked on by another request or process` });
+    if (record.status !== "paused" || record.reason !== "approval") return send(res, 409, { error: `run ${runId} is ${record.status}, not waiting for approval` });
     // resumeRun takes the run's lock before its first await, so a second approval gets 409 above.
     const resuming = resumeRun(runId, { cwd: options.cwd, decision: { action: "approve", ...(note && { note }) }, models: { env: options.env } });
     send(res, 202, { runId });
@@ -195,8 +204,10 @@ export function createCoordServer(options: ServeOptions): Server {
       if (refused) return send(res, 403, { error: refused });
       if (req.method === "POST" && url.pathname === "/api/runs") return startRun(req, res);
       const match = /^\/api\/runs\/([^/]+)(\/approve)?$/.exec(url.pathname);
-      if (match && req.method === "GET" && !match[2]) return send(res, 200, getRun(decodeURIComponent(match[1]!), options.cwd));
-      if (match && req.method === "POST" && match[2]) return approve(req, res, decodeURIComponent(match[1]!));
+      const runId = match ? decodeSegment(match[1]!) : undefined;
+      if (match && runId === undefined) return send(res, 400, { error: "malformed run id in the path" });
+      if (match && req.method === "GET" && !match[2]) return send(res, 200, getRun(runId!, options.cwd));
+      if (match && req.method === "POST" && match[2]) return approve(req, res, runId!);
     }
     send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
   }

@@ -9,6 +9,7 @@ import { loadMissions } from "../../definitions/mission-catalog.js";
 import type { Mission } from "../../definitions/schemas/mission.js";
 import type { RunOutcome } from "../../runtime/run.js";
 import { getRun, resumeRun, runMission } from "../../runtime/run.js";
+import { requireMissionId } from "../remote.js";
 
 export interface McpOptions {
   cwd: string;
@@ -85,9 +86,10 @@ export function createMcpServer(options: McpOptions): McpServer {
       inputSchema: { mission: z.string().describe("Mission id, from list_missions"), inputs: z.record(z.string(), z.string()).optional().describe("Input id -> text") },
     },
     async ({ mission, inputs }) =>
-      answer(async () =>
-        runAnswer(await runMission({ ...options.load, cwd: options.cwd, mission, inputValues: inputs ?? {}, hooks: false, models })),
-      ),
+      answer(async () => {
+        requireMissionId(mission);
+        return runAnswer(await runMission({ ...options.load, cwd: options.cwd, mission, inputValues: inputs ?? {}, hooks: false, models }));
+      }),
   );
   server.registerTool("get_run", { description: "The run record (status, phases, deliverables, usage) of a run.", inputSchema: { runId: z.string() } }, async ({ runId }) =>
     answer(async () => JSON.stringify(getRun(runId, options.cwd), null, 2)),

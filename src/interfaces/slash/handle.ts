@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { relative } from "node:path";
 import { confine } from "../../models/tools.js";
+import { requireMissionId } from "../remote.js";
 import { CoordError, isCoordError } from "../../errors.js";
 import type { LoadOptions } from "../../definitions/discover.js";
 import { loadMissions } from "../../definitions/mission-catalog.js";
@@ -99,6 +100,7 @@ export async function handleSlashCommand(command: SlashCommand, ctx: SlashContex
         return { ok: true, text: recordReply(outcome.record, ctx.cwd), runId: outcome.record.runId, status: outcome.record.status };
       }
       case "run": {
+        if (!ctx.trusted) requireMissionId(command.mission);
         const inputs = { ...command.inputs, ...readFileInputs(command.files, ctx) };
         const outcome = await runMission({
           ...ctx.load,
