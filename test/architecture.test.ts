@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { REPO } from "./helpers/cli.js";
 
 const STATIC_IMPORT = /^\s*(?:import|export)\s[^;]*?from\s+"([^"]+)"/gm;
+// `import type` is erased from the JavaScript, so it loads nothing at run time.
+const TYPE_IMPORT = /^\s*(?:import|export)\s+type\s/;
 const SRC = join(REPO, "src");
 
 function sourceFiles(dir = SRC): string[] {
@@ -11,10 +13,11 @@ function sourceFiles(dir = SRC): string[] {
 }
 
 /** Static imports of a file: relative ones as absolute .ts paths, packages by name. */
-function importsOf(file: string): { local: string[]; packages: string[] } {
+function importsOf(file: string, runtimeOnly = false): { local: string[]; packages: string[] } {
   const local: string[] = [];
   const packages: string[] = [];
-  for (const [, spec] of readFileSync(file, "utf8").matchAll(STATIC_IMPORT)) {
+  for (const [statement, spec] of readFileSync(file, "utf8").matchAll(STATIC_IMPORT)) {
+    if (runtimeOnly && TYPE_IMPORT.test(statement)) continue;
     if (spec!.startsWith(".")) local.push(resolve(dirname(file), spec!.replace(/\.js$/, ".ts")));
     else packages.push(spec!);
   }
@@ -28,7 +31,7 @@ function staticPackages(entry: string): Set<string> {
   const visit = (file: string) => {
     if (seen.has(file)) return;
     seen.add(file);
-    const imports = importsOf(file);
+    const imports = importsOf(file, true);
     imports.packages.forEach((p) => packages.add(p));
     imports.local.forEach(visit);
   };

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from "commander";
 import { CoordError, formatDiagnostic, isCoordError } from "../../errors.js";
 import type { LoadOptions } from "../../definitions/discover.js";
 import { displayPath, type Io } from "./io.js";
+import type { BudgetFlags, RunFlags } from "./commands/run.js";
 
 interface GlobalOptions {
   agents: string[];
@@ -64,68 +65,57 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     return { io: ioFor(options, streams), load: loadOptions(options, streams.cwd) };
   };
 
+  // Every action: commander's arguments, then its options, then the command; the command's own
+  // module is imported inside `run`, so each command loads only what it needs.
+  type Context = ReturnType<typeof ctx>;
+  // .env and coord.config.json matter only to commands that reach models or runs.
+  const environment = async (cwd: string) => (await import("./config.js")).loadEnvironment(cwd);
+  const act =
+    <A extends unknown[], O>(run: (c: Context, args: A, opts: O) => Promise<number> | number) =>
+    async (...received: unknown[]) => {
+      const command = received.at(-1) as Command;
+      const opts = received.at(-2) as O;
+      setExit(await run(ctx(command), received.slice(0, -2) as A, opts));
+    };
+
   const agents = program.command("agents").description("list, show and validate agent definitions");
   agents
     .command("list")
     .description("list every agent coord can see")
     .option("--json", "print JSON on stdout")
-    .action(async (_opts, command: Command) => {
-      const { agentsList } = await import("./commands/agents.js");
-      const { io, load } = ctx(command);
-      setExit(agentsList(io, load));
-    });
+    .action(act(async ({ io, load }) => (await import("./commands/agents.js")).agentsList(io, load)));
   agents
     .command("show")
     .description("show one agent")
     .argument("<name>", "agent name")
     .option("--json", "print JSON on stdout")
-    .action(async (name: string, _opts, command: Command) => {
-      const { agentsShow } = await import("./commands/agents.js");
-      const { io, load } = ctx(command);
-      setExit(agentsShow(io, name, load));
-    });
+    .action(act(async ({ io, load }, [name]: [string]) => (await import("./commands/agents.js")).agentsShow(io, name, load)));
   agents
     .command("validate")
     .description("check agent files and report every problem (default: all agent folders)")
     .argument("[paths...]", "agent files or folders")
     .option("--json", "print JSON on stdout")
-    .action(async (paths: string[], _opts, command: Command) => {
-      const { agentsValidate } = await import("./commands/agents.js");
-      const { io, load } = ctx(command);
-      setExit(agentsValidate(io, paths, load));
-    });
+    .action(act(async ({ io, load }, [paths]: [string[]]) => (await import("./commands/agents.js")).agentsValidate(io, paths, load)));
 
   const missions = program.command("missions").description("list, show and validate missions");
   missions
     .command("list")
     .description("list every mission coord can see")
     .option("--json", "print JSON on stdout")
-    .action(async (_opts, command: Command) => {
-      const { missionsList } = await import("./commands/missions.js");
-      const { io, load } = ctx(command);
-      setExit(missionsList(io, load));
-    });
+    .action(act(async ({ io, load }) => (await import("./commands/missions.js")).missionsList(io, load)));
   missions
     .command("show")
     .description("show a mission, named by id or path")
     .argument("<mission>", "mission id or path")
     .option("--json", "print JSON on stdout")
     .option("--graph", "print the phase/agent flow as a Mermaid diagram")
-    .action(async (ref: string, opts: { graph?: boolean }, command: Command) => {
-      const { missionsShow } = await import("./commands/missions.js");
-      const { io, load } = ctx(command);
-      setExit(missionsShow(io, ref, { ...load, graph: !!opts.graph }));
-    });
+    .action(act(async ({ io, load }, [ref]: [string], opts: { graph?: boolean }) => (await import("./commands/missions.js")).missionsShow(io, ref, { ...load, graph: !!opts.graph })));
   missions
     .command("validate")
     .description("check missions and the agents they name (default: all mission folders)")
     .argument("[paths...]", "mission files or folders")
     .option("--json", "print JSON on stdout")
-    .action(async (paths: string[], _opts, command: Command) => {
-      const { missionsValidate } = await import("./commands/missions.js");
-      const { io, load } = ctx(command);
-      setExit(missionsValidate(io, paths, load));
-    });
+    .action(act(async ({ io, load }, [paths]: [string[]]) => (await import("./commands/missions.js")).missionsValidate(io, paths, load)));
 
   program
     .command("run")
@@ -147,11 +137,7 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .option("--record <file>", "save every model request and response")
     .option("--replay <file>", "answer every model request from a recording, offline")
     .option("--json", "print the run record on stdout")
-    .action(async (mission: string, flags, command: Command) => {
-      const [{ run }, { loadEnvironment }] = await Promise.all([import("./commands/run.js"), import("./config.js")]);
-      const { io, load } = ctx(command);
-      setExit(await run(io, mission, flags, load, loadEnvironment(io.cwd)));
-    });
+    .action(act(async ({ io, load }, [mission]: [string], flags: RunFlags) => (await import("./commands/run.js")).run(io, mission, flags, load, await environment(io.cwd))));
   program
     .command("resume")
     .description("continue a run that crashed, failed or was stopped; finished steps are not redone")
@@ -159,99 +145,63 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .option("--max-tokens <n>", "a higher token budget for a run paused on its budget")
     .option("--max-cost <usd>", "a higher cost budget for a run paused on its budget")
     .option("--json", "print the run record on stdout")
-    .action(async (runId: string, flags: { maxTokens?: string; maxCost?: string }, command: Command) => {
-      const [{ resume }, { loadEnvironment }] = await Promise.all([import("./commands/run.js"), import("./config.js")]);
-      loadEnvironment(streams.cwd);
-      setExit(await resume(ctx(command).io, runId, undefined, flags));
-    });
+    .action(act(async ({ io }, [runId]: [string], flags: BudgetFlags) => (await environment(io.cwd), (await import("./commands/run.js")).resume(io, runId, undefined, flags))));
   program
     .command("approve")
     .description("approve the phase a run paused on, and continue")
     .argument("<run-id>")
     .option("--note <text>", "a note kept with the approval")
     .option("--json", "print the run record on stdout")
-    .action(async (runId: string, flags: { note?: string }, command: Command) => {
-      const [{ resume }, { loadEnvironment }] = await Promise.all([import("./commands/run.js"), import("./config.js")]);
-      loadEnvironment(streams.cwd);
-      setExit(await resume(ctx(command).io, runId, { action: "approve", ...(flags.note && { note: flags.note }) }));
-    });
+    .action(act(async ({ io }, [runId]: [string], flags: { note?: string }) => (await environment(io.cwd), (await import("./commands/run.js")).resume(io, runId, { action: "approve", ...(flags.note && { note: flags.note }) }))));
   program
     .command("reject")
     .description("redo the paused phase's lead step with your feedback, then pause again")
     .argument("<run-id>")
     .requiredOption("--note <text>", "what to change")
     .option("--json", "print the run record on stdout")
-    .action(async (runId: string, flags: { note: string }, command: Command) => {
-      const [{ resume }, { loadEnvironment }] = await Promise.all([import("./commands/run.js"), import("./config.js")]);
-      loadEnvironment(streams.cwd);
-      setExit(await resume(ctx(command).io, runId, { action: "reject", note: flags.note }));
-    });
+    .action(act(async ({ io }, [runId]: [string], flags: { note: string }) => (await environment(io.cwd), (await import("./commands/run.js")).resume(io, runId, { action: "reject", note: flags.note }))));
   program
     .command("models")
     .description("show the configured model, providers and which API keys are set (never their values)")
     .option("--json", "print JSON on stdout")
-    .action(async (_flags, command: Command) => {
-      const [{ modelsReport }, { loadEnvironment }] = await Promise.all([import("./commands/models.js"), import("./config.js")]);
-      const { io, load } = ctx(command);
-      setExit(modelsReport(io, load, loadEnvironment(io.cwd)));
-    });
+    .action(act(async ({ io, load }) => (await import("./commands/models.js")).modelsReport(io, load, await environment(io.cwd))));
   program
     .command("slash")
     .description('run one slash command, as a chat bot would: coord slash "/coord list"')
     .argument("<text>", "the command text, with or without /coord")
     .option("--json", "print the reply as JSON")
-    .action(async (text: string, _flags, command: Command) => {
-      const [{ slash }, { loadEnvironment }] = await Promise.all([import("./commands/slash.js"), import("./config.js")]);
-      const { io, load } = ctx(command);
-      loadEnvironment(io.cwd);
-      setExit(await slash(io, text, load));
-    });
+    .action(act(async ({ io, load }, [text]: [string]) => (await environment(io.cwd), (await import("./commands/slash.js")).slash(io, text, load))));
   program
     .command("install")
     .description("install /coord into a chat tool: claude-code")
     .argument("<target>", "claude-code")
     .option("--force", "overwrite an existing, different command file")
-    .action(async (target: string, flags: { force?: boolean }, command: Command) => {
-      const { installClaudeCode } = await import("./commands/slash.js");
-      const { io } = ctx(command);
-      if (target !== "claude-code") throw new CoordError("USAGE", `coord cannot install into "${target}"`, { hint: "use: coord install claude-code" });
-      setExit(installClaudeCode(io, !!flags.force));
-    });
+    .action(
+      act(async ({ io }, [target]: [string], flags: { force?: boolean }) => {
+        if (target !== "claude-code") throw new CoordError("USAGE", `coord cannot install into "${target}"`, { hint: "use: coord install claude-code" });
+        return (await import("./commands/slash.js")).installClaudeCode(io, !!flags.force);
+      }),
+    );
   program
     .command("serve")
     .description("serve Slack slash commands and a JSON API for runs over HTTP")
     .option("--host <host>", "address to bind (other than loopback needs COORD_API_TOKEN)", "127.0.0.1")
     .option("--port <n>", "port (0 picks a free one)", "8787")
-    .action(async (flags: { host: string; port: string }, command: Command) => {
-      const [{ serve }, { loadEnvironment }] = await Promise.all([import("./commands/serve.js"), import("./config.js")]);
-      const { io, load } = ctx(command);
-      setExit(await serve(io, flags, load, loadEnvironment(io.cwd)));
-    });
+    .action(act(async ({ io, load }, _args: [], flags: { host: string; port: string }) => (await import("./commands/serve.js")).serve(io, flags, load, await environment(io.cwd))));
   program
     .command("mcp")
     .description("serve the Model Context Protocol over stdio: missions as prompts, runs as tools")
-    .action(async (_flags, command: Command) => {
-      const [{ serveMcp }, { loadEnvironment }] = await Promise.all([import("../mcp/server.js"), import("./config.js")]);
-      const { io, load } = ctx(command);
-      loadEnvironment(io.cwd);
-      setExit(await serveMcp({ cwd: io.cwd, load, env: process.env }));
-    });
+    .action(act(async ({ io, load }) => (await environment(io.cwd), (await import("../mcp/server.js")).serveMcp({ cwd: io.cwd, load, env: process.env }))));
   const runs = program.command("runs").description("list and show runs of this project");
   runs
     .command("list")
     .option("--json", "print JSON on stdout")
-    .action(async (_flags, command: Command) => {
-      const { runsList } = await import("./commands/run.js");
-      setExit(runsList(ctx(command).io));
-    });
+    .action(act(async ({ io }) => (await import("./commands/run.js")).runsList(io)));
   runs
     .command("show")
     .argument("<run-id>")
     .option("--json", "print JSON on stdout")
-    .action(async (runId: string, _flags, command: Command) => {
-      const { runsShow } = await import("./commands/run.js");
-      setExit(runsShow(ctx(command).io, runId));
-    });
+    .action(act(async ({ io }, [runId]: [string]) => (await import("./commands/run.js")).runsShow(io, runId)));
 
   return program;
 }
