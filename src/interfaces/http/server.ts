@@ -69,7 +69,7 @@ async function readJsonObject(req: IncomingMessage, allowEmpty = false): Promise
 function browserGuard(req: IncomingMessage, boundToLoopback: boolean): string | undefined {
   if (req.headers.origin) return "requests from web pages are not accepted";
   if (req.method === "POST" && !/^application\/json\b/i.test(req.headers["content-type"] ?? "")) return "send the body as application/json";
-  const host = (req.headers.host ?? "").replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  const host = (req.headers.host ?? "").toLowerCase().replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
   if (boundToLoopback && !isLoopback(host)) return `host ${host || "(none)"} is not this machine`;
   return undefined;
 }

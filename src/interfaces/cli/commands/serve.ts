@@ -8,7 +8,7 @@ import type { Io } from "../io.js";
 /** `coord serve`: runs until SIGINT or SIGTERM; the first stdout line says where it listens. */
 export async function serve(io: Io, flags: { host: string; port: string }, load: LoadOptions, config: ReturnType<typeof loadEnvironment>): Promise<number> {
   checkBind(flags.host, process.env);
-  const port = Number(flags.port);
+  const port = /^\d+$/.test(flags.port) ? Number(flags.port) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CoordError("USAGE", `--port ${flags.port} is not a port number`, { hint: "use 0-65535 (0 picks a free port)" });
   const server = createCoordServer({
     cwd: io.cwd,
