@@ -27,10 +27,23 @@ function stepsOf(prompt: string): string[] {
     .filter((s): s is string => !!s);
 }
 
-function draftDeliverable(title: string, instructions: string, passages: Passage[]): string {
+/** The phase objective line of a prompt ("Objective: ..."), if it has one. */
+function objectiveOf(prompt: string): string | undefined {
+  return /^Objective: (.+)$/m.exec(prompt)?.[1]?.trim();
+}
+
+/**
+ * A deliverable as a working scaffold: what it answers, the evidence from the inputs with its
+ * sources, and what the inputs leave open.
+ */
+function draftDeliverable(title: string, instructions: string, prompt: string, passages: Passage[]): string {
   const relevant = rankPassages(`${title} ${instructions}`, passages, 6);
-  const material = relevant.length ? bulletList(relevant) : "- (no input mentions this topic; provide more input to fill it)";
-  return [`## ${title}`, "", OFFLINE_NOTICE, "", "**Most relevant material from the inputs:**", "", material, ""].join("\n");
+  const objective = objectiveOf(prompt);
+  const out = [`## ${title}`, "", OFFLINE_NOTICE, ""];
+  if (objective) out.push(`**Purpose:** ${objective}`, "");
+  out.push("**Evidence from the inputs:**", "", relevant.length ? bulletList(relevant) : "- (no input mentions this topic)", "");
+  if (relevant.length < 3) out.push("**Open:** the inputs say little about this; add material on it (or configure a model) to complete it.", "");
+  return out.join("\n");
 }
 
 function draftNotes(prompt: string, passages: Passage[]): string {
@@ -75,7 +88,7 @@ export class OfflineChatModel extends ToolBindingChatModel {
       const args = Object.fromEntries(
         Object.entries(properties).map(([key, prop]) => {
           const [title, ...rest] = (prop.description ?? key).split("\n");
-          return [key, draftDeliverable(title!, rest.join("\n"), passages)];
+          return [key, draftDeliverable(title!, rest.join("\n"), prompt, passages)];
         }),
       );
       output = JSON.stringify(args);

@@ -5,6 +5,8 @@ export interface Passage {
   source: string;
   /** Words of the sub-heading it sits under: a bullet under "Handoff friction" is about handoffs. */
   topic: string;
+  /** The words that count for relevance: a table row's cells without its repeated column names. */
+  match: string;
   order: number;
 }
 
@@ -56,12 +58,13 @@ export function splitPassages(prompt: string): Passage[] {
   let paragraph: string[] = [];
   let header: string[] | null = null;
 
-  const push = (raw: string) => {
+  const push = (raw: string, match?: string) => {
     const { text, origin } = unwrap(raw.replace(/\s+/g, " "));
-    // Too short to say anything, our own notice, or a bold label line ("**Most relevant material:**").
-    if (text.length < 12 || text.startsWith("> **Offline draft.**") || /^\*\*[^*]+\*\*$/.test(text)) return;
+    // Too short to say anything, our own notice or scaffolding of an earlier offline draft, or a
+    // bold label line ("**Evidence from the inputs:**").
+    if (text.length < 12 || text.startsWith("> **Offline draft.**") || /^\*\*(Purpose|Open):\*\*/.test(text) || /^\*\*[^*]+\*\*$/.test(text)) return;
     const where = origin ?? (topic ? `${source} › ${topic}` : source);
-    passages.push({ text, source: where, topic, order: passages.length });
+    passages.push({ text, source: where, topic, match: match ?? text, order: passages.length });
   };
   const flush = () => {
     if (paragraph.length) push(paragraph.join(" "));
@@ -85,7 +88,10 @@ export function splitPassages(prompt: string): Passage[] {
       flush();
       if (TABLE_RULE.test(line)) continue;
       if (!header) header = cells(row[1]!);
-      else push(cells(row[1]!).map((cell, i) => (header![i] ? `${header![i]}: ${cell}` : cell)).join("; "));
+      else {
+        const values = cells(row[1]!);
+        push(values.map((cell, i) => (header![i] ? `${header![i]}: ${cell}` : cell)).join("; "), values.join(" "));
+      }
       continue;
     }
     header = null;
@@ -105,7 +111,7 @@ export function rankPassages(query: string, passages: Passage[], limit: number):
   const wanted = new Set(terms(query));
   const seen = new Set<string>();
   const score = (p: Passage) => {
-    const words = new Set(terms(p.text));
+    const words = new Set(terms(p.match));
     const topicWords = new Set(terms(p.topic));
     let hits = 0;
     for (const w of wanted) hits += words.has(w) ? 1 : topicWords.has(w) ? 0.5 : 0;
