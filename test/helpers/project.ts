@@ -50,3 +50,15 @@ export function runProject(options: {
   for (const [id, text] of Object.entries(options.inputs)) files[`inputs/${id}.md`] = text;
   return tempProject(files);
 }
+
+/** Inputs of the two-phase "Growth Plan" mission below: a little prose, a list and a table. */
+export const GROWTH_INPUTS = {
+  "market-brief": "## Market\n\nMid-market SaaS buyers want faster onboarding and clear pricing.\n\n- Churn is 14% a year, mostly in the first 90 days.\n- Onboarding takes 23 days on average.\n",
+  "sales-notes": "## Sales\n\nDeals stall at security review for 12 days.\n\n| Stage | Conversion |\n|---|---|\n| Demo to trial | 41% |\n| Trial to won | 22% |\n",
+};
+
+/** Two phases, three supports: enough to see parallel supports and deliverables flowing on. */
+export const GROWTH_PLAN = missionMarkdown("Growth Plan", ["Market Brief", "Sales Notes"], [
+  { title: "Analysis", lead: "analyst", support: ["researcher", "seller"], deliverables: ["Churn analysis", "Stall analysis"] },
+  { title: "Plan", lead: "planner", support: ["researcher"], deliverables: ["Onboarding plan"] },
+]);

@@ -4,16 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseAgent } from "../../src/definitions/agent.js";
 import { REPO, STACK_LINE, runCoordAsync } from "../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/openai-server.js";
-import { agentMarkdown, missionMarkdown, runProject } from "../helpers/project.js";
+import { GROWTH_INPUTS, GROWTH_PLAN, agentMarkdown, missionMarkdown, runProject } from "../helpers/project.js";
 
-const INPUTS = {
-  "market-brief": "## Market\n\nOnboarding takes 23 days; churn is 14% a year.\n",
-  "sales-notes": "## Sales\n\nDeals stall at security review for 12 days.\n",
-};
-const MISSION = missionMarkdown("Growth Plan", ["Market Brief", "Sales Notes"], [
-  { title: "Analysis", lead: "analyst", support: ["researcher", "seller"], deliverables: ["Churn analysis", "Stall analysis"] },
-  { title: "Plan", lead: "planner", support: ["researcher"], deliverables: ["Onboarding plan"] },
-]);
 const AGENTS = { analyst: {}, researcher: {}, seller: {}, planner: {} };
 
 let server: FakeOpenAI | undefined;
@@ -35,7 +27,7 @@ function agentBody(cwd: string, name: string): string {
 describe("a run against an OpenAI-compatible server on loopback", () => {
   it("sends each agent's body as its system prompt, supports at once, earlier deliverables later, and records the server's usage", async () => {
     server = await startFakeOpenAI({ delayMs: 250 });
-    const cwd = runProject({ mission: MISSION, agents: AGENTS, inputs: INPUTS });
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: GROWTH_INPUTS });
     const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "live", "--json"], { cwd, env: providerEnv(server) });
     expect(r.code, r.stderr).toBe(0);
     const record = JSON.parse(r.stdout) as {
@@ -77,7 +69,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
     server = await startFakeOpenAI();
     server.failures.push({ status: 500 }, { status: 429, headers: { "retry-after": "0" } });
     const mission = missionMarkdown("Solo", ["Market Brief"], [{ title: "Write", lead: "analyst", deliverables: ["Summary"] }]);
-    const cwd = runProject({ mission, agents: { analyst: {} }, inputs: { "market-brief": INPUTS["market-brief"] } });
+    const cwd = runProject({ mission, agents: { analyst: {} }, inputs: { "market-brief": GROWTH_INPUTS["market-brief"] } });
     const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "retry", "--json"], { cwd, env: providerEnv(server) });
     expect(r.code, r.stderr).toBe(0);
     expect(server.requests.map((q) => q.status)).toEqual([500, 429, 200]);
@@ -89,7 +81,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
     server = await startFakeOpenAI();
     server.failures.push({ status: 401, body: { error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } } });
     const mission = missionMarkdown("Solo", ["Market Brief"], [{ title: "Write", lead: "analyst", deliverables: ["Summary"] }]);
-    const cwd = runProject({ mission, agents: { analyst: {} }, inputs: { "market-brief": INPUTS["market-brief"] } });
+    const cwd = runProject({ mission, agents: { analyst: {} }, inputs: { "market-brief": GROWTH_INPUTS["market-brief"] } });
     const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "auth"], { cwd, env: providerEnv(server, "sk-wrong") });
     expect(r.code).toBe(2);
     const errorLines = r.stderr.split("\n").filter((l) => l.startsWith("coord:"));
@@ -107,7 +99,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
     server = await startFakeOpenAI();
     server.failures.push({ status: 404, body: { error: { message: "The model `gpt-9` does not exist", type: "invalid_request_error", code: "model_not_found" } } });
     const mission = missionMarkdown("Solo", ["Market Brief"], [{ title: "Write", lead: "analyst", deliverables: ["Summary"] }]);
-    const cwd = runProject({ mission, agents: { analyst: {} }, inputs: { "market-brief": INPUTS["market-brief"] } });
+    const cwd = runProject({ mission, agents: { analyst: {} }, inputs: { "market-brief": GROWTH_INPUTS["market-brief"] } });
     const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--model", "openai:gpt-9", "--run-id", "unknown"], { cwd, env: providerEnv(server) });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('openai does not know model "gpt-9" (HTTP 404)');
@@ -115,7 +107,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
   });
 
   it("fails before any step when the provider's key is not set", async () => {
-    const cwd = runProject({ mission: MISSION, agents: AGENTS, inputs: INPUTS });
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: GROWTH_INPUTS });
     const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--model", "anthropic:claude-haiku-4-5", "--run-id", "nokey"], { cwd, env: { ANTHROPIC_API_KEY: undefined } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("needs ANTHROPIC_API_KEY");
@@ -134,7 +126,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
             { name: "read", args: { path: "escape/hostname" } },
           ];
     const mission = missionMarkdown("Tools", ["Market Brief"], [{ title: "Look", lead: "analyst", support: ["researcher"], deliverables: ["Findings"] }]);
-    const cwd = runProject({ mission, agents: { analyst: {}, researcher: {} }, inputs: { "market-brief": INPUTS["market-brief"] } });
+    const cwd = runProject({ mission, agents: { analyst: {}, researcher: {} }, inputs: { "market-brief": GROWTH_INPUTS["market-brief"] } });
     writeFileSync(join(cwd, "agents", "researcher.md"), agentMarkdown("researcher").replace("capabilities: [testing]", "capabilities: [testing]\ntools: Read, Grep"));
     symlinkSync("/etc", join(cwd, "escape"));
     const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "tools"], { cwd, env: providerEnv(server) });
@@ -153,7 +145,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
     server = await startFakeOpenAI();
     server.toolCalls = (body) => (body.messages.some((m) => m.role === "tool") ? undefined : [{ name: "mcp__glossary__define", args: { term: "MQL" } }]);
     const mission = missionMarkdown("Terms", ["Market Brief"], [{ title: "Look", lead: "analyst", support: ["researcher"], deliverables: ["Findings"] }]);
-    const cwd = runProject({ mission, agents: { analyst: {}, researcher: {} }, inputs: { "market-brief": INPUTS["market-brief"] } });
+    const cwd = runProject({ mission, agents: { analyst: {}, researcher: {} }, inputs: { "market-brief": GROWTH_INPUTS["market-brief"] } });
     writeFileSync(join(cwd, "agents", "researcher.md"), agentMarkdown("researcher").replace("capabilities: [testing]", "capabilities: [testing]\ntools: mcp__glossary__define"));
     const serverScript = join(REPO, "test", "fixtures", "mcp", "glossary-server.mjs");
     writeFileSync(join(cwd, ".mcp.json"), JSON.stringify({ mcpServers: { glossary: { command: process.execPath, args: [serverScript] } } }));
@@ -166,7 +158,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
 
   it("records a run and replays it with the server stopped, byte for byte", async () => {
     server = await startFakeOpenAI();
-    const cwd = runProject({ mission: MISSION, agents: AGENTS, inputs: INPUTS });
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: GROWTH_INPUTS });
     const recorded = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "rec", "--record", "rec.json"], { cwd, env: providerEnv(server) });
     expect(recorded.code, recorded.stderr).toBe(0);
     const served = server.requests.length;

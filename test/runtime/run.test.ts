@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { describe, expect, it } from "vitest";
 import { BIN, REPO, STACK_LINE, runCoord, tempProject } from "../helpers/cli.js";
-import { missionMarkdown, runProject } from "../helpers/project.js";
+import { GROWTH_INPUTS, GROWTH_PLAN, missionMarkdown, runProject } from "../helpers/project.js";
 
 interface LogLine {
   msg: string;
@@ -25,15 +25,6 @@ function readDir(dir: string): Record<string, string> {
   return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), "utf8")]));
 }
 
-const INPUTS = {
-  "market-brief": "## Market\n\nMid-market SaaS buyers want faster onboarding and clear pricing.\n\n- Churn is 14% a year, mostly in the first 90 days.\n- Onboarding takes 23 days on average.\n",
-  "sales-notes": "## Sales\n\nDeals stall at security review for 12 days.\n\n| Stage | Conversion |\n|---|---|\n| Demo to trial | 41% |\n| Trial to won | 22% |\n",
-};
-
-const TWO_PHASES = missionMarkdown("Growth Plan", ["Market Brief", "Sales Notes"], [
-  { title: "Analysis", lead: "analyst", support: ["researcher", "seller"], deliverables: ["Churn analysis", "Stall analysis"] },
-  { title: "Plan", lead: "planner", support: ["researcher"], deliverables: ["Onboarding plan"] },
-]);
 
 describe("coord run (offline)", () => {
   it("runs the README command: the seed mission on examples/acme, 15 deliverables, byte-identical across run ids", () => {
@@ -58,7 +49,7 @@ describe("coord run (offline)", () => {
 
   it("gives later phases the earlier deliverables, and supports never see earlier supports' raw notes", () => {
     const dump = 'cp "$COORD_TASK_FILE" "$COORD_RUN_DIR/seen-$COORD_PHASE-$COORD_ROLE-$COORD_AGENT.md"';
-    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: { pre: dump }, seller: {}, planner: { pre: dump } }, inputs: INPUTS });
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: { pre: dump }, seller: {}, planner: { pre: dump } }, inputs: GROWTH_INPUTS });
     const r = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "flow"], { cwd });
     expect(r.code, r.stderr).toBe(0);
     const runDir = join(cwd, "runs", "flow");
@@ -78,7 +69,7 @@ describe("coord run (offline)", () => {
 
   it("runs hooks in the start folder with TASK and COORD_* set, and keeps their output", () => {
     const pre = 'echo "pre $COORD_AGENT"\nprintf "%s|%s|%s|%s|%s|%s|%s\\n" "$PWD" "$COORD_AGENT" "$COORD_ROLE" "$COORD_PHASE" "$COORD_MISSION" "$COORD_RUN_ID" "$COORD_RUN_DIR" >> hook-env.txt\nprintf "%s" "$TASK" | head -c 40 >> hook-task.txt; echo >> hook-task.txt';
-    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: { pre }, researcher: { pre }, seller: { pre, post: "exit 7" }, planner: { pre } }, inputs: INPUTS });
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: { pre }, researcher: { pre }, seller: { pre, post: "exit 7" }, planner: { pre } }, inputs: GROWTH_INPUTS });
     const r = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "hooks"], { cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: post hook of agent seller \(agents\/seller\.md\) exited 7/);
@@ -97,7 +88,7 @@ describe("coord run (offline)", () => {
   it("runs the supports of a phase at the same time, and one at a time with --concurrency 1", () => {
     const sleep = "sleep 0.6";
     const mission = missionMarkdown("Parallel", ["Market Brief"], [{ title: "Wide", lead: "analyst", support: ["s1", "s2", "s3"], deliverables: ["Summary"] }]);
-    const cwd = runProject({ mission, agents: { analyst: {}, s1: { pre: sleep }, s2: { pre: sleep }, s3: { pre: sleep } }, inputs: { "market-brief": INPUTS["market-brief"] } });
+    const cwd = runProject({ mission, agents: { analyst: {}, s1: { pre: sleep }, s2: { pre: sleep }, s3: { pre: sleep } }, inputs: { "market-brief": GROWTH_INPUTS["market-brief"] } });
     const windows = (runId: string) => {
       const log = logOf(join(cwd, "runs", runId)).filter((l) => l.role === "support");
       return ["s1", "s2", "s3"].map((agent) => ({
@@ -116,7 +107,7 @@ describe("coord run (offline)", () => {
   });
 
   it("refuses to start when required inputs are missing, naming each, before any agent runs", () => {
-    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: {} });
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: {} });
     const r = runCoord(["run", "test-mission", "--run-id", "nope"], { cwd });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("market-brief");
@@ -128,14 +119,14 @@ describe("coord run (offline)", () => {
   });
 
   it("accepts --input ID=VALUE and ID=@FILE instead of a folder", () => {
-    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: INPUTS });
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
     const r = runCoord(["run", "test-mission", "--input", "market-brief=@inputs/market-brief.md", "--input", "sales-notes=Deals stall at security review.", "--run-id", "flags", "--json"], { cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).status).toBe("completed");
   });
 
   it("fails the step when a pre hook fails, naming the agent file and hook, and resumes once it is fixed", () => {
-    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: {}, seller: {}, planner: { pre: "echo 'no credentials' >&2; exit 3" } }, inputs: INPUTS });
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: { pre: "echo 'no credentials' >&2; exit 3" } }, inputs: GROWTH_INPUTS });
     const r = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "broken", "--json"], { cwd });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("pre hook of agent planner (agents/planner.md) exited 3: no credentials");
@@ -154,15 +145,15 @@ describe("coord run (offline)", () => {
 
 describe("run ids and early stops", () => {
   it("makes a valid default run id from a mission id with spaces or other scripts", () => {
-    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: INPUTS });
-    writeFileSync(join(cwd, "missions", "Growth Plan 市场.md"), TWO_PHASES);
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
+    writeFileSync(join(cwd, "missions", "Growth Plan 市场.md"), GROWTH_PLAN);
     const r = runCoord(["run", "Growth Plan 市场", "--inputs", "inputs", "--json"], { cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).runId).toMatch(/^Growth-Plan-\d{8}-\d{6}-\w{4}$/);
   });
 
   it("resumes a run that stopped before its first checkpoint from its saved inputs", () => {
-    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: {}, seller: { pre: "true" }, planner: {} }, inputs: INPUTS });
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: { pre: "true" }, planner: {} }, inputs: GROWTH_INPUTS });
     writeFileSync(join(cwd, "agents", "seller.md"), readFileSync(join(cwd, "agents", "seller.md"), "utf8").replace("capabilities: [testing]", "capabilities: [testing]\ntools: mcp__broken"));
     writeFileSync(join(cwd, ".mcp.json"), JSON.stringify({ mcpServers: { broken: { command: "/nonexistent/server" } } }));
     const r = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "early"], { cwd });
@@ -177,7 +168,7 @@ describe("run ids and early stops", () => {
 
 describe("budgets", () => {
   it("pauses at the next step once --max-tokens is used up, and resumes with a higher budget", () => {
-    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: INPUTS });
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
     const r = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "budget", "--max-tokens", "1", "--json"], { cwd });
     expect(r.code, r.stderr).toBe(3);
     const paused = JSON.parse(r.stdout) as { status: string; reason: string; usage: { totalTokens: number }; phases: Array<{ calls: unknown[] }> };
@@ -197,7 +188,7 @@ describe("budgets", () => {
 describe("approval", () => {
   it("pauses after every phase; approve continues, reject redoes the lead with the note", () => {
     const dump = 'cp "$COORD_TASK_FILE" "$COORD_RUN_DIR/lead-task-$COORD_PHASE.md"';
-    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: { pre: dump }, researcher: {}, seller: {}, planner: { pre: "true" } }, inputs: INPUTS });
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: { pre: dump }, researcher: {}, seller: {}, planner: { pre: "true" } }, inputs: GROWTH_INPUTS });
     const start = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "rev", "--approve", "--json"], { cwd });
     expect(start.code, start.stderr).toBe(3);
     const paused = JSON.parse(start.stdout) as { status: string; reason: string; phases: Array<{ status: string; deliverables: Array<{ file: string }> }> };
@@ -233,7 +224,7 @@ describe("approval", () => {
   });
 
   it("lists and shows runs", () => {
-    const cwd = runProject({ mission: TWO_PHASES, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: INPUTS });
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
     expect(runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "listed", "--quiet"], { cwd }).code).toBe(0);
     const list = JSON.parse(runCoord(["runs", "list", "--json"], { cwd }).stdout) as Array<{ runId: string; status: string }>;
     expect(list.map((r) => [r.runId, r.status])).toEqual([["listed", "completed"]]);
@@ -253,7 +244,7 @@ describe("crash and resume", () => {
       { title: "Analysis", lead: "analyst", support: ["researcher", "seller"], deliverables: ["Churn analysis"] },
       { title: "Plan", lead: "planner", support: ["researcher", "seller"], deliverables: ["Onboarding plan", "Pricing plan"] },
     ]);
-    const cwd = runProject({ mission, agents: { analyst: {}, researcher: { pre: block }, seller: {}, planner: {} }, inputs: INPUTS });
+    const cwd = runProject({ mission, agents: { analyst: {}, researcher: { pre: block }, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
     const runDir = join(cwd, "runs", "crash");
     const child = spawn(process.execPath, [BIN, "run", "test-mission", "--inputs", "inputs", "--run-id", "crash"], { cwd, stdio: "ignore" });
     // The seller's phase-2 step counts as finished once LangGraph has saved its writes, which
