@@ -19,7 +19,7 @@ import { modelsForRun, type ModelSettings } from "../models/resolve.js";
 import { compileMission, recursionLimitFor, type CompileOptions, type StepEffects, type StepInfo } from "./compile.js";
 import { resolveInputs } from "./inputs.js";
 import { buildRecord, deliverableFile, notesFile, readRecord, renderReport, type RunRecord } from "./record.js";
-import { runShell } from "./shell.js";
+import { runAgentHook, runProjectHook, type HookContext } from "./hooks.js";
 import type { ReviewDecision, RunStateValue } from "./state.js";
 import { writeFileAtomic } from "../files.js";
 import { checkRunId, checkpointFile, loadSpec, newRunId, runIds, saveSpec, type RunModelOptions, type RunSpec } from "./store.js";
@@ -342,7 +342,7 @@ async function invokeAndRecord(
   const { logger, warn } = ctx;
   const current = async () => (await graph.getState(config)).values as RunStateValue;
   await writeOutputs(spec, isNew ? emptyState(spec) : await current(), { status: "running" });
-  if (isNew) await projectHook(spec, "pre-mission", buildRecord(spec, emptyState(spec), { status: "running" }), warn);
+  if (isNew) await runProjectHook(hookContext(spec, warn), "pre-mission", buildRecord(spec, emptyState(spec), { status: "running" }));
   logger.info({ mission: spec.mission.id, resumed: !isNew }, isNew ? "run started" : "run resumed");
   try {
     await graph.invoke(input as never, config);
@@ -367,7 +367,7 @@ async function invokeAndRecord(
   }
   const record = await writeOutputs(spec, state, { status: "completed", finishedAt: new Date().toISOString() });
   logger.info({ usage: record.usage }, "run completed");
-  await projectHook(spec, "post-mission", record, warn);
+  await runProjectHook(hookContext(spec, warn), "post-mission", record);
   return { record, exitCode: 0 };
 }
 
@@ -395,13 +395,14 @@ async function writeOutputs(spec: RunSpec, state: RunStateValue, status: Paramet
 /** The side effects of steps in a CLI run: hooks, files in the run folder, log lines, progress. */
 function stepEffects(spec: RunSpec, logger: Logger, emit: (e: RunEvent) => void, warn: (m: string) => void): StepEffects {
   const started = new Map<string, number>();
+  const hooks = hookContext(spec, warn);
   const key = (s: StepInfo) => `${s.phase}/${s.role}/${s.agent.name}`;
   return {
     async beforeStep(step) {
       started.set(key(step), Date.now());
       logger.info({ phase: step.phase, role: step.role, agent: step.agent.name }, "step started");
       emit({ type: "step", state: "start", phase: step.phase, role: step.role, agent: step.agent.name });
-      await agentHook(spec, step, "pre", warn);
+      await runAgentHook(hooks, step, "pre");
     },
     async afterStep(step, output) {
       if (output.notes !== undefined) writeFileAtomic(join(spec.runDir, notesFile(step.phase, step.agent.name)), `${output.notes}\n`);
@@ -410,7 +411,7 @@ function stepEffects(spec: RunSpec, logger: Logger, emit: (e: RunEvent) => void,
         const titles = Object.keys(output.deliverables);
         titles.forEach((title, i) => writeFileAtomic(join(spec.runDir, deliverableFile(step.phase, i, title)), `${output.deliverables![title]!.trim()}\n`));
       }
-      await agentHook(spec, step, "post", warn);
+      await runAgentHook(hooks, step, "post");
       const ms = Date.now() - (started.get(key(step)) ?? Date.now());
       logger.info({ phase: step.phase, role: step.role, agent: step.agent.name, ms }, "step finished");
       emit({ type: "step", state: "end", phase: step.phase, role: step.role, agent: step.agent.name, ms });
@@ -418,70 +419,12 @@ function stepEffects(spec: RunSpec, logger: Logger, emit: (e: RunEvent) => void,
         emit({ type: "phase", phase: step.phase, title: plan.title, deliverables: Object.keys(output.deliverables).length });
         // The hook sees the whole run so far, as run.json will say once this step is saved.
         const record = buildRecord(spec, output.state ?? { ...emptyState(spec), deliverables: { [step.phase]: output.deliverables } }, { status: "running" });
-        await projectHook(spec, "post-phase", record, warn);
+        await runProjectHook(hooks, "post-phase", record);
       }
     },
   };
 }
 
-function hookEnv(spec: RunSpec, extra: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, COORD_MISSION: spec.mission.id, COORD_RUN_ID: spec.runId, COORD_RUN_DIR: spec.runDir, ...extra };
-}
-
-// Linux refuses an environment string over 128 KiB (bytes, not characters), and a task holding
-// big inputs can pass that: TASK is cut below it, and COORD_TASK_FILE always has the whole text.
-const MAX_ENV_TASK_BYTES = 100_000;
-
-function envSafe(text: string): string {
-  if (Buffer.byteLength(text) <= MAX_ENV_TASK_BYTES) return text;
-  // Cut on a character boundary: decoding a truncated buffer drops the partial last character.
-  return new TextDecoder().decode(Buffer.from(text).subarray(0, MAX_ENV_TASK_BYTES)).replace(/\uFFFD$/, "");
-}
-
-/** Runs an agent's pre or post hook around its step; a failing pre hook fails the step. */
-async function agentHook(spec: RunSpec, step: StepInfo, event: "pre" | "post", warn: (m: string) => void): Promise<void> {
-  const script = step.agent.hooks[event];
-  if (!spec.options.hooks || !script) return;
-  const base = `p${step.phase}-${step.role}-${step.agent.name.replace(/[^\w.-]+/g, "_")}`;
-  const taskFile = join(spec.runDir, "tasks", `${base}.md`);
-  writeFileAtomic(taskFile, step.task);
-  const result = await runShell(script, {
-    cwd: spec.cwd,
-    timeoutMs: spec.options.hookTimeoutMs,
-    env: hookEnv(spec, {
-      TASK: envSafe(step.task),
-      COORD_TASK_FILE: taskFile,
-      COORD_AGENT: step.agent.name,
-      COORD_ROLE: step.role,
-      COORD_PHASE: String(step.phase),
-    }),
-  });
-  writeFileAtomic(join(spec.runDir, "hooks", `${base}.${event}.log`), `${result.stdout}${result.stderr ? `\n[stderr]\n${result.stderr}` : ""}`);
-  if (result.code === 0 && !result.timedOut) return;
-  const why = result.timedOut ? `timed out after ${spec.options.hookTimeoutMs} ms` : `exited ${result.code}`;
-  const detail = result.stderr.trim().split("\n").at(-1) ?? "";
-  const where = relative(spec.cwd, step.agent.file) || step.agent.file;
-  const message = `${event} hook of agent ${step.agent.name} (${where}) ${why}${detail ? `: ${detail}` : ""}`;
-  if (event === "post") return warn(message);
-  throw new CoordError("HOOK_FAILED", message, {
-    file: step.agent.file,
-    line: step.agent.line,
-    hint: `fix the hook, or run with --no-hooks; then \`coord resume ${spec.runId}\``,
-    exitCode: 1,
-  });
-}
-
-/** Runs `hooks/<name>` of the project, if it is an executable file, with run.json on stdin. */
-async function projectHook(spec: RunSpec, name: string, record: RunRecord, warn: (m: string) => void): Promise<void> {
-  const file = join(spec.cwd, "hooks", name);
-  if (!spec.options.hooks || !existsSync(file) || !(statSync(file).mode & 0o111)) return;
-  const result = await runShell(file, {
-    file: true,
-    cwd: spec.cwd,
-    timeoutMs: spec.options.hookTimeoutMs,
-    stdin: JSON.stringify(record),
-    env: hookEnv(spec, { COORD_HOOK: name }),
-  });
-  writeFileAtomic(join(spec.runDir, "hooks", `project-${name}.log`), `${result.stdout}${result.stderr ? `\n[stderr]\n${result.stderr}` : ""}`);
-  if (result.code !== 0 || result.timedOut) warn(`project hook hooks/${name} ${result.timedOut ? "timed out" : `exited ${result.code}`}`);
+function hookContext(spec: RunSpec, warn: (m: string) => void): HookContext {
+  return { cwd: spec.cwd, runDir: spec.runDir, runId: spec.runId, missionId: spec.mission.id, enabled: spec.options.hooks, timeoutMs: spec.options.hookTimeoutMs, env: process.env, warn };
 }
