@@ -58,6 +58,20 @@ export const ERROR_CODES = {
   REPLAY_MISSING: { severity: "error", summary: "A request of a --replay run is not in the recording." },
   BUDGET_EXCEEDED: { severity: "warning", summary: "The run reached --max-tokens or --max-cost and paused." },
   USAGE: { severity: "error", summary: "The command line was malformed." },
+  CONFIG_INVALID: {
+    severity: "error",
+    summary: "coord.config.json, .mcp.json or a setting from the environment has a wrong value; every problem is listed with its path.",
+  },
+  MISSION_PATH_REFUSED: {
+    severity: "error",
+    summary: "A remote caller (chat, HTTP, MCP) named a mission by path; remote callers name missions by id only.",
+  },
+  SERVE_PORT_BUSY: { severity: "error", summary: "coord serve could not listen: the port is taken or the address is not this machine's." },
+  APPROVAL_NOT_ALLOWED: {
+    severity: "error",
+    summary: "A Slack user who is neither an approver (COORD_SLACK_APPROVERS) nor the run's starter tried to approve or reject it.",
+  },
+  INTERNAL: { severity: "error", summary: "A bug in coord, not a mistake of yours: please report it with the command you ran." },
 } as const satisfies Record<string, { severity: Severity; summary: string }>;
 
 export type Severity = "error" | "warning";
@@ -92,25 +106,32 @@ export function formatDiagnostic(d: Diagnostic, displayPath: (file: string) => s
   return `${where}${level}${d.message}${d.hint ? ` (fix: ${d.hint})` : ""}`;
 }
 
+/** Where an error is shown: the hint that fits one surface (`--inputs DIR`) may not fit another. */
+export type Surface = "cli" | "chat" | "mcp" | "http";
+
 /** A user mistake coord can explain. Interfaces turn it into exit code 2 and one line of text. */
 export class CoordError extends Error {
   override name = "CoordError";
   readonly code: ErrorCode;
   readonly file: string | undefined;
   readonly line: number | undefined;
+  /** The fix, as the CLI's user would apply it. */
   readonly hint: string | undefined;
+  /** The fix for remote callers, where it differs: `remote` for all of them, or per surface. */
+  readonly hints: Partial<Record<Exclude<Surface, "cli"> | "remote", string>>;
   readonly exitCode: number;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { file?: string; line?: number; hint?: string; cause?: unknown; exitCode?: number } = {},
+    options: { file?: string; line?: number; hint?: string; hints?: CoordError["hints"]; cause?: unknown; exitCode?: number } = {},
   ) {
     super(message, { cause: options.cause });
     this.code = code;
     this.file = options.file;
     this.line = options.line;
     this.hint = options.hint;
+    this.hints = options.hints ?? {};
     this.exitCode = options.exitCode ?? 2;
   }
 
@@ -133,7 +154,16 @@ export function isCoordError(e: unknown): e is CoordError {
   return e instanceof Error && e.name === "CoordError" && "code" in e;
 }
 
-/** Our own bug, not the user's: the CLI asks for a report and prints the stack. */
+/** Our own bug, not the user's: every surface asks for a report; the CLI prints the stack. */
 export class CoordInternalError extends Error {
   override name = "CoordInternalError";
+  readonly code = "INTERNAL" as const;
+}
+
+/** Anything thrown that is not a CoordError is a bug of ours: named as such, with its cause kept. */
+export function asInternal(error: unknown): CoordInternalError {
+  if (error instanceof CoordInternalError) return error;
+  const internal = new CoordInternalError((error as Error)?.message ?? String(error), { cause: error });
+  if ((error as Error)?.stack) internal.stack = (error as Error).stack;
+  return internal;
 }

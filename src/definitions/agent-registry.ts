@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { CoordError, diagnostic, type Diagnostic } from "../errors.js";
 import { parseAgent } from "./agent.js";
-import { PACKAGE_ROOT, readText, searchRoots, walkFiles, type LoadOptions, type SearchRoot } from "./discover.js";
+import { PACKAGE_ROOT, readText, searchRoots, type LoadOptions, type SearchRoot } from "./discover.js";
+import { walkFiles } from "../files.js";
 import type { Agent } from "./schemas/agent.js";
 import { FirstWins } from "./first-wins.js";
 import { closestNames } from "./suggest.js";

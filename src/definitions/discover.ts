@@ -1,34 +1,11 @@
-import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { diagnostic, type Diagnostic } from "../errors.js";
+import { walkFiles } from "../files.js";
 
 /** The folder coord is installed in: its shipped `agents/` and `missions/` live there. */
 export const PACKAGE_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
-
-const SKIP_DIRS = new Set(["node_modules", ".git", "dist"]);
-
-/** Files under `dir` (recursive, sorted so results never depend on the file system's order). */
-export function walkFiles(dir: string, accept: (name: string) => boolean): string[] {
-  const out: string[] = [];
-  const visit = (current: string) => {
-    let entries;
-    try {
-      entries = readdirSync(current, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
-      const path = join(current, entry.name);
-      if (entry.isDirectory()) {
-        if (!SKIP_DIRS.has(entry.name)) visit(path);
-      } else if ((entry.isFile() || entry.isSymbolicLink()) && accept(entry.name)) out.push(path);
-    }
-  };
-  visit(dir);
-  return out;
-}
 
 /** A folder to search, and why it is searched (for messages). */
 export interface SearchRoot {

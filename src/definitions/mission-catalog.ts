@@ -1,7 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CoordError, diagnostic, type Diagnostic } from "../errors.js";
-import { PACKAGE_ROOT, readText, searchRoots, walkFiles, type LoadOptions, type SearchRoot } from "./discover.js";
+import { PACKAGE_ROOT, readText, searchRoots, type LoadOptions, type SearchRoot } from "./discover.js";
+import { walkFiles } from "../files.js";
 import { missionIdFromPath, parseMission } from "./mission.js";
 import type { Mission } from "./schemas/mission.js";
 import { FirstWins } from "./first-wins.js";

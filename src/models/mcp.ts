@@ -1,16 +1,11 @@
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import { CoordError } from "../errors.js";
+import type { z } from "zod";
 import type { Agent } from "../definitions/schemas/agent.js";
+import type { McpServerSchema } from "../definitions/schemas/settings.js";
 
 /** One MCP server as Claude Code's `.mcp.json` writes it: a command over stdio, or a URL. */
-export interface McpServerConfig {
-  type?: "stdio" | "http" | "sse";
-  command?: string;
-  args?: string[];
-  env?: Record<string, string>;
-  url?: string;
-  headers?: Record<string, string>;
-}
+export type McpServerConfig = z.infer<typeof McpServerSchema>;
 
 /**
  * The MCP servers an agent asks for: `mcp__docs__lookup` (one tool), `mcp__docs` or `docs`
@@ -46,7 +41,7 @@ export interface McpTools {
  * Starts only the servers that the run's agents ask for, through @langchain/mcp-adapters, and
  * hands each agent the tools it listed. Tools are named `mcp__server__tool`, as in Claude Code.
  */
-export async function connectMcp(agents: Agent[], servers: Record<string, McpServerConfig>): Promise<McpTools> {
+export async function connectMcp(agents: Agent[], servers: Record<string, McpServerConfig>, env: Record<string, string | undefined>): Promise<McpTools> {
   const perAgent = new Map(agents.map((a) => [a.name, wantedServers(a, servers)]));
   const needed = new Set([...perAgent.values()].flatMap((w) => [...w.keys()]));
   if (needed.size === 0) return { forAgent: () => [], close: async () => {} };
@@ -54,7 +49,7 @@ export async function connectMcp(agents: Agent[], servers: Record<string, McpSer
   const connections = Object.fromEntries(
     [...needed].map((name) => {
       const s = servers[name]!;
-      return [name, s.url ? { transport: s.type === "sse" ? ("sse" as const) : ("http" as const), url: s.url, ...(s.headers && { headers: s.headers }) } : { transport: "stdio" as const, command: s.command ?? "", args: s.args ?? [], ...(s.env && { env: { ...(process.env as Record<string, string>), ...s.env } }) }];
+      return [name, s.url ? { transport: s.type === "sse" ? ("sse" as const) : ("http" as const), url: s.url, ...(s.headers && { headers: s.headers }) } : { transport: "stdio" as const, command: s.command ?? "", args: s.args ?? [], ...(s.env && { env: { ...(env as Record<string, string>), ...s.env } }) }];
     }),
   );
   const client = new MultiServerMCPClient({ mcpServers: connections, throwOnLoadError: true, prefixToolNameWithServerName: true, additionalToolNamePrefix: "mcp" } as never);

@@ -1,6 +1,7 @@
 import { AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 import { messageText } from "./message-text.js";
+import { SECTIONS, objectiveOf, sectionBody } from "./prompt-format.js";
 import { rankPassages, splitPassages, type Passage } from "./passages.js";
 import { DELIVERABLES_TOOL, ToolBindingChatModel } from "./tool-binding.js";
 
@@ -18,18 +19,12 @@ function bulletList(passages: Passage[]): string {
   return passages.map((p) => `- ${p.text.replace(/\s*\n\s*/g, " ")} *(from ${p.source})*`).join("\n");
 }
 
-/** Lines of the task block that read as steps to do, so notes can follow them one by one. */
+/** The numbered steps of the prompt's Steps section, so notes can follow them one by one. */
 function stepsOf(prompt: string): string[] {
-  const block = /## Steps\n([\s\S]*?)(?:\n## |$)/.exec(prompt)?.[1] ?? "";
-  return block
+  return sectionBody(prompt, SECTIONS.steps)
     .split("\n")
     .map((l) => /^\s*\d+\.\s+(.*)$/.exec(l)?.[1]?.trim())
     .filter((s): s is string => !!s);
-}
-
-/** The phase objective line of a prompt ("Objective: ..."), if it has one. */
-function objectiveOf(prompt: string): string | undefined {
-  return /^Objective: (.+)$/m.exec(prompt)?.[1]?.trim();
 }
 
 /**

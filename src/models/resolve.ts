@@ -10,12 +10,15 @@ import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
 /** The name run.json records for the offline model. */
 export const OFFLINE_MODEL = "offline";
 
-/** Where models come from, besides agents and missions: flags, environment, .env, config. */
+/** Where models come from, besides agents and missions: the run's settings, and keys from the environment. */
 export interface ModelSettings {
-  /** `--model`: wins over everything. */
-  model?: string;
-  /** `--base-url` / COORD_BASE_URL: an OpenAI-compatible server. */
+  /** `--model`: every agent's model, over their own. */
+  override?: string;
+  /** The run's model for agents that name none, after the mission's own (COORD_MODEL, config). */
+  default?: string;
+  /** An OpenAI-compatible server. */
   baseUrl?: string;
+  /** Where providers' API keys are read: the environment the interface resolved, never process.env. */
   env: Record<string, string | undefined>;
   timeoutMs?: number;
   retry?: RetryPolicy;
@@ -54,9 +57,9 @@ export function normalizeSpec(spec: string): string | undefined {
   return provider ? `${provider}:${trimmed}` : undefined;
 }
 
-/** The model a run uses for agents that name none: --model, the mission's, COORD_MODEL, offline. */
+/** The model a run uses for agents that name none: --model, the mission's, the default (COORD_MODEL, config), offline. */
 export function runModelSpec(mission: Mission, settings: ModelSettings): string {
-  const candidates = [settings.model, mission.metadata.extra.model, settings.env.COORD_MODEL];
+  const candidates = [settings.override, mission.metadata.extra.model, settings.default];
   for (const candidate of candidates) {
     if (!candidate?.trim()) continue;
     const spec = normalizeSpec(candidate);
@@ -71,7 +74,7 @@ export function runModelSpec(mission: Mission, settings: ModelSettings): string 
  * Anthropic models when ANTHROPIC_API_KEY is set, else to the run's model, with a warning).
  */
 export function agentModelSpec(agent: Agent, runSpec: string, settings: ModelSettings): { spec: string; warning?: string } {
-  if (settings.model?.trim() || !agent.model || agent.model === "inherit") return { spec: runSpec };
+  if (settings.override?.trim() || !agent.model || agent.model === "inherit") return { spec: runSpec };
   const alias = CLAUDE_ALIASES[agent.model.toLowerCase()];
   if (alias) {
     if (settings.env.ANTHROPIC_API_KEY || settings.replay) return { spec: alias };
@@ -91,7 +94,7 @@ function providerOf(spec: string): { provider: string; model: string } {
 async function providerModel(spec: string, settings: ModelSettings): Promise<BaseChatModel> {
   const { provider, model } = providerOf(spec);
   const env = settings.env;
-  const baseUrl = settings.baseUrl ?? env.COORD_BASE_URL ?? (provider === "openai" ? env.OPENAI_BASE_URL : undefined);
+  const baseUrl = settings.baseUrl ?? (provider === "openai" ? env.OPENAI_BASE_URL : undefined);
   const keyVariable = KEY_VARIABLES[provider];
   const key = keyVariable ? env[keyVariable] : undefined;
   if (keyVariable && !key && !(provider === "openai" && baseUrl)) {

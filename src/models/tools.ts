@@ -1,44 +1,14 @@
-import { readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
-import { isAbsolute, relative, resolve, sep } from "node:path";
-import { walkFiles } from "../definitions/discover.js";
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { relative, sep } from "node:path";
 import { tool, type StructuredToolInterface } from "@langchain/core/tools";
+import picomatch from "picomatch";
 import { z } from "zod";
 
 import { FILE_TOOL_NAMES, type FileTool } from "../definitions/tool-names.js";
-
-export class ToolRefusal extends Error {
-  override name = "ToolRefusal";
-}
+import { confine, isPrivate, PathRefusal, walkFiles } from "../files.js";
 
 const MAX_READ = 200_000;
 const MAX_MATCHES = 50;
-
-/**
- * Resolves a path an agent asked for, refusing anything outside the allowed folders: `..`
- * traversal, absolute paths elsewhere, and symlinks that lead out are all caught because the
- * check is made on the real path.
- */
-export function confine(path: string, roots: string[]): string {
-  const realRoots = roots.map((r) => realpathSync(r));
-  const candidate = isAbsolute(path) ? path : resolve(roots[0]!, path);
-  let real: string;
-  try {
-    real = realpathSync(candidate);
-  } catch {
-    throw new ToolRefusal(`no such file or folder: ${path}`);
-  }
-  const root = realRoots.find((r) => real === r || real.startsWith(r + sep));
-  if (!root) throw new ToolRefusal(`refused: ${path} is outside the folders this agent may read (the project and the run's inputs)`);
-  if (relative(root, real).split(sep).some(isPrivate)) throw new ToolRefusal(`refused: ${path} holds secrets or coord's own state`);
-  return real;
-}
-
-// Inside the project, what holds keys (.env, .mcp.json), coord's checkpoints and git internals is
-// off limits: a prompt injection in the inputs must not be able to read them into a prompt.
-const PRIVATE = /^(\.env(rc)?(\..*)?|\.mcp\.json|\.coord|\.git|\.npmrc|coord\.config\.json)$/i;
-function isPrivate(segment: string): boolean {
-  return PRIVATE.test(segment);
-}
 
 /** Files under a folder an agent may read: private ones and symlinks leading out are left out. */
 function walk(dir: string, roots: string[]): string[] {
@@ -51,17 +21,26 @@ function walk(dir: string, roots: string[]): string[] {
   });
 }
 
-/** `**` any folders, `*` any name part, `?` one character. */
-export function globToRegExp(pattern: string): RegExp {
-  const re = pattern
-    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*\*\//g, "\u0000")
-    .replace(/\*\*/g, "\u0001")
-    .replace(/\*/g, "[^/]*")
-    .replace(/\?/g, "[^/]")
-    .replace(/\u0000/g, "(?:.*/)?")
-    .replace(/\u0001/g, ".*");
-  return new RegExp(`^${re}$`);
+/** A file's path below `dir` with "/" separators, the form glob patterns are written in. */
+function globPath(dir: string, file: string): string {
+  return relative(dir, file).split(sep).join("/");
+}
+
+/**
+ * A glob as Claude Code's tools read it: `**`, `*`, `?`, `[abc]` and `{a,b}`; dotfiles only when
+ * the pattern names them (`.github/**`). `anyDepth` lets a pattern without "/" match a file's
+ * name in any folder, as grep's file filter (ripgrep's --glob) does; glob itself stays anchored.
+ */
+function globMatcher(pattern: string, anyDepth: boolean): (path: string) => boolean {
+  // Not picomatch's `basename` option: it also applies to patterns with a "/", which then never match.
+  const full = anyDepth && !pattern.includes("/") ? `**/${pattern}` : pattern;
+  // posix: true so `[!a]` negates as in shells and ripgrep (picomatch otherwise reads the "!"
+  // literally). windows: false because globPath already writes "/" on every platform, so a
+  // backslash in a pattern stays an escape rather than a separator.
+  const isMatch = picomatch(full, { dot: false, posix: true, windows: false });
+  // One argument only: Array#filter would pass an index, and picomatch reads a second argument
+  // as "return a result object", which is always truthy.
+  return (path) => isMatch(path);
 }
 
 /** Runs a tool body, turning a refusal or any failure into text the model can read and act on. */
@@ -83,7 +62,7 @@ export function fileTools(roots: string[]): Record<FileTool, StructuredToolInter
     read: tool(
       guarded(({ path }: { path: string }) => {
         const file = confine(path, roots);
-        if (statSync(file).isDirectory()) throw new ToolRefusal(`${path} is a folder; use ls`);
+        if (statSync(file).isDirectory()) throw new PathRefusal(`${path} is a folder; use ls`);
         return readFileSync(file, "utf8").slice(0, MAX_READ);
       }),
       { name: "read", description: "Read a text file of the project or the run's inputs.", schema: z.object({ path: z.string().describe("File path, relative to the project folder") }) },
@@ -102,18 +81,23 @@ export function fileTools(roots: string[]): Record<FileTool, StructuredToolInter
     glob: tool(
       guarded(({ pattern, path }: { pattern: string; path?: string }) => {
         const dir = confine(path ?? ".", roots);
-        const re = globToRegExp(pattern);
-        return walk(dir, roots).map((f) => relative(dir, f).split(sep).join("/")).filter((f) => re.test(f)).slice(0, 500).join("\n");
+        const matches = globMatcher(pattern, false);
+        return walk(dir, roots).map((f) => globPath(dir, f)).filter(matches).slice(0, 500).join("\n");
       }),
-      { name: "glob", description: "Find files by pattern, e.g. **/*.md.", schema: z.object({ pattern: z.string(), path: z.string().optional() }) },
+      {
+        name: "glob",
+        description: "Find files by pattern relative to the folder searched, e.g. **/*.md, src/**/*.{ts,tsx}, docs/[ab]*.md.",
+        schema: z.object({ pattern: z.string(), path: z.string().optional() }),
+      },
     ),
     grep: tool(
-      guarded(({ pattern, path }: { pattern: string; path?: string }) => {
+      guarded(({ pattern, path, glob }: { pattern: string; path?: string; glob?: string }) => {
         const start = confine(path ?? ".", roots);
         // Plain text, not a regular expression: a model-written pattern like (a+)+$ would
         // otherwise be able to stall the whole process.
         const needle = pattern.toLowerCase();
-        const files = statSync(start).isDirectory() ? walk(start, roots) : [start];
+        const wanted = glob ? globMatcher(glob, true) : () => true;
+        const files = statSync(start).isDirectory() ? walk(start, roots).filter((f) => wanted(globPath(start, f))) : [start];
         const hits: string[] = [];
         for (const file of files) {
           if (statSync(file).size > 1_000_000) continue;
@@ -126,7 +110,15 @@ export function fileTools(roots: string[]): Record<FileTool, StructuredToolInter
         }
         return hits.join("\n") || "no matches";
       }),
-      { name: "grep", description: "Find lines containing a text (case-insensitive) in the project or the run's inputs.", schema: z.object({ pattern: z.string().describe("Text to find"), path: z.string().optional() }) },
+      {
+        name: "grep",
+        description: "Find lines containing a text (case-insensitive) in the project or the run's inputs.",
+        schema: z.object({
+          pattern: z.string().describe("Text to find"),
+          path: z.string().optional(),
+          glob: z.string().optional().describe("Only files matching this pattern, e.g. *.md or docs/**/*.{md,txt}"),
+        }),
+      },
     ),
   };
 }

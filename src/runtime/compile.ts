@@ -8,11 +8,13 @@ import { planMission, type PhasePlan, type PlanStep } from "../definitions/plan.
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import { limiter } from "./limit.js";
+import { budgetTracker, type Budget } from "./budget.js";
 import { leadPrompt, supportPrompt, systemPrompt, type StepContext } from "./prompts.js";
 import { RunState, type CallRecord, type ReviewDecision, type RunStateUpdate, type RunStateValue, type Usage } from "./state.js";
 import { DELIVERABLES_TOOL } from "../models/tool-binding.js";
 import { toolResultText } from "../models/mcp.js";
 import { messageText } from "../models/message-text.js";
+import { SECTIONS, section } from "../models/prompt-format.js";
 import { addUsage, fromUsageMetadata, zeroUsage } from "../models/usage.js";
 
 /** What a step is about to do or has done: handed to effects (hooks, files, progress). */
@@ -124,20 +126,6 @@ async function invokeTool(target: StructuredToolInterface, args: unknown): Promi
   }
 }
 
-export interface Budget {
-  maxTokens?: number;
-  maxCostUsd?: number;
-  /** The cost of a call, when its model has a price. */
-  cost(model: string, usage: Usage): number | undefined;
-}
-
-/** Thrown at a step boundary when the budget is spent: the run pauses, resumable with more. */
-export class BudgetExceededError extends CoordError {
-  constructor(what: string) {
-    super("BUDGET_EXCEEDED", `budget reached: ${what}`, { hint: "resume with a higher --max-tokens / --max-cost: coord resume RUN_ID --max-tokens N", exitCode: 3 });
-  }
-}
-
 export class DeliverableMissingError extends CoordError {
   constructor(agent: Agent, phase: number, missing: string[]) {
     super(
@@ -148,7 +136,18 @@ export class DeliverableMissingError extends CoordError {
   }
 }
 
+/** A mission invoked as a graph (a subgraph, a tool) must still be given its required inputs. */
+function requireInputs(mission: Mission, inputs: Record<string, string>): void {
+  const missing = mission.inputs.filter((i) => i.required && !inputs[i.id]?.trim()).map((i) => i.id);
+  if (missing.length > 0) {
+    throw new CoordError("INPUT_MISSING", `mission "${mission.id}" is missing required input${missing.length > 1 ? "s" : ""}: ${missing.join(", ")}`, {
+      hint: `invoke the graph with { inputs: { ${missing.map((id) => `"${id}": "..."`).join(", ")} } }`,
+    });
+  }
+}
+
 function contextFor(mission: Mission, plan: PhasePlan, state: RunStateValue): StepContext {
+  requireInputs(mission, state.inputs);
   return { mission, plan, inputs: state.inputs, extra: state.extra, earlier: state.deliverables, reviews: state.reviews };
 }
 
@@ -175,26 +174,13 @@ export function compileMission(mission: Mission, options: CompileOptions) {
   const plans = planMission(mission, { approve: !!options.approve });
   const limit = limiter(options.concurrency);
   const nameOf = options.modelName ?? ((agent: Agent) => modelFor(agent)._llmType());
-  // Spending so far: from the checkpoint when this process first steps in, then live, so steps
-  // running side by side see each other's usage.
-  let spent: { tokens: number; cost: number } | undefined;
-  const costOf = (call: CallRecord) => options.budget?.cost(call.model, call.usage) ?? 0;
-  const checkBudget = (state: RunStateValue) => {
-    const budget = options.budget;
-    if (!budget) return;
-    spent ??= Object.values(state.calls).reduce((a, c) => ({ tokens: a.tokens + c.usage.totalTokens, cost: a.cost + costOf(c) }), { tokens: 0, cost: 0 });
-    if (budget.maxTokens !== undefined && spent.tokens >= budget.maxTokens) throw new BudgetExceededError(`${spent.tokens} tokens used of --max-tokens ${budget.maxTokens}`);
-    if (budget.maxCostUsd !== undefined && spent.cost >= budget.maxCostUsd) throw new BudgetExceededError(`$${spent.cost.toFixed(4)} spent of --max-cost ${budget.maxCostUsd}`);
-  };
-  const spend = (call: CallRecord) => {
-    if (spent) spent = { tokens: spent.tokens + call.usage.totalTokens, cost: spent.cost + costOf(call) };
-  };
+  const budget = budgetTracker(options.budget);
   // Resolve every agent now, so a missing one fails before any step runs.
   for (const plan of plans) for (const step of [...plan.supports, plan.lead]) agentOf(step);
 
   const supportNode = (plan: PhasePlan, step: PlanStep) => (state: RunStateValue) => limit(() => supportStep(plan, step, state));
   const supportStep = async (plan: PhasePlan, step: PlanStep, state: RunStateValue): Promise<RunStateUpdate> => {
-    checkBudget(state);
+    budget.check(state);
     const agent = agentOf(step);
     const info: StepInfo = { mission, phase: plan.phase.index, role: "support", agent, task: supportPrompt(contextFor(mission, plan, state), agent) };
     await effects.beforeStep?.(info);
@@ -206,13 +192,13 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const notes = messageText(reply).trim();
     await effects.afterStep?.(info, { notes });
     const call: CallRecord = { phase: info.phase, agent: agent.name, role: "support", model: nameOf(agent), usage, attempts: 1 };
-    spend(call);
+    budget.spend(call);
     return { notes: { [info.phase]: { [agent.name]: notes } }, calls: { [`${info.phase}/support/${agent.name}`]: call } };
   };
 
   const leadNode = (plan: PhasePlan) => (state: RunStateValue) => limit(() => leadStep(plan, state));
   const leadStep = async (plan: PhasePlan, state: RunStateValue): Promise<RunStateUpdate> => {
-    checkBudget(state);
+    budget.check(state);
     const agent = agentOf(plan.lead);
     const phase = plan.phase.index;
     const review = state.reviews[phase];
@@ -226,7 +212,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
       // A lead with tools looks things up first; its findings go into the request for deliverables.
       const ask = `${info.task}\n\n## Before you write\n\nUse your tools to check anything you need in the inputs or the project, then reply with your findings.\n`;
       const found = await toolLoop(model, [new SystemMessage(systemPrompt(agent)), new HumanMessage(ask)], tools, options.maxToolTurns ?? 8);
-      info.task = `${info.task}\n## Your research\n\n${messageText(found.reply).trim()}\n`;
+      info.task = `${info.task}\n${section(SECTIONS.research, messageText(found.reply))}`;
       research = found.usage;
     }
     const first = await askDeliverables(model, agent, info.task, plan.deliverables, plan.phase.guidance);
@@ -235,7 +221,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     let attempts = 1;
     const missing = plan.deliverables.filter((t) => !values[t]);
     if (missing.length > 0) {
-      const again = `${info.task}\n\n## Missing from your last answer\n\nWrite these deliverables, in full:\n${missing.map((m) => `- ${m}`).join("\n")}\n`;
+      const again = `${info.task}\n\n${section(SECTIONS.missing, `Write these deliverables, in full:\n${missing.map((m) => `- ${m}`).join("\n")}`)}`;
       const second = await askDeliverables(model, agent, again, missing, plan.phase.guidance);
       values = { ...values, ...second.values };
       usage = addUsage(usage, second.usage);
@@ -245,7 +231,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     }
     const ordered = Object.fromEntries(plan.deliverables.map((t) => [t, values[t]!]));
     const call: CallRecord = { phase, agent: agent.name, role: "lead", model: nameOf(agent), usage, attempts };
-    spend(call);
+    budget.spend(call);
     // A rejected draft's calls were spent too: each redo gets its own record instead of replacing it.
     const earlier = Object.keys(state.calls).filter((k) => k.startsWith(`${phase}/lead/`)).length;
     const key = `${phase}/lead/${agent.name}${earlier ? `#${earlier + 1}` : ""}`;

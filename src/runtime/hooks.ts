@@ -4,7 +4,7 @@ import { CoordError } from "../errors.js";
 import { writeFileAtomic } from "../files.js";
 import type { StepInfo } from "./compile.js";
 import { hookLogFile, stepFileBase, taskFile } from "./paths.js";
-import { runShell, type ShellResult } from "./shell.js";
+import { runHookFile, runHookScript, type HookResult } from "./hook-process.js";
 
 /** What hooks need to know of the run around them; nothing else of the run reaches a hook. */
 export interface HookContext {
@@ -34,8 +34,17 @@ export function envSafe(text: string): string {
   return new TextDecoder().decode(Buffer.from(text).subarray(0, MAX_ENV_TASK_BYTES)).replace(/\uFFFD$/, "");
 }
 
-function saveLog(ctx: HookContext, name: string, result: ShellResult): void {
-  writeFileAtomic(join(ctx.runDir, hookLogFile(name)), `${result.stdout}${result.stderr ? `\n[stderr]\n${result.stderr}` : ""}`);
+function saveLog(ctx: HookContext, name: string, result: HookResult): void {
+  const stderr = result.stderr ? `\n[stderr]\n${result.stderr}` : "";
+  const truncated = result.truncated ? "\n[output truncated after 1 MB]\n" : "";
+  writeFileAtomic(join(ctx.runDir, hookLogFile(name)), `${result.stdout}${stderr}${truncated}`);
+}
+
+/** How a hook failed, for a one-line message: undefined when it did not. */
+function failure(result: HookResult, timeoutMs: number): string | undefined {
+  if (result.timedOut) return `timed out after ${timeoutMs} ms`;
+  if (result.signal) return `was killed by ${result.signal}`;
+  return result.code === 0 ? undefined : `exited ${result.code}`;
 }
 
 /** Runs an agent's pre or post hook around its step; a failing pre hook fails the step. */
@@ -45,7 +54,7 @@ export async function runAgentHook(ctx: HookContext, step: StepInfo, event: "pre
   const base = stepFileBase(step.phase, step.role, step.agent.name);
   const task = join(ctx.runDir, taskFile(base));
   writeFileAtomic(task, step.task);
-  const result = await runShell(script, {
+  const result = await runHookScript(script, {
     cwd: ctx.cwd,
     timeoutMs: ctx.timeoutMs,
     env: hookEnv(ctx, {
@@ -57,12 +66,16 @@ export async function runAgentHook(ctx: HookContext, step: StepInfo, event: "pre
     }),
   });
   saveLog(ctx, `${base}.${event}`, result);
-  if (result.code === 0 && !result.timedOut) return;
-  const why = result.timedOut ? `timed out after ${ctx.timeoutMs} ms` : `exited ${result.code}`;
-  const detail = result.stderr.trim().split("\n").at(-1) ?? "";
+  const why = failure(result, ctx.timeoutMs);
+  if (!why) return;
+  // The last line of stderr usually says why; cut, as it can be up to the whole 1 MB of output.
+  const detail = (result.stderr.trim().split("\n").at(-1) ?? "").slice(0, 300);
   const where = relative(ctx.cwd, step.agent.file) || step.agent.file;
   const message = `${event} hook of agent ${step.agent.name} (${where}) ${why}${detail ? `: ${detail}` : ""}`;
-  if (event === "post") return ctx.warn(message);
+  if (event === "post") {
+    ctx.warn(message);
+    return;
+  }
   throw new CoordError("HOOK_FAILED", message, {
     file: step.agent.file,
     line: step.agent.line,
@@ -78,13 +91,13 @@ export type ProjectHookName = "pre-mission" | "post-phase" | "post-mission";
 export async function runProjectHook(ctx: HookContext, name: ProjectHookName, record: unknown): Promise<void> {
   const file = join(ctx.cwd, "hooks", name);
   if (!ctx.enabled || !existsSync(file) || !(statSync(file).mode & 0o111)) return;
-  const result = await runShell(file, {
-    file: true,
+  const result = await runHookFile(file, {
     cwd: ctx.cwd,
     timeoutMs: ctx.timeoutMs,
     stdin: JSON.stringify(record),
     env: hookEnv(ctx, { COORD_HOOK: name }),
   });
   saveLog(ctx, `project-${name}`, result);
-  if (result.code !== 0 || result.timedOut) ctx.warn(`project hook hooks/${name} ${result.timedOut ? "timed out" : `exited ${result.code}`}`);
+  const why = failure(result, ctx.timeoutMs);
+  if (why) ctx.warn(`project hook hooks/${name} ${why}`);
 }

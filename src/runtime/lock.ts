@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { CoordError } from "../errors.js";
-import { coordHome } from "./store.js";
+import { lockFile } from "./paths.js";
 
 // Runs this process is working on: a server handles many requests in one process, so the pid in
 // a lock file alone cannot tell two of its own requests apart.
@@ -16,20 +16,17 @@ function alive(pid: number): boolean {
   }
 }
 
-function lockFile(cwd: string, runId: string): string {
-  return join(coordHome(cwd), "runs", `${runId}.lock`);
-}
-
 /**
  * Takes a run for this process, so two resumes or approvals can never drive the same run at
  * once (the second would skip a review or redo a step). A lock left by a process that died is
  * taken over. Synchronous on purpose: callers take it before their first await.
  */
-export function lockRun(cwd: string, runId: string): () => void {
-  const file = lockFile(cwd, runId);
+export function lockRun(home: string, runId: string): () => void {
+  const file = lockFile(home, runId);
   const busy = (owner?: number) =>
     new CoordError("RUN_BUSY", `run "${runId}" is being worked on by ${owner && owner !== process.pid ? `process ${owner}` : "another request"}`, {
       hint: `wait for it to finish; if no coord process is running it, delete ${file}`,
+      hints: { remote: "wait for the run to finish or pause, then try again" },
     });
   if (held.has(file)) throw busy();
   mkdirSync(dirname(file), { recursive: true });
@@ -86,8 +83,8 @@ function takeOver(file: string, deadOwner: number | undefined, busy: (owner?: nu
 }
 
 /** Whether some request of this process or another live process holds the run. */
-export function isRunLocked(cwd: string, runId: string): boolean {
-  const file = lockFile(cwd, runId);
+export function isRunLocked(home: string, runId: string): boolean {
+  const file = lockFile(home, runId);
   if (held.has(file)) return true;
   try {
     const owner = Number(readFileSync(file, "utf8"));

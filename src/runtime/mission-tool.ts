@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import { compileMission, recursionLimitFor } from "./compile.js";
-import { stripOwnHeading } from "./record.js";
+import { stripOwnHeading } from "../models/prompt-format.js";
 
 export interface MissionToolOptions {
   agents: { get(name: string): Agent | undefined } | Agent[];

@@ -1,7 +1,7 @@
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import type { PhasePlan } from "../definitions/plan.js";
-import { stripOwnHeading } from "./record.js";
+import { OBJECTIVE_LABEL, SECTIONS, embed, section, stripOwnHeading } from "../models/prompt-format.js";
 
 /** Everything an agent step may see, already resolved from the run state. */
 export interface StepContext {
@@ -17,15 +17,6 @@ export interface StepContext {
 
 export const NOT_PROVIDED = "(not provided)";
 
-/** Embedded documents must not break the prompt's own `##` sections, so their headings go down a level. */
-function embed(text: string): string {
-  return text.replace(/^#{1,3} /gm, "#### ").trim();
-}
-
-function section(title: string, body: string): string {
-  return body.trim() ? `## ${title}\n\n${body.trim()}\n` : "";
-}
-
 /** Fills a template's `[PLACEHOLDER]`s from the inputs; missing ones are marked, never left blank. */
 export function fillPlaceholders(text: string, mission: Mission, inputs: Record<string, string>): string {
   let out = text;
@@ -39,11 +30,11 @@ export function fillPlaceholders(text: string, mission: Mission, inputs: Record<
 function inputsSection(ctx: StepContext): string {
   if (ctx.mission.kind === "template") return "";
   const parts = ctx.mission.inputs.map((input) => `### ${input.id}\n\n${embed(ctx.inputs[input.id]?.trim() || NOT_PROVIDED)}`);
-  return section("Inputs", parts.join("\n\n"));
+  return section(SECTIONS.inputs, parts.join("\n\n"));
 }
 
 function extraSection(ctx: StepContext): string {
-  return section("Extra context", ctx.extra.map((e) => `### ${e.name}\n\n${embed(e.text)}`).join("\n\n"));
+  return section(SECTIONS.extra, ctx.extra.map((e) => `### ${e.name}\n\n${embed(e.text)}`).join("\n\n"));
 }
 
 function earlierSection(ctx: StepContext): string {
@@ -54,29 +45,29 @@ function earlierSection(ctx: StepContext): string {
       parts.push(`### Phase ${phase.index}: ${title}\n\n${embed(stripOwnHeading(text))}`);
     }
   }
-  return section("Earlier deliverables", parts.join("\n\n"));
+  return section(SECTIONS.earlier, parts.join("\n\n"));
 }
 
 function reviewerNotes(ctx: StepContext): string {
   const notes = ctx.mission.phases
     .filter((p) => p.index < ctx.plan.phase.index && ctx.reviews?.[p.index]?.action === "approve" && ctx.reviews[p.index]?.note)
     .map((p) => `- Phase ${p.index} (${p.title}): ${ctx.reviews![p.index]!.note}`);
-  return section("Reviewer notes on earlier phases", notes.join("\n"));
+  return section(SECTIONS.reviewerNotes, notes.join("\n"));
 }
 
 function briefSection(ctx: StepContext): string {
   const { mission, plan } = ctx;
   const head = [`# Mission: ${mission.title}`, ""];
-  if (mission.objective) head.push(section("Mission objective", fillPlaceholders(mission.objective, mission, ctx.inputs)));
+  if (mission.objective) head.push(section(SECTIONS.missionObjective, fillPlaceholders(mission.objective, mission, ctx.inputs)));
   if (mission.kind === "template") {
-    head.push(section("Brief", mission.context.map((c) => `### ${c.title}\n\n${fillPlaceholders(c.text, mission, ctx.inputs)}`).join("\n\n")));
+    head.push(section(SECTIONS.brief, mission.context.map((c) => `### ${c.title}\n\n${fillPlaceholders(c.text, mission, ctx.inputs)}`).join("\n\n")));
   }
   const phase = plan.phase;
   const lines = [`Phase ${phase.index} of ${mission.phases.length}: ${phase.title}`];
-  if (phase.objective && mission.kind !== "template") lines.push(`Objective: ${phase.objective}`);
+  if (phase.objective && mission.kind !== "template") lines.push(`${OBJECTIVE_LABEL}: ${phase.objective}`);
   lines.push(`Lead: ${phase.lead}${phase.support.length ? `; support: ${phase.support.join(", ")}` : ""}`);
-  head.push(section("Phase", lines.join("\n")));
-  if (phase.steps.length) head.push(section("Steps", phase.steps.map((s, i) => `${i + 1}. ${s}`).join("\n")));
+  head.push(section(SECTIONS.phase, lines.join("\n")));
+  if (phase.steps.length) head.push(section(SECTIONS.steps, phase.steps.map((s, i) => `${i + 1}. ${s}`).join("\n")));
   return head.filter(Boolean).join("\n");
 }
 
@@ -87,7 +78,7 @@ export function supportPrompt(ctx: StepContext, agent: Agent): string {
     `concise, specific notes (findings, numbers, recommendations) that the lead, ${ctx.plan.phase.lead}, will turn into:`,
     ...ctx.plan.deliverables.map((d) => `- ${d}`),
   ].join("\n");
-  return [briefSection(ctx), section("Your task", ask), reviewerNotes(ctx), inputsSection(ctx), extraSection(ctx), earlierSection(ctx)].filter(Boolean).join("\n");
+  return [briefSection(ctx), section(SECTIONS.task, ask), reviewerNotes(ctx), inputsSection(ctx), extraSection(ctx), earlierSection(ctx)].filter(Boolean).join("\n");
 }
 
 /** The human message of a lead step: the support prompt's material plus the supports' notes. */
@@ -103,14 +94,14 @@ export function leadPrompt(ctx: StepContext, notes: Record<string, string>, feed
     "deliverables and your support agents' notes. Return every deliverable; none may be empty.";
   return [
     briefSection(ctx),
-    section("Your task", ask),
-    section("Deliverables to write", guidance),
-    feedback ? section("Reviewer feedback on your previous draft", feedback) : "",
+    section(SECTIONS.task, ask),
+    section(SECTIONS.deliverables, guidance),
+    feedback ? section(SECTIONS.feedback, feedback) : "",
     reviewerNotes(ctx),
     inputsSection(ctx),
     extraSection(ctx),
     earlierSection(ctx),
-    section("Support notes", Object.entries(notes).map(([agent, text]) => `### ${agent}\n\n${embed(text)}`).join("\n\n")),
+    section(SECTIONS.supportNotes, Object.entries(notes).map(([agent, text]) => `### ${agent}\n\n${embed(text)}`).join("\n\n")),
   ]
     .filter(Boolean)
     .join("\n");

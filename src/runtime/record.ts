@@ -1,11 +1,12 @@
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { planMission, type PhasePlan } from "../definitions/plan.js";
-import { slugify } from "../definitions/text.js";
 import type { RunSpec } from "./store.js";
+import { RUN_FILES, deliverableFile } from "./paths.js";
 import type { CallRecord, RunStateValue, Usage } from "./state.js";
 import { DEFAULT_PRICES, costOf } from "../models/prices.js";
 import { addUsage, zeroUsage } from "../models/usage.js";
+import { stripOwnHeading } from "../models/prompt-format.js";
 
 export type RunStatus = "running" | "paused" | "completed" | "failed";
 export type PhaseStatus = "pending" | "running" | "awaiting-approval" | "completed" | "failed";
@@ -36,15 +37,6 @@ export interface RunRecord {
   usage: Usage & { costUsd: number | null };
 }
 
-/** File of a deliverable, relative to the run folder: stable names, so reruns overwrite in place. */
-export function deliverableFile(phase: number, position: number, title: string): string {
-  return join("deliverables", `p${phase}-${String(position + 1).padStart(2, "0")}-${slugify(title).slice(0, 60) || "deliverable"}.md`);
-}
-
-export function notesFile(phase: number, agent: string): string {
-  return join("notes", `p${phase}-${slugify(agent)}.md`);
-}
-
 function sumUsage(calls: CallRecord[]): Usage {
   return calls.reduce((total, call) => addUsage(total, call.usage), zeroUsage());
 }
@@ -59,15 +51,20 @@ function phaseStatus(plan: PhasePlan, state: RunStateValue, runStatus: RunStatus
   return "pending";
 }
 
+/** The state of a run before its first step: its inputs, nothing written yet. */
+export function initialState(spec: RunSpec): RunStateValue {
+  return { inputs: spec.inputs, extra: spec.extra, notes: {}, deliverables: {}, calls: {}, reviews: {} };
+}
+
 /** Builds run.json from the run's spec and its checkpointed state. */
 export function buildRecord(
   spec: RunSpec,
   state: RunStateValue,
   status: { status: RunStatus; reason?: "approval" | "budget"; error?: string; pausedPhase?: number | null; finishedAt?: string | null },
 ): RunRecord {
-  const plans = planMission(spec.mission, { approve: spec.options.approve });
+  const plans = planMission(spec.mission, { approve: spec.settings.approve });
   const calls = Object.values(state.calls);
-  const prices = { ...DEFAULT_PRICES, ...spec.models?.prices };
+  const prices = { ...DEFAULT_PRICES, ...spec.settings.models.prices };
   const cost = (c: CallRecord) => costOf(c.model ?? spec.model, c.usage, prices) ?? null;
   const phases = plans.map((plan) => {
     const index = plan.phase.index;
@@ -105,13 +102,8 @@ export function buildRecord(
 
 /** Reads a run's run.json if it has one (a run killed before its first write has none). */
 export function readRecord(runDir: string): RunRecord | undefined {
-  const file = join(runDir, "run.json");
+  const file = join(runDir, RUN_FILES.record);
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as RunRecord) : undefined;
-}
-
-/** A deliverable's text without its own `## Title` line, for placing it under a heading of ours. */
-export function stripOwnHeading(text: string): string {
-  return text.replace(/^## .*\n+/, "");
 }
 
 /** report.md: the mission, the inputs used, every deliverable under its phase, the criteria, usage. */

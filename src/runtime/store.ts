@@ -1,30 +1,12 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { writeFileAtomic } from "../files.js";
 import { CoordError } from "../errors.js";
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
+import type { Settings } from "../definitions/schemas/settings.js";
 import { closestNames } from "../definitions/suggest.js";
-import type { Price } from "../models/prices.js";
-
-/** How a run reaches models: kept in the run's spec, so resume uses the same. */
-export interface RunModelOptions {
-  /** `--model` */
-  model?: string;
-  /** `--base-url` */
-  baseUrl?: string;
-  timeoutMs?: number;
-  maxTokens?: number;
-  maxCostUsd?: number;
-  /** `--record FILE` */
-  record?: string;
-  /** `--replay FILE` */
-  replay?: string;
-  /** Price overrides (USD per million tokens) by model spec. */
-  prices?: Record<string, Price>;
-  /** The environment (process.env plus .env); defaults to process.env. */
-  env?: Record<string, string | undefined>;
-}
+import { specFile, specsDir } from "./paths.js";
 
 /** Everything needed to continue a run from its id alone, written when the run starts. */
 export interface RunSpec {
@@ -43,31 +25,25 @@ export interface RunSpec {
   cwd: string;
   /** The run's model (agents may name their own). */
   model: string;
-  /** Model settings: --model, --base-url, budget, recording, prices. Never keys. */
-  models: RunModelOptions;
-  options: { approve: boolean; hooks: boolean; concurrency: number | null; hookTimeoutMs: number };
+  /**
+   * The settings the run started with, its model pinned as `models.default`, so a resume never
+   * drifts to another model. MCP servers are left out: their entries may hold tokens.
+   */
+  settings: Settings;
   startedAt: string;
 }
 
-/** Where coord keeps checkpoints and run specs: `.coord/` of the project, or COORD_HOME. */
-export function coordHome(cwd: string): string {
-  return process.env.COORD_HOME ? resolve(cwd, process.env.COORD_HOME) : join(cwd, ".coord");
+/** The folder coord keeps a project's state in: `settings.home` (`.coord`) under the project. */
+export function homeDir(cwd: string, settings: Pick<Settings, "home">): string {
+  return resolve(cwd, settings.home);
 }
 
-export function checkpointFile(cwd: string): string {
-  return join(coordHome(cwd), "checkpoints.sqlite");
+export function saveSpec(home: string, spec: RunSpec): void {
+  writeFileAtomic(specFile(home, spec.runId), `${JSON.stringify({ ...spec, settings: { ...spec.settings, mcpServers: {} } }, null, 2)}\n`);
 }
 
-function specFile(cwd: string, runId: string): string {
-  return join(coordHome(cwd), "runs", `${runId}.json`);
-}
-
-export function saveSpec(spec: RunSpec): void {
-  writeFileAtomic(specFile(spec.cwd, spec.runId), `${JSON.stringify(spec, null, 2)}\n`);
-}
-
-export function runIds(cwd: string): string[] {
-  const dir = join(coordHome(cwd), "runs");
+export function runIds(home: string): string[] {
+  const dir = specsDir(home);
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort() : [];
 }
 
@@ -80,16 +56,21 @@ export function checkRunId(runId: string): void {
   }
 }
 
-export function loadSpec(cwd: string, runId: string): RunSpec {
+export function loadSpec(home: string, runId: string): RunSpec {
   checkRunId(runId);
-  const file = specFile(cwd, runId);
+  const file = specFile(home, runId);
   if (!existsSync(file)) {
-    const close = closestNames(runId, runIds(cwd));
-    throw new CoordError("RUN_NOT_FOUND", `no run "${runId}" in ${coordHome(cwd)}`, {
+    const close = closestNames(runId, runIds(home));
+    throw new CoordError("RUN_NOT_FOUND", `no run "${runId}" in ${home}`, {
       hint: close.length ? `did you mean ${close.join(", ")}?` : "run `coord runs list` from the folder the run was started in (or set COORD_HOME)",
+      hints: { remote: close.length ? `did you mean ${close.join(", ")}?` : "check the run id: it is in the reply that started the run" },
     });
   }
-  return JSON.parse(readFileSync(file, "utf8")) as RunSpec;
+  const spec = JSON.parse(readFileSync(file, "utf8")) as Partial<RunSpec>;
+  if (!spec.settings) {
+    throw new CoordError("RUN_NOT_FOUND", `run "${runId}" was started by an older coord and cannot be continued by this one`, { file, hint: "start the mission again" });
+  }
+  return spec as RunSpec;
 }
 
 /** A sortable, readable id: the mission and the start time, plus a little randomness. */

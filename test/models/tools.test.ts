@@ -1,7 +1,8 @@
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { fileTools, globToRegExp } from "../../src/models/tools.js";
+import type { StructuredToolInterface } from "@langchain/core/tools";
+import { fileTools, toolsForAgent } from "../../src/models/tools.js";
 import { isRetryable } from "../../src/models/retry.js";
 import { tempProject } from "../helpers/cli.js";
 
@@ -45,10 +46,68 @@ describe("agent file tools", () => {
     expect(await tools.grep.invoke({ pattern: "(a+)+$" })).toBe("no matches");
   });
 
-  it("turns glob patterns into anchored expressions", () => {
-    expect(globToRegExp("*.md").test("a.md")).toBe(true);
-    expect(globToRegExp("*.md").test("x/a.md")).toBe(false);
-    expect(globToRegExp("docs/**/?.md").test("docs/a/b/c.md")).toBe(true);
+});
+
+/** The glob and grep tools exactly as an agent whose frontmatter says `tools: Glob, Grep` gets them. */
+function globAndGrep(dir: string): { glob: StructuredToolInterface; grep: StructuredToolInterface } {
+  const [glob, grep] = toolsForAgent(["Glob", "Grep"], [dir]);
+  return { glob: glob!, grep: grep! };
+}
+
+function globProject(): string {
+  const dir = tempProject({
+    "README.md": "churn at the top\n",
+    "notes/a.md": "churn in a\n",
+    "notes/b.md": "b\n",
+    "notes/c.txt": "churn in c\n",
+    "notes/ab.md": "ab\n",
+    "deep/x/y/z.md": "deep churn\n",
+    ".github/workflows/ci.yml": "on: push\n",
+    ".env": "OPENAI_API_KEY=sk-secret\n",
+    ".coord/runs/x.md": "churn checkpoint\n",
+  });
+  symlinkSync(tempProject({ "leak.md": "churn outside\n" }), join(dir, "out"));
+  return dir;
+}
+
+const lines = async (tool: StructuredToolInterface, args: Record<string, string>) => String(await tool.invoke(args)).split("\n").filter(Boolean).sort();
+
+describe("glob and grep patterns", () => {
+  it("glob: ** reaches top-level and nested files, * and ? stay inside one folder", async () => {
+    const { glob } = globAndGrep(globProject());
+    expect(await lines(glob, { pattern: "**/*.md" })).toEqual(["README.md", "deep/x/y/z.md", "notes/a.md", "notes/ab.md", "notes/b.md"]);
+    expect(await lines(glob, { pattern: "*.md" })).toEqual(["README.md"]);
+    expect(await lines(glob, { pattern: "notes/?.md" })).toEqual(["notes/a.md", "notes/b.md"]);
+    expect(await lines(glob, { pattern: "*.md", path: "notes" })).toEqual(["a.md", "ab.md", "b.md"]);
+  });
+
+  it("glob: braces and character classes", async () => {
+    const { glob } = globAndGrep(globProject());
+    expect(await lines(glob, { pattern: "notes/*.{md,txt}" })).toEqual(["notes/a.md", "notes/ab.md", "notes/b.md", "notes/c.txt"]);
+    expect(await lines(glob, { pattern: "{deep,notes}/**/z.md" })).toEqual(["deep/x/y/z.md"]);
+    expect(await lines(glob, { pattern: "notes/[ab].md" })).toEqual(["notes/a.md", "notes/b.md"]);
+    expect(await lines(glob, { pattern: "notes/[!a]*" })).toEqual(["notes/b.md", "notes/c.txt"]);
+  });
+
+  it("glob: dotfiles only when the pattern names them, private files and paths outside never", async () => {
+    const { glob } = globAndGrep(globProject());
+    expect(await lines(glob, { pattern: "**/*.yml" })).toEqual([]);
+    expect(await lines(glob, { pattern: ".github/**/*.yml" })).toEqual([".github/workflows/ci.yml"]);
+    expect(await lines(glob, { pattern: ".env*" })).toEqual([]);
+    expect(await lines(glob, { pattern: ".coord/**" })).toEqual([]);
+    expect(await lines(glob, { pattern: "out/**" })).toEqual([]);
+    expect(await lines(glob, { pattern: "../**" })).toEqual([]);
+    expect(await glob.invoke({ pattern: "**", path: "out" })).toMatch(/^Error: refused: .* outside/);
+    expect(await glob.invoke({ pattern: "**", path: ".." })).toMatch(/^Error: refused: .* outside/);
+  });
+
+  it("grep: a glob filters the files searched, matching names at any depth when it has no /", async () => {
+    const { grep } = globAndGrep(globProject());
+    expect(await lines(grep, { pattern: "churn", glob: "*.md" })).toEqual(["README.md:1: churn at the top", "deep/x/y/z.md:1: deep churn", "notes/a.md:1: churn in a"]);
+    expect(await lines(grep, { pattern: "churn", glob: "notes/*.{txt,csv}" })).toEqual(["notes/c.txt:1: churn in c"]);
+    expect(await lines(grep, { pattern: "churn", glob: "deep/**" })).toEqual(["deep/x/y/z.md:1: deep churn"]);
+    expect(await lines(grep, { pattern: "churn", glob: "[ab].md" })).toEqual(["notes/a.md:1: churn in a"]);
+    expect(await lines(grep, { pattern: "churn" })).toEqual(["README.md:1: churn at the top", "deep/x/y/z.md:1: deep churn", "notes/a.md:1: churn in a", "notes/c.txt:1: churn in c"]);
   });
 });
 

@@ -5,6 +5,10 @@ import { formatDiagnostic, type Diagnostic } from "../../errors.js";
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** The stream progress is drawn on (a live line when it is a terminal). */
+  errStream: { isTTY?: boolean; write(text: string): unknown };
+  /** The environment the command was started with; commands read it, never process.env. */
+  env: Record<string, string | undefined>;
   cwd: string;
   json: boolean;
   quiet: boolean;

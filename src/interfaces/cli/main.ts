@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { CoordError, formatDiagnostic, isCoordError } from "../../errors.js";
+import { CoordError, isCoordError } from "../../errors.js";
 import type { LoadOptions } from "../../definitions/discover.js";
-import { displayPath, type Io } from "./io.js";
+import { cliErrorLine } from "../error-voice.js";
+import type { Io } from "./io.js";
 import type { BudgetFlags, RunFlags } from "./commands/run.js";
 
 interface GlobalOptions {
@@ -23,6 +24,8 @@ function ioFor(options: GlobalOptions, streams: CliStreams): Io {
   return {
     out: (text) => streams.stdout.write(`${text}\n`),
     err: (text) => streams.stderr.write(`${text}\n`),
+    errStream: streams.stderr,
+    env: streams.env ?? process.env,
     cwd: streams.cwd,
     json: !!options.json,
     quiet: !!options.quiet,
@@ -34,10 +37,13 @@ function loadOptions(options: GlobalOptions, cwd: string): LoadOptions {
   return { agentDirs: options.agents, missionDirs: options.missions, cwd };
 }
 
+/** Everything a command line runs against: tests give their own, bin/coord.js gives the process's. */
 export interface CliStreams {
   stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
+  stderr: { isTTY?: boolean; write(text: string): unknown };
   cwd: string;
+  /** The environment (default: process.env); `.env` is read on top of it, never into it. */
+  env?: Record<string, string | undefined>;
 }
 
 /**
@@ -68,8 +74,6 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
   // Every action: commander's arguments, then its options, then the command; the command's own
   // module is imported inside `run`, so each command loads only what it needs.
   type Context = ReturnType<typeof ctx>;
-  // .env and coord.config.json matter only to commands that reach models or runs.
-  const environment = async (cwd: string) => (await import("./config.js")).loadEnvironment(cwd);
   const act =
     <A extends unknown[], O>(run: (c: Context, args: A, opts: O) => Promise<number> | number) =>
     async (...received: unknown[]) => {
@@ -137,7 +141,7 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .option("--record <file>", "save every model request and response")
     .option("--replay <file>", "answer every model request from a recording, offline")
     .option("--json", "print the run record on stdout")
-    .action(act(async ({ io, load }, [mission]: [string], flags: RunFlags) => (await import("./commands/run.js")).run(io, mission, flags, load, await environment(io.cwd))));
+    .action(act(async ({ io, load }, [mission]: [string], flags: RunFlags) => (await import("./commands/run.js")).run(io, mission, flags, load)));
   program
     .command("resume")
     .description("continue a run that crashed, failed or was stopped; finished steps are not redone")
@@ -145,32 +149,32 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .option("--max-tokens <n>", "a higher token budget for a run paused on its budget")
     .option("--max-cost <usd>", "a higher cost budget for a run paused on its budget")
     .option("--json", "print the run record on stdout")
-    .action(act(async ({ io }, [runId]: [string], flags: BudgetFlags) => (await environment(io.cwd), (await import("./commands/run.js")).resume(io, runId, undefined, flags))));
+    .action(act(async ({ io }, [runId]: [string], flags: BudgetFlags) => (await import("./commands/run.js")).resume(io, runId, undefined, flags)));
   program
     .command("approve")
     .description("approve the phase a run paused on, and continue")
     .argument("<run-id>")
     .option("--note <text>", "a note kept with the approval")
     .option("--json", "print the run record on stdout")
-    .action(act(async ({ io }, [runId]: [string], flags: { note?: string }) => (await environment(io.cwd), (await import("./commands/run.js")).resume(io, runId, { action: "approve", ...(flags.note && { note: flags.note }) }))));
+    .action(act(async ({ io }, [runId]: [string], flags: { note?: string }) => (await import("./commands/run.js")).resume(io, runId, { action: "approve", ...(flags.note && { note: flags.note }) })));
   program
     .command("reject")
     .description("redo the paused phase's lead step with your feedback, then pause again")
     .argument("<run-id>")
     .requiredOption("--note <text>", "what to change")
     .option("--json", "print the run record on stdout")
-    .action(act(async ({ io }, [runId]: [string], flags: { note: string }) => (await environment(io.cwd), (await import("./commands/run.js")).resume(io, runId, { action: "reject", note: flags.note }))));
+    .action(act(async ({ io }, [runId]: [string], flags: { note: string }) => (await import("./commands/run.js")).resume(io, runId, { action: "reject", note: flags.note })));
   program
     .command("models")
     .description("show the configured model, providers and which API keys are set (never their values)")
     .option("--json", "print JSON on stdout")
-    .action(act(async ({ io, load }) => (await import("./commands/models.js")).modelsReport(io, load, await environment(io.cwd))));
+    .action(act(async ({ io, load }) => (await import("./commands/models.js")).modelsReport(io, load)));
   program
     .command("slash")
     .description('run one slash command, as a chat bot would: coord slash "/coord list"')
     .argument("<text>", "the command text, with or without /coord")
     .option("--json", "print the reply as JSON")
-    .action(act(async ({ io, load }, [text]: [string]) => (await environment(io.cwd), (await import("./commands/slash.js")).slash(io, text, load))));
+    .action(act(async ({ io, load }, [text]: [string]) => (await import("./commands/slash.js")).slash(io, text, load)));
   program
     .command("install")
     .description("install /coord into a chat tool: claude-code")
@@ -187,11 +191,11 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .description("serve Slack slash commands and a JSON API for runs over HTTP")
     .option("--host <host>", "address to bind (other than loopback needs COORD_API_TOKEN)", "127.0.0.1")
     .option("--port <n>", "port (0 picks a free one)", "8787")
-    .action(act(async ({ io, load }, _args: [], flags: { host: string; port: string }) => (await import("./commands/serve.js")).serve(io, flags, load, await environment(io.cwd))));
+    .action(act(async ({ io, load }, _args: [], flags: { host: string; port: string }) => (await import("./commands/serve.js")).serve(io, flags, load)));
   program
     .command("mcp")
     .description("serve the Model Context Protocol over stdio: missions as prompts, runs as tools")
-    .action(act(async ({ io, load }) => (await environment(io.cwd), (await import("../mcp/server.js")).serveMcp({ cwd: io.cwd, load, env: process.env }))));
+    .action(act(async ({ io, load }) => (await import("./commands/serve.js")).mcp(io, load)));
   const runs = program.command("runs").description("list and show runs of this project");
   runs
     .command("list")
@@ -219,15 +223,14 @@ export async function main(argv: string[], streams: CliStreams = { stdout: proce
       // Help and version exit 0; every other commander error is a malformed command line.
       return error.exitCode === 0 || error.code === "commander.helpDisplayed" || error.code === "commander.version" ? 0 : 2;
     }
+    streams.stderr.write(`${cliErrorLine(error, streams.cwd)}\n`);
+    const stack = (error as Error)?.stack;
     if (isCoordError(error)) {
-      streams.stderr.write(`coord: ${formatDiagnostic(error.toDiagnostic(), (f) => displayPath(f, streams.cwd))}\n`);
-      if (verbose && error.stack) streams.stderr.write(`${error.stack}\n`);
+      if (verbose && stack) streams.stderr.write(`${stack}\n`);
       return error.exitCode;
     }
-    const err = error as Error;
-    streams.stderr.write(`coord: internal error: ${err?.message ?? String(error)}\n`);
-    streams.stderr.write("This is a bug in coord; please report it with the command you ran.\n");
-    if (verbose || process.env.COORD_DEBUG) streams.stderr.write(`${err?.stack ?? ""}\n`);
+    // Not a CoordError: our bug. The line above asks for a report; the stack helps with it.
+    if (stack) streams.stderr.write(verbose ? `${stack}\n` : "run again with --verbose for the stack trace to report\n");
     return 1;
   }
 }

@@ -12,9 +12,10 @@ const FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
  * Progress on stderr. Without a terminal (CI, pipes, --json consumers): one plain line per event.
  * On a terminal: finished steps scroll by and a live line shows what is running and for how long.
  */
-export function progress(io: Io, stream: { isTTY?: boolean; write(s: string): unknown }): Progress {
+export function progress(io: Io): Progress {
+  const stream = io.errStream;
   const start = Date.now();
-  const live = !!stream.isTTY && !process.env.CI && !io.quiet;
+  const live = !!stream.isTTY && !io.env.CI && !io.quiet;
   const elapsed = () => `[${((Date.now() - start) / 1000).toFixed(1).padStart(5)}s]`;
   const running = new Map<string, number>();
   let frame = 0;

@@ -1,22 +1,17 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { CoordError, isCoordError } from "../../errors.js";
-import type { LoadOptions } from "../../definitions/discover.js";
+import { httpError } from "../error-voice.js";
 import { isRunLocked } from "../../runtime/lock.js";
-import { getRun, resumeRun, runMission, type RunModelOptions } from "../../runtime/run.js";
-import { requireMissionId } from "../remote.js";
+import { getRun, resumeRun, runMission } from "../../runtime/run.js";
+import { homeDir } from "../../runtime/store.js";
+import { remoteRunSettings, requireMissionId, type SurfaceContext } from "../surface.js";
 import { handleSlashCommand, type SlashContext } from "../slash/handle.js";
 import { SLASH_USAGE, SlashSyntaxError, parseSlash } from "../slash/parse.js";
 import { toSlackMrkdwn, verifySlackSignature } from "./slack.js";
 
-export interface ServeOptions {
-  cwd: string;
+export interface ServeOptions extends SurfaceContext {
   host: string;
-  port: number;
-  load?: LoadOptions;
-  env: Record<string, string | undefined>;
-  allowFileInputs?: boolean;
-  models?: RunModelOptions;
   /** Where background work reports failures it cannot answer with (a response_url that failed...). */
   log?: (message: string) => void;
 }
@@ -86,10 +81,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
 }
 
-function errorBody(error: unknown): { error: string; code?: string; hint?: string } {
-  if (isCoordError(error)) return { error: error.message, code: error.code, ...(error.hint && { hint: error.hint }) };
-  return { error: (error as Error).message };
-}
+
 
 function bearerOk(req: IncomingMessage, token: string | undefined): boolean {
   if (!token) return true;
@@ -111,13 +103,12 @@ async function postToSlack(url: string, text: string): Promise<void> {
 export function createCoordServer(options: ServeOptions): Server {
   const log = options.log ?? (() => {});
   const token = options.env.COORD_API_TOKEN;
-  const slashContext: SlashContext = {
-    cwd: options.cwd,
-    trusted: false,
-    ...(options.load && { load: options.load }),
-    ...(options.allowFileInputs && { allowFileInputs: true }),
-    models: { ...options.models, env: options.env },
+  const sendError = (res: ServerResponse, error: unknown) => {
+    const { status, body } = httpError(error, options.cwd);
+    send(res, status, body);
   };
+  const { cwd, env, settings } = options;
+  const slashContext: SlashContext = { ...options, trusted: false };
   const background = (work: Promise<unknown>, what: string) => void work.catch((error: unknown) => log(`${what}: ${(error as Error).message}`));
 
   async function slack(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -163,9 +154,8 @@ export function createCoordServer(options: ServeOptions): Server {
       cwd: options.cwd,
       mission: payload.mission,
       inputValues: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, String(v)])),
-      hooks: false,
-      approve: payload.approve === true,
-      models: { ...options.models, env: options.env },
+      settings: { ...remoteRunSettings(settings), approve: payload.approve === true },
+      env,
       onEvent: (event) => {
         if (event.type === "start" && !answered) {
           answered = true;
@@ -176,7 +166,7 @@ export function createCoordServer(options: ServeOptions): Server {
     try {
       await run;
     } catch (error) {
-      if (!answered) return send(res, isCoordError(error) && error.exitCode === 2 ? 400 : 500, errorBody(error));
+      if (!answered) return sendError(res, error);
       log(`run failed: ${(error as Error).message}`);
     }
   }
@@ -185,11 +175,11 @@ export function createCoordServer(options: ServeOptions): Server {
     const payload = await readJsonObject(req, true);
     if (typeof payload === "string") return send(res, 400, { error: payload, hint: '{ "note": "optional text" }' });
     const note = typeof payload.note === "string" && payload.note ? payload.note : undefined;
-    const record = getRun(runId, options.cwd);
-    if (isRunLocked(options.cwd, runId)) return send(res, 409, { error: `run ${runId} is being worked on by another request or process` });
+    const record = getRun(runId, { cwd, settings });
+    if (isRunLocked(homeDir(cwd, settings), runId)) return send(res, 409, { error: `run ${runId} is being worked on by another request or process` });
     if (record.status !== "paused" || record.reason !== "approval") return send(res, 409, { error: `run ${runId} is ${record.status}, not waiting for approval` });
     // resumeRun takes the run's lock before its first await, so a second approval gets 409 above.
-    const resuming = resumeRun(runId, { cwd: options.cwd, decision: { action: "approve", ...(note && { note }) }, models: { env: options.env } });
+    const resuming = resumeRun(runId, { cwd, settings, env, decision: { action: "approve", ...(note && { note }) } });
     send(res, 202, { runId });
     background(resuming, "approve");
   }
@@ -206,7 +196,7 @@ export function createCoordServer(options: ServeOptions): Server {
       const match = /^\/api\/runs\/([^/]+)(\/approve)?$/.exec(url.pathname);
       const runId = match ? decodeSegment(match[1]!) : undefined;
       if (match && runId === undefined) return send(res, 400, { error: "malformed run id in the path" });
-      if (match && req.method === "GET" && !match[2]) return send(res, 200, getRun(runId!, options.cwd));
+      if (match && req.method === "GET" && !match[2]) return send(res, 200, getRun(runId!, { cwd, settings }));
       if (match && req.method === "POST" && match[2]) return approve(req, res, runId!);
     }
     send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
@@ -215,8 +205,7 @@ export function createCoordServer(options: ServeOptions): Server {
   return createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
       if (res.headersSent) return log((error as Error).message);
-      const status = isCoordError(error) ? (error.code === "RUN_NOT_FOUND" ? 404 : error.code === "RUN_BUSY" ? 409 : 400) : 500;
-      send(res, status, errorBody(error));
+      sendError(res, error);
     });
   });
 }

@@ -3,19 +3,14 @@ import { join } from "node:path";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { z } from "zod";
-import { isCoordError } from "../../errors.js";
-import type { LoadOptions } from "../../definitions/discover.js";
 import { loadMissions } from "../../definitions/mission-catalog.js";
 import type { Mission } from "../../definitions/schemas/mission.js";
 import type { RunOutcome } from "../../runtime/run.js";
 import { getRun, resumeRun, runMission } from "../../runtime/run.js";
-import { requireMissionId } from "../remote.js";
+import { mcpErrorText } from "../error-voice.js";
+import { remoteRunSettings, requireMissionId, type SurfaceContext } from "../surface.js";
 
-export interface McpOptions {
-  cwd: string;
-  load?: LoadOptions;
-  env: Record<string, string | undefined>;
-}
+export type McpOptions = SurfaceContext;
 
 type ToolAnswer = { content: Array<{ type: "text"; text: string }>; isError?: boolean };
 
@@ -24,12 +19,11 @@ function text(body: string, isError = false): ToolAnswer {
 }
 
 /** A tool's failure as text the calling model can act on, never a protocol error. */
-async function answer(work: () => Promise<string>): Promise<ToolAnswer> {
+async function answer(cwd: string, work: () => Promise<string>): Promise<ToolAnswer> {
   try {
     return text(await work());
   } catch (error) {
-    const message = isCoordError(error) ? `${error.message}${error.hint ? `\nFix: ${error.hint}` : ""}` : (error as Error).message;
-    return text(message, true);
+    return text(mcpErrorText(error, cwd), true);
   }
 }
 
@@ -69,9 +63,10 @@ export function createMcpServer(options: McpOptions): McpServer {
       (args) => ({ messages: [{ role: "user" as const, content: { type: "text" as const, text: promptText(mission, args as Record<string, string | undefined>) } }] }),
     );
   }
-  const models = { env: options.env };
+  const runSettings = remoteRunSettings(options.settings);
+  const { cwd, env } = options;
   server.registerTool("list_missions", { description: "List the missions coord can run, with their inputs.", inputSchema: {} }, async () =>
-    answer(async () =>
+    answer(cwd, async () =>
       JSON.stringify(
         catalog.missions.map((m) => ({ id: m.id, title: m.title, phases: m.phases.length, inputs: m.inputs.map(({ id, required, description }) => ({ id, required, description })) })),
         null,
@@ -86,18 +81,18 @@ export function createMcpServer(options: McpOptions): McpServer {
       inputSchema: { mission: z.string().describe("Mission id, from list_missions"), inputs: z.record(z.string(), z.string()).optional().describe("Input id -> text") },
     },
     async ({ mission, inputs }) =>
-      answer(async () => {
+      answer(cwd, async () => {
         requireMissionId(mission);
-        return runAnswer(await runMission({ ...options.load, cwd: options.cwd, mission, inputValues: inputs ?? {}, hooks: false, models }));
+        return runAnswer(await runMission({ ...options.load, cwd, mission, inputValues: inputs ?? {}, settings: runSettings, env }));
       }),
   );
   server.registerTool("get_run", { description: "The run record (status, phases, deliverables, usage) of a run.", inputSchema: { runId: z.string() } }, async ({ runId }) =>
-    answer(async () => JSON.stringify(getRun(runId, options.cwd), null, 2)),
+    answer(cwd, async () => JSON.stringify(getRun(runId, { cwd, settings: options.settings }), null, 2)),
   );
   server.registerTool(
     "approve_run",
     { description: "Approve the phase a run paused on and continue it; returns the report.", inputSchema: { runId: z.string(), note: z.string().optional() } },
-    async ({ runId, note }) => answer(async () => runAnswer(await resumeRun(runId, { cwd: options.cwd, decision: { action: "approve", ...(note && { note }) }, models }))),
+    async ({ runId, note }) => answer(cwd, async () => runAnswer(await resumeRun(runId, { cwd, settings: options.settings, env, decision: { action: "approve", ...(note && { note }) } }))),
   );
   return server;
 }

@@ -1,24 +1,19 @@
 import { readFileSync, statSync } from "node:fs";
-import { relative } from "node:path";
-import { confine } from "../../models/tools.js";
-import { requireMissionId } from "../remote.js";
-import { CoordError, isCoordError } from "../../errors.js";
-import type { LoadOptions } from "../../definitions/discover.js";
+import { confine } from "../../files.js";
+import { remoteRunSettings, requireMissionId, type SurfaceContext } from "../surface.js";
+import { chatErrorText, scrubPaths } from "../error-voice.js";
+import { CoordError } from "../../errors.js";
 import { loadMissions } from "../../definitions/mission-catalog.js";
 import type { RunRecord } from "../../runtime/record.js";
-import { getRun, resumeRun, runMission, type RunEvent, type RunModelOptions } from "../../runtime/run.js";
+import { getRun, resumeRun, runMission, type RunEvent } from "../../runtime/run.js";
 import { SLASH_USAGE, SlashSyntaxError, parseSlash, type SlashCommand } from "./parse.js";
 
-export interface SlashContext {
-  cwd: string;
-  load?: LoadOptions;
+export interface SlashContext extends SurfaceContext {
   /**
    * The local CLI is trusted; chat surfaces reached over HTTP or MCP are not: their runs run no
    * hooks and read no files, unless the project allows `@file` inputs (inside the project only).
    */
   trusted: boolean;
-  allowFileInputs?: boolean;
-  models?: RunModelOptions;
   onEvent?: (event: RunEvent) => void;
 }
 
@@ -42,9 +37,9 @@ export function recordReply(record: RunRecord, cwd: string): string {
     if (phase.deliverables.length === 0) continue;
     lines.push(`*Phase ${phase.index}: ${phase.title}* (${phase.status})`, ...phase.deliverables.map((d) => `• ${d.title}`));
   }
-  if (record.error) lines.push(`⚠️ ${record.error}`);
+  if (record.error) lines.push(`⚠️ ${scrubPaths(record.error, cwd)}`);
   if (record.status === "paused" && record.reason === "approval") lines.push(`Approve: \`/coord approve ${record.runId}\` · Redo: \`/coord reject ${record.runId} what to change\``);
-  lines.push(`Report: \`${relative(cwd, `${record.runDir}/report.md`) || `${record.runDir}/report.md`}\``);
+  lines.push(`Report: \`${scrubPaths(`${record.runDir}/report.md`, cwd)}\``);
   return lines.join("\n");
 }
 
@@ -52,18 +47,17 @@ function helpReply(): string {
   return `**coord** runs multi-agent missions.\n${SLASH_USAGE}`;
 }
 
-function errorReply(error: unknown): SlashReply {
+function errorReply(error: unknown, cwd: string): SlashReply {
   if (error instanceof SlashSyntaxError) return { ok: false, malformed: true, text: `⚠️ ${error.message}\n${SLASH_USAGE}` };
-  if (isCoordError(error)) return { ok: false, text: `⚠️ ${error.message}${error.hint ? `\nFix: ${error.hint}` : ""}` };
-  return { ok: false, text: `⚠️ coord hit an internal error: ${(error as Error).message}` };
+  return { ok: false, text: chatErrorText(error, cwd) };
 }
 
 /** `key=@file` inputs: only inside the project, and only where the surface may read files. */
 function readFileInputs(files: Record<string, string>, ctx: SlashContext): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, path] of Object.entries(files)) {
-    if (!ctx.trusted && !ctx.allowFileInputs) {
-      throw new CoordError("INPUT_INVALID", `${key}=@${path}: this chat surface may not read files`, { hint: 'paste the text (key="...") or set "allowFileInputs": true in coord.config.json' });
+    if (!ctx.trusted && !ctx.settings.remote.allowFileInputs) {
+      throw new CoordError("INPUT_INVALID", `${key}=@${path}: this chat surface may not read files`, { hint: 'paste the text (key="...") or set "remote": { "allowFileInputs": true } in coord.config.json' });
     }
     let real: string;
     try {
@@ -90,13 +84,13 @@ export async function handleSlashCommand(command: SlashCommand, ctx: SlashContex
         return { ok: true, text: [`**${missions.length} missions**`, ...lines, "Run one: `/coord MISSION key=value ...`"].join("\n") };
       }
       case "status": {
-        const record = getRun(command.runId, ctx.cwd);
+        const record = getRun(command.runId, ctx);
         return { ok: true, text: recordReply(record, ctx.cwd), runId: record.runId, status: record.status };
       }
       case "approve":
       case "reject": {
         const decision = command.kind === "approve" ? { action: "approve" as const, ...(command.note && { note: command.note }) } : { action: "reject" as const, note: command.note };
-        const outcome = await resumeRun(command.runId, { cwd: ctx.cwd, decision, ...(ctx.onEvent && { onEvent: ctx.onEvent }), models: { env: ctx.models?.env ?? process.env } });
+        const outcome = await resumeRun(command.runId, { cwd: ctx.cwd, settings: ctx.settings, env: ctx.env, decision, ...(ctx.onEvent && { onEvent: ctx.onEvent }) });
         return { ok: true, text: recordReply(outcome.record, ctx.cwd), runId: outcome.record.runId, status: outcome.record.status };
       }
       case "run": {
@@ -107,15 +101,15 @@ export async function handleSlashCommand(command: SlashCommand, ctx: SlashContex
           cwd: ctx.cwd,
           mission: command.mission,
           inputValues: inputs,
-          hooks: ctx.trusted,
-          ...(ctx.models && { models: ctx.models }),
+          settings: ctx.trusted ? ctx.settings : remoteRunSettings(ctx.settings),
+          env: ctx.env,
           ...(ctx.onEvent && { onEvent: ctx.onEvent }),
         });
         return { ok: true, text: recordReply(outcome.record, ctx.cwd), runId: outcome.record.runId, status: outcome.record.status };
       }
     }
   } catch (error) {
-    return errorReply(error);
+    return errorReply(error, ctx.cwd);
   }
 }
 
@@ -125,7 +119,7 @@ export async function handleSlash(text: string, ctx: SlashContext): Promise<Slas
   try {
     command = parseSlash(text);
   } catch (error) {
-    return errorReply(error);
+    return errorReply(error, ctx.cwd);
   }
   return handleSlashCommand(command, ctx);
 }

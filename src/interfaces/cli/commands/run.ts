@@ -1,16 +1,14 @@
-import { relative } from "node:path";
 import type { LoadOptions } from "../../../definitions/discover.js";
+import type { Settings, SettingsInput } from "../../../definitions/schemas/settings.js";
 import type { RunRecord } from "../../../runtime/record.js";
 import { getRun, listRuns, resumeRun, runMission, type RunOutcome } from "../../../runtime/run.js";
 import type { ReviewDecision } from "../../../runtime/state.js";
 import { CoordError } from "../../../errors.js";
-import type { loadEnvironment } from "../config.js";
-
-type ProjectConfig = ReturnType<typeof loadEnvironment>;
 import { displayPath, printJson, table, type Io } from "../io.js";
 import { progress } from "../progress.js";
+import { positiveInt, positiveNumber, projectSettings, secondsFlag } from "../settings.js";
 
-export interface RunFlags {
+export interface RunFlags extends BudgetFlags {
   inputs?: string;
   input?: string[];
   out?: string;
@@ -22,8 +20,6 @@ export interface RunFlags {
   model?: string;
   baseUrl?: string;
   timeout?: string;
-  maxTokens?: string;
-  maxCost?: string;
   record?: string;
   replay?: string;
 }
@@ -33,31 +29,38 @@ export interface BudgetFlags {
   maxCost?: string;
 }
 
-function positiveNumber(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new CoordError("USAGE", `${flag} must be a number above 0, not "${value}"`, { hint: `e.g. ${flag} 2.5` });
-  return n;
-}
-
-function budget(flags: BudgetFlags) {
+function budget(flags: BudgetFlags): Partial<Settings["budget"]> {
   const maxTokens = positiveInt(flags.maxTokens, "--max-tokens");
   const maxCostUsd = positiveNumber(flags.maxCost, "--max-cost");
   return { ...(maxTokens && { maxTokens }), ...(maxCostUsd && { maxCostUsd }) };
 }
 
-function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CoordError("USAGE", `${flag} must be a whole number of 1 or more, not "${value}"`, { hint: `e.g. ${flag} 4` });
-  return n;
+/** `coord run`'s flags as settings: the top layer, over the environment, .env and the config file. */
+export function runFlagSettings(flags: RunFlags): SettingsInput {
+  if (flags.record && flags.replay) throw new CoordError("USAGE", "--record and --replay cannot be used together", { hint: "record once with --record FILE, then replay with --replay FILE" });
+  const concurrency = positiveInt(flags.concurrency, "--concurrency");
+  const hookTimeoutMs = secondsFlag(flags.hookTimeout, "--hook-timeout");
+  const timeoutMs = secondsFlag(flags.timeout, "--timeout");
+  return {
+    models: {
+      ...(flags.model && { override: flags.model }),
+      ...(flags.baseUrl && { baseUrl: flags.baseUrl }),
+      ...(timeoutMs && { timeoutMs }),
+      ...(flags.record && { record: flags.record }),
+      ...(flags.replay && { replay: flags.replay }),
+    },
+    budget: budget(flags),
+    ...(concurrency && { concurrency }),
+    ...(flags.approve && { approve: true }),
+    hooks: { ...(flags.hooks === false && { enabled: false }), ...(hookTimeoutMs && { timeoutMs: hookTimeoutMs }) },
+  };
 }
 
 /** What a person needs after a run: where it is, its state, and what to type next. */
 function summary(record: RunRecord, cwd: string): string {
   const dir = displayPath(record.runDir, cwd);
   const count = record.phases.reduce((n, p) => n + p.deliverables.length, 0);
-  const lines = [`run ${record.runId}: ${record.status}${record.reason ? ` (${record.reason})` : ""}, ${count} deliverables, ${record.usage.totalTokens} tokens`, `report: ${relative(cwd, `${record.runDir}/report.md`) || `${dir}/report.md`}`];
+  const lines = [`run ${record.runId}: ${record.status}${record.reason ? ` (${record.reason})` : ""}, ${count} deliverables, ${record.usage.totalTokens} tokens`, `report: ${dir}/report.md`];
   if (record.status === "paused" && record.reason === "approval") {
     const phase = record.phases.find((p) => p.status === "awaiting-approval");
     lines.push(`phase ${phase?.index ?? "?"} awaits approval: coord approve ${record.runId} [--note TEXT]  |  coord reject ${record.runId} --note TEXT`);
@@ -73,13 +76,9 @@ function finish(io: Io, outcome: RunOutcome): number {
   return outcome.exitCode;
 }
 
-const DEFAULT_TIMEOUT_MS = 120_000;
-
-export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOptions, config: ProjectConfig = { models: {} }): Promise<number> {
-  if (flags.record && flags.replay) throw new CoordError("USAGE", "--record and --replay cannot be used together", { hint: "record once with --record FILE, then replay with --replay FILE" });
-  const concurrency = positiveInt(flags.concurrency, "--concurrency");
-  const hookTimeout = positiveInt(flags.hookTimeout, "--hook-timeout");
-  const view = progress(io, process.stderr);
+export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOptions): Promise<number> {
+  const { settings, env } = projectSettings(io, runFlagSettings(flags));
+  const view = progress(io);
   const outcome = await runMission({
     ...load,
     mission,
@@ -87,40 +86,31 @@ export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOp
     inputs: flags.input ?? [],
     ...(flags.out && { outDir: flags.out }),
     ...(flags.runId && { runId: flags.runId }),
-    approve: !!flags.approve,
-    hooks: flags.hooks !== false,
-    ...(concurrency && { concurrency }),
-    ...(hookTimeout && { hookTimeoutMs: hookTimeout * 1000 }),
+    settings,
+    env,
     onEvent: view.onEvent,
-    ...(io.verbose && { logStream: process.stderr }),
-    models: {
-      ...(config.models?.prices && { prices: config.models.prices }),
-      timeoutMs: (positiveNumber(flags.timeout, "--timeout") ?? 0) * 1000 || config.models?.timeoutMs || DEFAULT_TIMEOUT_MS,
-      ...(flags.model && { model: flags.model }),
-      ...(flags.baseUrl && { baseUrl: flags.baseUrl }),
-      ...budget(flags),
-      ...(flags.record && { record: flags.record }),
-      ...(flags.replay && { replay: flags.replay }),
-      env: process.env,
-    },
+    ...(io.verbose && { logStream: io.errStream as NodeJS.WritableStream }),
   }).finally(view.stop);
   return finish(io, outcome);
 }
 
 export async function resume(io: Io, runId: string, decision?: ReviewDecision, flags: BudgetFlags = {}): Promise<number> {
-  const view = progress(io, process.stderr);
+  const { settings, env } = projectSettings(io);
+  const view = progress(io);
   const outcome = await resumeRun(runId, {
     cwd: io.cwd,
+    settings,
+    budget: budget(flags),
+    env,
     ...(decision && { decision }),
-    models: { ...budget(flags), env: process.env },
     onEvent: view.onEvent,
-    ...(io.verbose && { logStream: process.stderr }),
+    ...(io.verbose && { logStream: io.errStream as NodeJS.WritableStream }),
   }).finally(view.stop);
   return finish(io, outcome);
 }
 
 export function runsList(io: Io): number {
-  const records = listRuns(io.cwd);
+  const records = listRuns({ cwd: io.cwd, settings: projectSettings(io).settings });
   if (io.json) printJson(io, records);
   else if (records.length === 0) io.out("no runs yet: coord run MISSION --inputs DIR");
   else {
@@ -131,7 +121,7 @@ export function runsList(io: Io): number {
 }
 
 export function runsShow(io: Io, runId: string): number {
-  const record = getRun(runId, io.cwd);
+  const record = getRun(runId, { cwd: io.cwd, settings: projectSettings(io).settings });
   if (io.json) {
     printJson(io, record);
     return 0;

@@ -2,27 +2,24 @@ import type { AddressInfo } from "node:net";
 import { CoordError } from "../../../errors.js";
 import type { LoadOptions } from "../../../definitions/discover.js";
 import { checkBind, createCoordServer } from "../../http/server.js";
-import type { loadEnvironment } from "../config.js";
 import type { Io } from "../io.js";
+import { projectSettings } from "../settings.js";
 
 /** `coord serve`: runs until SIGINT or SIGTERM; the first stdout line says where it listens. */
-export async function serve(io: Io, flags: { host: string; port: string }, load: LoadOptions, config: ReturnType<typeof loadEnvironment>): Promise<number> {
-  checkBind(flags.host, process.env);
+export async function serve(io: Io, flags: { host: string; port: string }, load: LoadOptions): Promise<number> {
+  const { settings, env } = projectSettings(io);
+  checkBind(flags.host, env);
   const port = /^\d+$/.test(flags.port) ? Number(flags.port) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CoordError("USAGE", `--port ${flags.port} is not a port number`, { hint: "use 0-65535 (0 picks a free port)" });
-  const server = createCoordServer({
-    cwd: io.cwd,
-    host: flags.host,
-    port,
-    load,
-    env: process.env,
-    ...(config.allowFileInputs && { allowFileInputs: true }),
-    models: { ...(config.models.prices && { prices: config.models.prices }) },
-    log: (message) => io.err(`coord serve: ${message}`),
-  });
+  const server = createCoordServer({ cwd: io.cwd, host: flags.host, load, settings, env, log: (message) => io.err(`coord serve: ${message}`) });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
-      reject(new CoordError("USAGE", `cannot listen on ${flags.host}:${port}: ${error.code ?? error.message}`, { hint: error.code === "EADDRINUSE" ? "choose another --port" : "check --host", cause: error })),
+      reject(
+        new CoordError("SERVE_PORT_BUSY", `cannot listen on ${flags.host}:${port}: ${error.code ?? error.message}`, {
+          hint: error.code === "EADDRINUSE" ? "choose another --port (0 picks a free one)" : "check --host is an address of this machine",
+          cause: error,
+        }),
+      ),
     );
     server.listen(port, flags.host, resolve);
   });
@@ -34,4 +31,11 @@ export async function serve(io: Io, flags: { host: string; port: string }, load:
     process.once("SIGTERM", stop);
   });
   return 0;
+}
+
+/** `coord mcp`: serves MCP over stdio until the client closes the connection. */
+export async function mcp(io: Io, load: LoadOptions): Promise<number> {
+  const { settings, env } = projectSettings(io);
+  const { serveMcp } = await import("../../mcp/server.js");
+  return serveMcp({ cwd: io.cwd, load, settings, env });
 }

@@ -1,0 +1,31 @@
+import type { SettingsInput } from "../../definitions/schemas/settings.js";
+import { loadSettings } from "../../definitions/settings.js";
+import { CoordError } from "../../errors.js";
+import type { Io } from "./io.js";
+
+/** The project's settings under the command's flags, and the environment with `.env` in it. */
+export function projectSettings(io: Io, flags: SettingsInput = {}) {
+  return loadSettings(io.cwd, io.env, flags);
+}
+
+/** A flag that must be a number above 0 (seconds, dollars). */
+export function positiveNumber(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!value.trim() || !Number.isFinite(n) || n <= 0) throw new CoordError("USAGE", `${flag} must be a number above 0, not "${value}"`, { hint: `e.g. ${flag} 2.5` });
+  return n;
+}
+
+/** A flag that must be a whole number of 1 or more (tokens, agents). */
+export function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!value.trim() || !Number.isInteger(n) || n < 1) throw new CoordError("USAGE", `${flag} must be a whole number of 1 or more, not "${value}"`, { hint: `e.g. ${flag} 4` });
+  return n;
+}
+
+/** Seconds on the command line, milliseconds in settings. */
+export function secondsFlag(value: string | undefined, flag: string): number | undefined {
+  const seconds = positiveNumber(value, flag);
+  return seconds === undefined ? undefined : Math.round(seconds * 1000);
+}

@@ -1,0 +1,11 @@
+/** What a run reports while it goes: the CLI turns these into progress lines, servers into logs. */
+export type RunEvent =
+  | { type: "start"; runId: string; runDir: string }
+  | { type: "step"; state: "start" | "end"; phase: number; role: "lead" | "support"; agent: string; ms?: number }
+  | { type: "phase"; phase: number; title: string; deliverables: number }
+  | { type: "warning"; message: string };
+
+export type Emit = (event: RunEvent) => void;
+
+/** The environment a run reads keys and gives hooks: what the interface resolved, never process.env. */
+export type Env = Record<string, string | undefined>;

@@ -1,0 +1,192 @@
+import { mkdirSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import pino, { type Logger } from "pino";
+import { formatDiagnostic, isCoordError } from "../errors.js";
+import { writeFileAtomic } from "../files.js";
+import type { Agent } from "../definitions/schemas/agent.js";
+import type { Settings } from "../definitions/schemas/settings.js";
+import { connectMcp, type McpTools } from "../models/mcp.js";
+import { DEFAULT_PRICES, costOf } from "../models/prices.js";
+import { toolsForAgent } from "../models/tools.js";
+import { compileMission, recursionLimitFor, type CompileOptions, type StepEffects } from "./compile.js";
+import { stepEffects } from "./effects.js";
+import type { Emit, Env } from "./events.js";
+import { runProjectHook, type HookContext } from "./hooks.js";
+import { RUN_FILES, checkpointFile } from "./paths.js";
+import type { RunModels } from "./prepare.js";
+import { buildRecord, initialState, renderReport, type RunRecord } from "./record.js";
+import type { RunStateValue } from "./state.js";
+import type { RunSpec } from "./store.js";
+
+export interface RunOutcome {
+  record: RunRecord;
+  /** 0 completed, 3 paused, 1 failed. */
+  exitCode: number;
+  /** Why a failed run failed, as one line (also in run.json). */
+  error?: string;
+}
+
+/** What executing a run needs besides its spec: where state lives, and what the interface gave. */
+export interface ExecuteContext {
+  home: string;
+  env: Env;
+  mcpServers: Settings["mcpServers"];
+  emit: Emit;
+  logStream?: NodeJS.WritableStream;
+}
+
+/**
+ * Runs (or continues) a run's graph to its next stop: completed, paused for approval or budget,
+ * or failed. `input` is the first state for a new run, null to continue, or a resume Command.
+ */
+export async function executeRun(spec: RunSpec, models: RunModels, input: unknown, isNew: boolean, ctx: ExecuteContext): Promise<RunOutcome> {
+  const { logger, close: closeLog } = runLogger(spec, ctx.logStream);
+  const warn = (message: string) => {
+    logger.warn(message);
+    ctx.emit({ type: "warning", message });
+  };
+  const hooks = hookContext(spec, ctx.env, warn);
+  try {
+    const mcp = await connectMcp(spec.agents, ctx.mcpServers, ctx.env);
+    try {
+      const opened = openGraph(spec, models, ctx.home, stepEffects(spec, logger, ctx.emit, hooks), mcp);
+      try {
+        return await invokeAndRecord(spec, input, isNew, opened, { logger, hooks });
+      } finally {
+        opened.close();
+      }
+    } finally {
+      await mcp.close();
+    }
+  } finally {
+    closeLog();
+  }
+}
+
+/** A run's checkpointed state and the phase it waits on for approval, if any. */
+export async function readRunState(spec: RunSpec, models: RunModels, home: string): Promise<{ values: Partial<RunStateValue>; pausedPhase: number | null }> {
+  const opened = openGraph(spec, models, home);
+  try {
+    const snapshot = await opened.graph.getState(opened.config);
+    return { values: snapshot.values as Partial<RunStateValue>, pausedPhase: pausedPhase(snapshot) };
+  } finally {
+    opened.close();
+  }
+}
+
+export function hookContext(spec: RunSpec, env: Env, warn: (message: string) => void): HookContext {
+  return { cwd: spec.cwd, runDir: spec.runDir, runId: spec.runId, missionId: spec.mission.id, enabled: spec.settings.hooks.enabled, timeoutMs: spec.settings.hooks.timeoutMs, env, warn };
+}
+
+function runLogger(spec: RunSpec, extra?: NodeJS.WritableStream): { logger: Logger; close(): void } {
+  mkdirSync(spec.runDir, { recursive: true });
+  // Synchronous writes: a run killed mid-step still has every finished step in its log.
+  const file = pino.destination({ dest: join(spec.runDir, RUN_FILES.log), sync: true, append: true });
+  const streams = extra ? pino.multistream([{ stream: file }, { stream: extra }]) : file;
+  return { logger: pino({ base: { runId: spec.runId } }, streams), close: () => file.end() };
+}
+
+/** The compile options of a run: its models, tools, budget and approval, from its spec. */
+function compileOptions(spec: RunSpec, models: RunModels, effects?: StepEffects, mcp?: McpTools): CompileOptions {
+  const modelOf = (agent: Agent) => models.byAgent.get(agent.name) ?? models.byAgent.values().next().value!;
+  const prices = { ...DEFAULT_PRICES, ...spec.settings.models.prices };
+  const readable = [spec.cwd, ...(spec.inputsDir ? [spec.inputsDir] : [])];
+  const { budget } = spec.settings;
+  return {
+    agents: spec.agents,
+    model: (agent) => modelOf(agent).model,
+    modelName: (agent) => modelOf(agent).spec,
+    toolsFor: (agent) => [...toolsForAgent(agent.tools, readable), ...(mcp?.forAgent(agent) ?? [])],
+    budget: {
+      ...(budget.maxTokens && { maxTokens: budget.maxTokens }),
+      ...(budget.maxCostUsd && { maxCostUsd: budget.maxCostUsd }),
+      cost: (model, usage) => costOf(model, usage, prices),
+    },
+    approve: spec.settings.approve,
+    ...(spec.settings.concurrency && { concurrency: spec.settings.concurrency }),
+    ...(effects && { effects }),
+  };
+}
+
+function openGraph(spec: RunSpec, models: RunModels, home: string, effects?: StepEffects, mcp?: McpTools) {
+  const options = compileOptions(spec, models, effects, mcp);
+  // Opened last, once nothing before it can throw: a server runs many runs in one process, and
+  // each closes its database handle when done.
+  const file = checkpointFile(home);
+  mkdirSync(dirname(file), { recursive: true });
+  const checkpointer = SqliteSaver.fromConnString(file);
+  let graph;
+  try {
+    graph = compileMission(spec.mission, { ...options, checkpointer });
+  } catch (error) {
+    checkpointer.db.close();
+    throw error;
+  }
+  const config = { configurable: { thread_id: spec.runId }, recursionLimit: recursionLimitFor(spec.mission), durability: "sync" as const };
+  return { graph, config, close: () => checkpointer.db.close() };
+}
+
+type OpenGraph = ReturnType<typeof openGraph>;
+
+async function invokeAndRecord(spec: RunSpec, input: unknown, isNew: boolean, { graph, config }: OpenGraph, ctx: { logger: Logger; hooks: HookContext }): Promise<RunOutcome> {
+  const { logger, hooks } = ctx;
+  const current = async () => (await graph.getState(config)).values as RunStateValue;
+  await writeOutputs(spec, isNew ? initialState(spec) : await current(), { status: "running" });
+  if (isNew) await runProjectHook(hooks, "pre-mission", buildRecord(spec, initialState(spec), { status: "running" }));
+  logger.info({ mission: spec.mission.id, resumed: !isNew }, isNew ? "run started" : "run resumed");
+  try {
+    await graph.invoke(input as never, config);
+  } catch (thrown) {
+    return stopped(spec, firstCause(thrown), await current(), logger);
+  }
+  const snapshot = await graph.getState(config);
+  const waiting = pausedPhase(snapshot);
+  const state = snapshot.values as RunStateValue;
+  if (waiting !== null) {
+    logger.info({ phase: waiting }, "paused for approval");
+    return { record: await writeOutputs(spec, state, { status: "paused", reason: "approval", pausedPhase: waiting }), exitCode: 3 };
+  }
+  const record = await writeOutputs(spec, state, { status: "completed", finishedAt: new Date().toISOString() });
+  logger.info({ usage: record.usage }, "run completed");
+  await runProjectHook(hooks, "post-mission", record);
+  return { record, exitCode: 0 };
+}
+
+/** A run that stopped on an error: paused when it was its budget, failed otherwise. */
+async function stopped(spec: RunSpec, error: unknown, state: RunStateValue, logger: Logger): Promise<RunOutcome> {
+  const message = isCoordError(error) ? formatDiagnostic(error.toDiagnostic(), (f) => relative(spec.cwd, f) || f) : (error as Error).message;
+  if (isCoordError(error) && error.code === "BUDGET_EXCEEDED") {
+    logger.info(error.message);
+    return { record: await writeOutputs(spec, state, { status: "paused", reason: "budget", error: message }), exitCode: 3, error: message };
+  }
+  logger.error({ err: error }, "run failed");
+  const record = await writeOutputs(spec, state, { status: "failed", error: message, finishedAt: new Date().toISOString() });
+  return { record, exitCode: isCoordError(error) ? Math.max(1, error.exitCode) : 1, error: message };
+}
+
+/**
+ * Parallel steps that fail together reach us as one "Multiple errors occurred during superstep"
+ * error holding them in `errors`: the first of ours (else the first) is the one worth reporting.
+ */
+function firstCause(error: unknown): unknown {
+  const inner = (error as { errors?: unknown[] } | undefined)?.errors;
+  if (!Array.isArray(inner) || inner.length === 0) return error;
+  return inner.find(isCoordError) ?? inner[0];
+}
+
+function pausedPhase(snapshot: { tasks: ReadonlyArray<{ interrupts: ReadonlyArray<{ value?: unknown }> }> }): number | null {
+  for (const task of snapshot.tasks) {
+    const value = task.interrupts[0]?.value as { phase?: number } | undefined;
+    if (value?.phase !== undefined) return value.phase;
+  }
+  return null;
+}
+
+/** run.json and report.md, rewritten at every stop so the folder always tells the run's state. */
+export async function writeOutputs(spec: RunSpec, state: RunStateValue, status: Parameters<typeof buildRecord>[2]): Promise<RunRecord> {
+  const record = buildRecord(spec, state, status);
+  writeFileAtomic(join(spec.runDir, RUN_FILES.record), `${JSON.stringify(record, null, 2)}\n`);
+  writeFileAtomic(join(spec.runDir, RUN_FILES.report), renderReport(spec, record, state));
+  return record;
+}
