@@ -1,9 +1,11 @@
+import type { ErrorCode } from "../errors.js";
+
 /** What a run reports while it goes: the CLI turns these into progress lines, servers into logs. */
 export type RunEvent =
   | { type: "start"; runId: string; runDir: string }
   | { type: "step"; state: "start" | "end"; phase: number; role: "lead" | "support"; agent: string; ms?: number }
   | { type: "phase"; phase: number; title: string; deliverables: number }
-  | { type: "warning"; message: string };
+  | { type: "warning"; message: string; code?: ErrorCode };
 
 export type Emit = (event: RunEvent) => void;
 

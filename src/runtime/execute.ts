@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import pino, { type Logger } from "pino";
-import { formatDiagnostic, isCoordError } from "../errors.js";
+import { formatDiagnostic, isCoordError, type ErrorCode } from "../errors.js";
 import { writeFileAtomic } from "../files.js";
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Settings } from "../definitions/schemas/settings.js";
@@ -42,9 +42,9 @@ export interface ExecuteContext {
  */
 export async function executeRun(spec: RunSpec, models: RunModels, input: unknown, isNew: boolean, ctx: ExecuteContext): Promise<RunOutcome> {
   const { logger, close: closeLog } = runLogger(spec, ctx.logStream);
-  const warn = (message: string) => {
-    logger.warn(message);
-    ctx.emit({ type: "warning", message });
+  const warn = (message: string, code?: ErrorCode) => {
+    logger.warn({ ...(code && { code }) }, message);
+    ctx.emit({ type: "warning", message, ...(code && { code }) });
   };
   const hooks = hookContext(spec, ctx.env, warn);
   try {
@@ -75,7 +75,7 @@ export async function readRunState(spec: RunSpec, models: RunModels, home: strin
   }
 }
 
-export function hookContext(spec: RunSpec, env: Env, warn: (message: string) => void): HookContext {
+export function hookContext(spec: RunSpec, env: Env, warn: HookContext["warn"]): HookContext {
   return { cwd: spec.cwd, runDir: spec.runDir, runId: spec.runId, missionId: spec.mission.id, enabled: spec.settings.hooks.enabled, timeoutMs: spec.settings.hooks.timeoutMs, env, warn };
 }
 

@@ -17,7 +17,8 @@ export interface HookContext {
   timeoutMs: number;
   /** The environment hooks inherit (the user's, as the interface resolved it). */
   env: Record<string, string | undefined>;
-  warn(message: string): void;
+  /** A failed post or project hook: the run goes on, the warning carries HOOK_POST_FAILED. */
+  warn(message: string, code: "HOOK_POST_FAILED"): void;
 }
 
 function hookEnv(ctx: HookContext, extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -73,7 +74,7 @@ export async function runAgentHook(ctx: HookContext, step: StepInfo, event: "pre
   const where = relative(ctx.cwd, step.agent.file) || step.agent.file;
   const message = `${event} hook of agent ${step.agent.name} (${where}) ${why}${detail ? `: ${detail}` : ""}`;
   if (event === "post") {
-    ctx.warn(message);
+    ctx.warn(message, "HOOK_POST_FAILED");
     return;
   }
   throw new CoordError("HOOK_FAILED", message, {
@@ -99,5 +100,5 @@ export async function runProjectHook(ctx: HookContext, name: ProjectHookName, re
   });
   saveLog(ctx, `project-${name}`, result);
   const why = failure(result, ctx.timeoutMs);
-  if (why) ctx.warn(`project hook hooks/${name} ${why}`);
+  if (why) ctx.warn(`project hook hooks/${name} ${why}`, "HOOK_POST_FAILED");
 }

@@ -3,8 +3,10 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { main } from "../../src/interfaces/cli/main.js";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/** The real launcher; it runs dist/, which test/helpers/global-setup.ts builds once per vitest run. */
 export const BIN = join(REPO, "bin", "coord.js");
 
 export interface CliResult {
@@ -13,15 +15,77 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real, built CLI as users do: a separate node process with its own cwd. */
-export function runCoord(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
+export interface CliOptions {
+  /** Where the command runs (default: the repository root). */
+  cwd?: string;
+  /** Added on top of the clean environment; `undefined` removes a variable. */
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * Variables of the developer's machine that would change what a command does: coord's own
+ * settings, providers' keys and servers, and tracing. Tests never inherit them.
+ */
+const MACHINE_SETTING = /^(COORD_|OPENAI_|ANTHROPIC_|GOOGLE_|MISTRAL_|GROQ_|OLLAMA_|LANGCHAIN_|LANGSMITH_)|_API_KEY$|_BASE_URL$/;
+
+/**
+ * The environment every test command gets: the test process's own, without coord settings or
+ * provider keys, with colour off, then `extra` on top (an `undefined` value removes a variable).
+ */
+export function cliEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !MACHINE_SETTING.test(key)) env[key] = value;
+  }
+  env.NO_COLOR = "1";
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+/**
+ * Runs one command line in this process, against src/ (no build): the CLI's `main` with
+ * captured output, the clean environment and its own cwd. Most CLI tests use this.
+ */
+export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { isTTY: false, write: (text: string) => (stderr += text) },
+    cwd: options.cwd ?? REPO,
+    env: cliEnv(options.env),
+  });
+  return { code, stdout, stderr };
+}
+
+/** Runs the real bin/coord.js as users do: a separate node process. For a few smoke tests only. */
+export function runBin(args: string[], options: CliOptions = {}): CliResult {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? REPO,
-    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    env: cliEnv(options.env),
     encoding: "utf8",
     timeout: 60_000,
   });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * The same, without blocking: needed when the test process also serves the CLI (a fake
+ * provider on loopback), since a blocked event loop would never answer.
+ */
+export function runBinAsync(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO, env: cliEnv(options.env) });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+  });
 }
 
 /** A throwaway project folder with the given files (paths relative to it). */
@@ -37,21 +101,3 @@ export function tempProject(files: Record<string, string> = {}): string {
 
 /** A stack trace line: user mistakes must never print one. */
 export const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$/m;
-
-/**
- * The same, without blocking: needed when the test process also serves the CLI (a fake
- * provider on loopback), since a blocked event loop would never answer.
- */
-export function runCoordAsync(args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd ?? REPO,
-      env: { ...process.env, NO_COLOR: "1", ...options.env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
-  });
-}

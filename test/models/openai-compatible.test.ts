@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } fro
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAgent } from "../../src/definitions/agent.js";
-import { REPO, STACK_LINE, runCoordAsync } from "../helpers/cli.js";
+import { REPO, STACK_LINE, runCli } from "../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/openai-server.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, agentMarkdown, missionMarkdown, runProject } from "../helpers/project.js";
 
@@ -28,7 +28,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
   it("sends each agent's body as its system prompt, supports at once, earlier deliverables later, and records the server's usage", async () => {
     server = await startFakeOpenAI({ delayMs: 250 });
     const cwd = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: GROWTH_INPUTS });
-    const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "live", "--json"], { cwd, env: providerEnv(server) });
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "live", "--json"], { cwd, env: providerEnv(server) });
     expect(r.code, r.stderr).toBe(0);
     const record = JSON.parse(r.stdout) as {
       model: string;
@@ -70,7 +70,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
     server.failures.push({ status: 500 }, { status: 429, headers: { "retry-after": "0" } });
     const mission = missionMarkdown("Solo", ["Market Brief"], [{ title: "Write", lead: "analyst", deliverables: ["Summary"] }]);
     const cwd = runProject({ mission, agents: { analyst: {} }, inputs: { "market-brief": GROWTH_INPUTS["market-brief"] } });
-    const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "retry", "--json"], { cwd, env: providerEnv(server) });
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "retry", "--json"], { cwd, env: providerEnv(server) });
     expect(r.code, r.stderr).toBe(0);
     expect(server.requests.map((q) => q.status)).toEqual([500, 429, 200]);
     expect(r.stderr).toMatch(/HTTP 500; retry 1/);
@@ -82,7 +82,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
     server.failures.push({ status: 401, body: { error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } } });
     const mission = missionMarkdown("Solo", ["Market Brief"], [{ title: "Write", lead: "analyst", deliverables: ["Summary"] }]);
     const cwd = runProject({ mission, agents: { analyst: {} }, inputs: { "market-brief": GROWTH_INPUTS["market-brief"] } });
-    const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "auth"], { cwd, env: providerEnv(server, "sk-wrong") });
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "auth"], { cwd, env: providerEnv(server, "sk-wrong") });
     expect(r.code).toBe(2);
     const errorLines = r.stderr.split("\n").filter((l) => l.startsWith("coord:"));
     expect(errorLines).toHaveLength(1);
@@ -90,7 +90,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
     expect(errorLines[0]).toContain("set OPENAI_API_KEY");
     expect(r.stderr).not.toMatch(STACK_LINE);
     expect(server.requests).toHaveLength(1);
-    const resumed = await runCoordAsync(["resume", "auth", "--json"], { cwd, env: providerEnv(server) });
+    const resumed = await runCli(["resume", "auth", "--json"], { cwd, env: providerEnv(server) });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout).status).toBe("completed");
   });
@@ -100,7 +100,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
     server.failures.push({ status: 404, body: { error: { message: "The model `gpt-9` does not exist", type: "invalid_request_error", code: "model_not_found" } } });
     const mission = missionMarkdown("Solo", ["Market Brief"], [{ title: "Write", lead: "analyst", deliverables: ["Summary"] }]);
     const cwd = runProject({ mission, agents: { analyst: {} }, inputs: { "market-brief": GROWTH_INPUTS["market-brief"] } });
-    const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--model", "openai:gpt-9", "--run-id", "unknown"], { cwd, env: providerEnv(server) });
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--model", "openai:gpt-9", "--run-id", "unknown"], { cwd, env: providerEnv(server) });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('openai does not know model "gpt-9" (HTTP 404)');
     expect(server.requests).toHaveLength(1);
@@ -108,7 +108,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
 
   it("fails before any step when the provider's key is not set", async () => {
     const cwd = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: GROWTH_INPUTS });
-    const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--model", "anthropic:claude-haiku-4-5", "--run-id", "nokey"], { cwd, env: { ANTHROPIC_API_KEY: undefined } });
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--model", "anthropic:claude-haiku-4-5", "--run-id", "nokey"], { cwd, env: { ANTHROPIC_API_KEY: undefined } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("needs ANTHROPIC_API_KEY");
     expect(existsSync(join(cwd, "runs", "nokey"))).toBe(false);
@@ -129,7 +129,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
     const cwd = runProject({ mission, agents: { analyst: {}, researcher: {} }, inputs: { "market-brief": GROWTH_INPUTS["market-brief"] } });
     writeFileSync(join(cwd, "agents", "researcher.md"), agentMarkdown("researcher").replace("capabilities: [testing]", "capabilities: [testing]\ntools: Read, Grep"));
     symlinkSync("/etc", join(cwd, "escape"));
-    const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "tools"], { cwd, env: providerEnv(server) });
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "tools"], { cwd, env: providerEnv(server) });
     expect(r.code, r.stderr).toBe(0);
     const toolTurn = server.requests.find((q) => q.body.messages.some((m) => m.role === "tool"))!;
     const results = toolTurn.body.messages.filter((m) => m.role === "tool").map((m) => m.content ?? "");
@@ -149,7 +149,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
     writeFileSync(join(cwd, "agents", "researcher.md"), agentMarkdown("researcher").replace("capabilities: [testing]", "capabilities: [testing]\ntools: mcp__glossary__define"));
     const serverScript = join(REPO, "test", "fixtures", "mcp", "glossary-server.mjs");
     writeFileSync(join(cwd, ".mcp.json"), JSON.stringify({ mcpServers: { glossary: { command: process.execPath, args: [serverScript] } } }));
-    const r = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "mcp"], { cwd, env: providerEnv(server) });
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "mcp"], { cwd, env: providerEnv(server) });
     expect(r.code, r.stderr).toBe(0);
     expect(server.requests[0]!.body.tools?.map((t) => t.function.name)).toEqual(["mcp__glossary__define"]);
     const toolTurn = server.requests.find((q) => q.body.messages.some((m) => m.role === "tool"))!;
@@ -159,13 +159,13 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
   it("records a run and replays it with the server stopped, byte for byte", async () => {
     server = await startFakeOpenAI();
     const cwd = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: GROWTH_INPUTS });
-    const recorded = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "rec", "--record", "rec.json"], { cwd, env: providerEnv(server) });
+    const recorded = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "rec", "--record", "rec.json"], { cwd, env: providerEnv(server) });
     expect(recorded.code, recorded.stderr).toBe(0);
     const served = server.requests.length;
     await server.close();
     server = undefined;
     const env = { OPENAI_API_KEY: undefined, COORD_BASE_URL: undefined, COORD_MODEL: "openai:gpt-4o-mini" };
-    const replayed = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "rep", "--replay", "rec.json"], { cwd, env });
+    const replayed = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "rep", "--replay", "rec.json"], { cwd, env });
     expect(replayed.code, replayed.stderr).toBe(0);
     const files = (id: string) => {
       const dir = join(cwd, "runs", id, "deliverables");
@@ -176,7 +176,7 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
 
     // A changed input is a request the recording never saw: a clear failure, not a provider call.
     writeFileSync(join(cwd, "inputs", "sales-notes.md"), "Deals now close in 30 days.\n");
-    const changed = await runCoordAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "rep2", "--replay", "rec.json"], { cwd, env });
+    const changed = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "rep2", "--replay", "rec.json"], { cwd, env });
     expect(changed.code).toBe(1);
     expect(changed.stderr, changed.stderr).toContain("no recorded answer for a openai:gpt-4o-mini request");
   });

@@ -22,9 +22,14 @@ function project(hooks: { pre?: string; post?: string }, task = TASK): { cwd: st
   return { cwd, step: { mission: mission!, phase: 1, role: "lead", agent: agent!, task } };
 }
 
-function context(cwd: string, overrides: Partial<HookContext> = {}): HookContext & { warnings: string[] } {
+function context(cwd: string, overrides: Partial<HookContext> = {}): HookContext & { warnings: string[]; codes: string[] } {
   const warnings: string[] = [];
-  return { cwd, runDir: join(cwd, "runs", "r1"), runId: "r1", missionId: "hook-test", enabled: true, timeoutMs: 30_000, env: process.env, warn: (m) => warnings.push(m), warnings, ...overrides };
+  const codes: string[] = [];
+  const warn = (m: string, code: string) => {
+    warnings.push(m);
+    codes.push(code);
+  };
+  return { cwd, runDir: join(cwd, "runs", "r1"), runId: "r1", missionId: "hook-test", enabled: true, timeoutMs: 30_000, env: process.env, warn, warnings, codes, ...overrides };
 }
 
 function projectHook(cwd: string, name: string, script: string, mode = 0o755): void {
@@ -114,6 +119,7 @@ describe("agent hooks", () => {
     const ctx = context(cwd);
     await expect(runAgentHook(ctx, step, "post")).resolves.toBeUndefined();
     expect(ctx.warnings).toEqual(["post hook of agent analyst (agents/analyst.md) exited 7: cleanup failed"]);
+    expect(ctx.codes).toEqual(["HOOK_POST_FAILED"]);
   });
 
   it("kill the hook's whole process group on timeout, background jobs included", async () => {

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { describe, expect, it } from "vitest";
-import { BIN, REPO, STACK_LINE, runCoord, tempProject } from "../helpers/cli.js";
+import { BIN, REPO, STACK_LINE, runCli, tempProject } from "../helpers/cli.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, missionMarkdown, runProject } from "../helpers/project.js";
 
 interface LogLine {
@@ -27,10 +27,10 @@ function readDir(dir: string): Record<string, string> {
 
 
 describe("coord run (offline)", () => {
-  it("runs the README command: the seed mission on examples/acme, 15 deliverables, byte-identical across run ids", () => {
+  it("runs the README command: the seed mission on examples/acme, 15 deliverables, byte-identical across run ids", async () => {
     const cwd = tempProject();
     const inputs = join(REPO, "examples", "acme");
-    const first = runCoord(["run", "sales-marketing-alignment", "--inputs", inputs, "--run-id", "one", "--json"], { cwd });
+    const first = await runCli(["run", "sales-marketing-alignment", "--inputs", inputs, "--run-id", "one", "--json"], { cwd });
     expect(first.code, first.stderr).toBe(0);
     const record = JSON.parse(first.stdout) as { status: string; phases: Array<{ deliverables: Array<{ file: string }> }>; usage: { totalTokens: number } };
     expect(record.status).toBe("completed");
@@ -42,15 +42,15 @@ describe("coord run (offline)", () => {
     expect(report).toContain("## Success criteria");
     expect(report).toContain("examples/acme/marketing-framework.md".split("/").pop());
 
-    const second = runCoord(["run", "sales-marketing-alignment", "--inputs", inputs, "--run-id", "two", "--quiet"], { cwd });
+    const second = await runCli(["run", "sales-marketing-alignment", "--inputs", inputs, "--run-id", "two", "--quiet"], { cwd });
     expect(second.code).toBe(0);
     expect(readDir(join(cwd, "runs", "two", "deliverables"))).toEqual(readDir(join(cwd, "runs", "one", "deliverables")));
   });
 
-  it("gives later phases the earlier deliverables, and supports never see earlier supports' raw notes", () => {
+  it("gives later phases the earlier deliverables, and supports never see earlier supports' raw notes", async () => {
     const dump = 'cp "$COORD_TASK_FILE" "$COORD_RUN_DIR/seen-$COORD_PHASE-$COORD_ROLE-$COORD_AGENT.md"';
     const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: { pre: dump }, seller: {}, planner: { pre: dump } }, inputs: GROWTH_INPUTS });
-    const r = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "flow"], { cwd });
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "flow"], { cwd });
     expect(r.code, r.stderr).toBe(0);
     const runDir = join(cwd, "runs", "flow");
     const phase1 = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")).phases[0].deliverables as Array<{ title: string; file: string }>;
@@ -67,10 +67,10 @@ describe("coord run (offline)", () => {
     expect(leadTask).toContain("### researcher");
   });
 
-  it("runs hooks in the start folder with TASK and COORD_* set, and keeps their output", () => {
+  it("runs hooks in the start folder with TASK and COORD_* set, and keeps their output", async () => {
     const pre = 'echo "pre $COORD_AGENT"\nprintf "%s|%s|%s|%s|%s|%s|%s\\n" "$PWD" "$COORD_AGENT" "$COORD_ROLE" "$COORD_PHASE" "$COORD_MISSION" "$COORD_RUN_ID" "$COORD_RUN_DIR" >> hook-env.txt\nprintf "%s" "$TASK" | head -c 40 >> hook-task.txt; echo >> hook-task.txt';
     const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: { pre }, researcher: { pre }, seller: { pre, post: "exit 7" }, planner: { pre } }, inputs: GROWTH_INPUTS });
-    const r = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "hooks"], { cwd });
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "hooks"], { cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: post hook of agent seller \(agents\/seller\.md\) exited 7/);
     const rows = readFileSync(join(cwd, "hook-env.txt"), "utf8").trim().split("\n").map((l) => l.split("|"));
@@ -85,7 +85,7 @@ describe("coord run (offline)", () => {
     expect(readFileSync(join(runDir, "hooks", "p1-lead-analyst.pre.log"), "utf8")).toContain("pre analyst");
   });
 
-  it("runs the supports of a phase at the same time, and one at a time with --concurrency 1", () => {
+  it("runs the supports of a phase at the same time, and one at a time with --concurrency 1", async () => {
     const sleep = "sleep 0.6";
     const mission = missionMarkdown("Parallel", ["Market Brief"], [{ title: "Wide", lead: "analyst", support: ["s1", "s2", "s3"], deliverables: ["Summary"] }]);
     const cwd = runProject({ mission, agents: { analyst: {}, s1: { pre: sleep }, s2: { pre: sleep }, s3: { pre: sleep } }, inputs: { "market-brief": GROWTH_INPUTS["market-brief"] } });
@@ -96,19 +96,19 @@ describe("coord run (offline)", () => {
         end: log.find((l) => l.agent === agent && l.msg === "step finished")!.time,
       }));
     };
-    expect(runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "par"], { cwd }).code).toBe(0);
+    expect((await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "par"], { cwd })).code).toBe(0);
     const par = windows("par");
     // All three were in flight at once: the last to start began before the first to end finished.
     expect(Math.max(...par.map((w) => w.start))).toBeLessThan(Math.min(...par.map((w) => w.end)));
-    expect(runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "seq", "--concurrency", "1"], { cwd }).code).toBe(0);
+    expect((await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "seq", "--concurrency", "1"], { cwd })).code).toBe(0);
     const seq = windows("seq").sort((a, b) => a.start - b.start);
     expect(seq[1]!.start).toBeGreaterThanOrEqual(seq[0]!.end);
     expect(seq[2]!.start).toBeGreaterThanOrEqual(seq[1]!.end);
   });
 
-  it("refuses to start when required inputs are missing, naming each, before any agent runs", () => {
+  it("refuses to start when required inputs are missing, naming each, before any agent runs", async () => {
     const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: {} });
-    const r = runCoord(["run", "test-mission", "--run-id", "nope"], { cwd });
+    const r = await runCli(["run", "test-mission", "--run-id", "nope"], { cwd });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("market-brief");
     expect(r.stderr).toContain("sales-notes");
@@ -118,16 +118,16 @@ describe("coord run (offline)", () => {
     expect(existsSync(join(cwd, ".coord", "runs", "nope.json"))).toBe(false);
   });
 
-  it("accepts --input ID=VALUE and ID=@FILE instead of a folder", () => {
+  it("accepts --input ID=VALUE and ID=@FILE instead of a folder", async () => {
     const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
-    const r = runCoord(["run", "test-mission", "--input", "market-brief=@inputs/market-brief.md", "--input", "sales-notes=Deals stall at security review.", "--run-id", "flags", "--json"], { cwd });
+    const r = await runCli(["run", "test-mission", "--input", "market-brief=@inputs/market-brief.md", "--input", "sales-notes=Deals stall at security review.", "--run-id", "flags", "--json"], { cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).status).toBe("completed");
   });
 
-  it("fails the step when a pre hook fails, naming the agent file and hook, and resumes once it is fixed", () => {
+  it("fails the step when a pre hook fails, naming the agent file and hook, and resumes once it is fixed", async () => {
     const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: { pre: "echo 'no credentials' >&2; exit 3" } }, inputs: GROWTH_INPUTS });
-    const r = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "broken", "--json"], { cwd });
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "broken", "--json"], { cwd });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("pre hook of agent planner (agents/planner.md) exited 3: no credentials");
     expect(r.stderr).not.toMatch(STACK_LINE);
@@ -135,7 +135,7 @@ describe("coord run (offline)", () => {
     expect(record.status).toBe("failed");
     expect(record.phases.map((p) => p.status)).toEqual(["completed", "failed"]);
     writeFileSync(join(cwd, "agents", "planner.md"), readFileSync(join(cwd, "agents", "planner.md"), "utf8").replace("exit 3", "exit 0"));
-    const resumed = runCoord(["resume", "broken", "--json"], { cwd });
+    const resumed = await runCli(["resume", "broken", "--json"], { cwd });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout).status).toBe("completed");
     const finished = logOf(join(cwd, "runs", "broken")).filter((l) => l.msg === "step finished");
@@ -144,32 +144,32 @@ describe("coord run (offline)", () => {
 });
 
 describe("run ids and early stops", () => {
-  it("makes a valid default run id from a mission id with spaces or other scripts", () => {
+  it("makes a valid default run id from a mission id with spaces or other scripts", async () => {
     const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
     writeFileSync(join(cwd, "missions", "Growth Plan 市场.md"), GROWTH_PLAN);
-    const r = runCoord(["run", "Growth Plan 市场", "--inputs", "inputs", "--json"], { cwd });
+    const r = await runCli(["run", "Growth Plan 市场", "--inputs", "inputs", "--json"], { cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).runId).toMatch(/^Growth-Plan-\d{8}-\d{6}-\w{4}$/);
   });
 
-  it("resumes a run that stopped before its first checkpoint from its saved inputs", () => {
+  it("resumes a run that stopped before its first checkpoint from its saved inputs", async () => {
     const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: { pre: "true" }, planner: {} }, inputs: GROWTH_INPUTS });
     writeFileSync(join(cwd, "agents", "seller.md"), readFileSync(join(cwd, "agents", "seller.md"), "utf8").replace("capabilities: [testing]", "capabilities: [testing]\ntools: mcp__broken"));
     writeFileSync(join(cwd, ".mcp.json"), JSON.stringify({ mcpServers: { broken: { command: "/nonexistent/server" } } }));
-    const r = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "early"], { cwd });
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "early"], { cwd });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("could not start MCP server(s) broken");
     writeFileSync(join(cwd, ".mcp.json"), JSON.stringify({ mcpServers: {} }));
-    const resumed = runCoord(["resume", "early", "--json"], { cwd });
+    const resumed = await runCli(["resume", "early", "--json"], { cwd });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout).status).toBe("completed");
   });
 });
 
 describe("budgets", () => {
-  it("pauses at the next step once --max-tokens is used up, and resumes with a higher budget", () => {
+  it("pauses at the next step once --max-tokens is used up, and resumes with a higher budget", async () => {
     const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
-    const r = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "budget", "--max-tokens", "1", "--json"], { cwd });
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "budget", "--max-tokens", "1", "--json"], { cwd });
     expect(r.code, r.stderr).toBe(3);
     const paused = JSON.parse(r.stdout) as { status: string; reason: string; usage: { totalTokens: number }; phases: Array<{ calls: unknown[] }> };
     expect([paused.status, paused.reason]).toEqual(["paused", "budget"]);
@@ -177,7 +177,7 @@ describe("budgets", () => {
     expect(paused.phases[0]!.calls).toHaveLength(2);
     expect(paused.usage.totalTokens).toBeGreaterThan(1);
     expect(r.stderr).toContain("budget reached");
-    const more = runCoord(["resume", "budget", "--max-tokens", "10000000", "--json"], { cwd });
+    const more = await runCli(["resume", "budget", "--max-tokens", "10000000", "--json"], { cwd });
     expect(more.code, more.stderr).toBe(0);
     expect(JSON.parse(more.stdout).status).toBe("completed");
     const finished = logOf(join(cwd, "runs", "budget")).filter((l) => l.msg === "step finished" && l.phase === 1 && l.role === "support");
@@ -186,31 +186,31 @@ describe("budgets", () => {
 });
 
 describe("approval", () => {
-  it("pauses after every phase; approve continues, reject redoes the lead with the note", () => {
+  it("pauses after every phase; approve continues, reject redoes the lead with the note", async () => {
     const dump = 'cp "$COORD_TASK_FILE" "$COORD_RUN_DIR/lead-task-$COORD_PHASE.md"';
     const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: { pre: dump }, researcher: {}, seller: {}, planner: { pre: "true" } }, inputs: GROWTH_INPUTS });
-    const start = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "rev", "--approve", "--json"], { cwd });
+    const start = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "rev", "--approve", "--json"], { cwd });
     expect(start.code, start.stderr).toBe(3);
     const paused = JSON.parse(start.stdout) as { status: string; reason: string; phases: Array<{ status: string; deliverables: Array<{ file: string }> }> };
     expect([paused.status, paused.reason]).toEqual(["paused", "approval"]);
     expect(paused.phases.map((p) => p.status)).toEqual(["awaiting-approval", "pending"]);
     for (const d of paused.phases[0]!.deliverables) expect(existsSync(join(cwd, "runs", "rev", d.file))).toBe(true);
 
-    const rejected = runCoord(["reject", "rev", "--note", "Quantify the churn in dollars", "--json"], { cwd });
+    const rejected = await runCli(["reject", "rev", "--note", "Quantify the churn in dollars", "--json"], { cwd });
     expect(rejected.code, rejected.stderr).toBe(3);
     expect(JSON.parse(rejected.stdout).phases[0].status).toBe("awaiting-approval");
     const redo = readFileSync(join(cwd, "runs", "rev", "lead-task-1.md"), "utf8");
     expect(redo).toContain("## Reviewer feedback on your previous draft");
     expect(redo).toContain("Quantify the churn in dollars");
 
-    const afterOne = runCoord(["approve", "rev", "--note", "Keep the churn numbers front and centre", "--json"], { cwd });
+    const afterOne = await runCli(["approve", "rev", "--note", "Keep the churn numbers front and centre", "--json"], { cwd });
     expect(afterOne.code).toBe(3);
     expect(JSON.parse(afterOne.stdout).phases.map((p: { status: string }) => p.status)).toEqual(["completed", "awaiting-approval"]);
     // The note given when approving phase 1 reaches phase 2's agents.
     const planTask = readFileSync(join(cwd, "runs", "rev", "tasks", "p2-lead-planner.md"), "utf8");
     expect(planTask).toContain("## Reviewer notes on earlier phases");
     expect(planTask).toContain("Keep the churn numbers front and centre");
-    const done = runCoord(["approve", "rev", "--note", "ship it", "--json"], { cwd });
+    const done = await runCli(["approve", "rev", "--note", "ship it", "--json"], { cwd });
     expect(done.code, done.stderr).toBe(0);
     expect(JSON.parse(done.stdout).status).toBe("completed");
     const leadRuns = logOf(join(cwd, "runs", "rev")).filter((l) => l.msg === "step finished" && l.role === "lead" && l.phase === 1);
@@ -220,17 +220,17 @@ describe("approval", () => {
     expect(final.phases[0]!.calls.filter((c) => c.role === "lead")).toHaveLength(2);
     const sum = final.phases.flatMap((p) => p.calls).reduce((n, c) => n + c.usage.totalTokens, 0);
     expect(final.usage.totalTokens).toBe(sum);
-    expect(runCoord(["approve", "rev"], { cwd }).code).toBe(2);
+    expect((await runCli(["approve", "rev"], { cwd })).code).toBe(2);
   });
 
-  it("lists and shows runs", () => {
+  it("lists and shows runs", async () => {
     const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
-    expect(runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "listed", "--quiet"], { cwd }).code).toBe(0);
-    const list = JSON.parse(runCoord(["runs", "list", "--json"], { cwd }).stdout) as Array<{ runId: string; status: string }>;
+    expect((await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "listed", "--quiet"], { cwd })).code).toBe(0);
+    const list = JSON.parse((await runCli(["runs", "list", "--json"], { cwd })).stdout) as Array<{ runId: string; status: string }>;
     expect(list.map((r) => [r.runId, r.status])).toEqual([["listed", "completed"]]);
-    const show = runCoord(["runs", "show", "listed"], { cwd });
+    const show = await runCli(["runs", "show", "listed"], { cwd });
     expect(show.stdout).toContain("Churn analysis");
-    const missing = runCoord(["runs", "show", "lsted"], { cwd });
+    const missing = await runCli(["runs", "show", "lsted"], { cwd });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("did you mean listed");
   });
@@ -269,13 +269,13 @@ describe("crash and resume", () => {
     process.kill(Number(readFileSync(join(cwd, "blocked"), "utf8")), "SIGKILL");
     writeFileSync(join(cwd, "go"), "");
 
-    const resumed = runCoord(["resume", "crash", "--json"], { cwd });
+    const resumed = await runCli(["resume", "crash", "--json"], { cwd });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout).status).toBe("completed");
     const finished = logOf(runDir).filter((l) => l.msg === "step finished").map((l) => `${l.phase}/${l.role}/${l.agent}`);
     expect(finished.sort()).toEqual(["1/lead/analyst", "1/support/researcher", "1/support/seller", "2/lead/planner", "2/support/researcher", "2/support/seller"]);
 
-    const clean = runCoord(["run", "test-mission", "--inputs", "inputs", "--run-id", "clean", "--quiet"], { cwd });
+    const clean = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "clean", "--quiet"], { cwd });
     expect(clean.code).toBe(0);
     expect(readDir(join(runDir, "deliverables"))).toEqual(readDir(join(cwd, "runs", "clean", "deliverables")));
   });
