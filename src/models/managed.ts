@@ -50,12 +50,14 @@ function explain(error: unknown, fields: ManagedModelFields): unknown {
   if (status === 401 || status === 403) {
     return new CoordError("MODEL_AUTH", `${provider} refused the API key (HTTP ${status}) for model ${model}`, {
       hint: `set ${fields.keyVariable ?? "the provider's API key variable"} in the environment or .env to a valid key, then \`coord resume RUN_ID\``,
+      hints: { remote: "the coord server's API key was refused: ask its operator to fix it, then resume the run" },
       cause: error,
     });
   }
   if (status === 404) {
     return new CoordError("MODEL_UNKNOWN", `${provider} does not know model "${model}" (HTTP 404)`, {
       hint: `check the model name in --model, COORD_MODEL or the agent's \`model:\`; then \`coord resume RUN_ID\``,
+      hints: { remote: "the model configured on the coord server does not exist: ask its operator to fix it" },
       cause: error,
     });
   }

@@ -100,6 +100,7 @@ async function providerModel(spec: string, settings: ModelSettings): Promise<Bas
   if (keyVariable && !key && !(provider === "openai" && baseUrl)) {
     throw new CoordError("MODEL_KEY_MISSING", `model ${spec} needs ${keyVariable}, which is not set`, {
       hint: `set ${keyVariable} in the environment or in .env (see .env.example), or run offline without --model/COORD_MODEL`,
+      hints: { remote: `the coord server has no ${keyVariable}: ask its operator to set it, or to run offline` },
     });
   }
   const common = { maxRetries: 0, ...(settings.timeoutMs && { timeout: settings.timeoutMs }) };
