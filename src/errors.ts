@@ -71,6 +71,11 @@ export const ERROR_CODES = {
     severity: "error",
     summary: "A Slack user who is neither an approver (COORD_SLACK_APPROVERS) nor the run's starter tried to approve or reject it.",
   },
+  HTTP_UNAUTHORIZED: { severity: "error", summary: "An HTTP API request came without the bearer token COORD_API_TOKEN, or with a wrong one." },
+  HTTP_REFUSED: {
+    severity: "error",
+    summary: "An HTTP request looked like it came from a web page (an Origin, a non-JSON body, a foreign Host) and was refused.",
+  },
   INTERNAL: { severity: "error", summary: "A bug in coord, not a mistake of yours: please report it with the command you ran." },
 } as const satisfies Record<string, { severity: Severity; summary: string }>;
 

@@ -5,6 +5,7 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { describe, expect, it } from "vitest";
 import { BIN, REPO, STACK_LINE, runCli, tempProject } from "../helpers/cli.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, missionMarkdown, runProject } from "../helpers/project.js";
+import { resumeRun, runMission } from "../../src/runtime/run.js";
 
 interface LogLine {
   msg: string;
@@ -278,5 +279,47 @@ describe("crash and resume", () => {
     const clean = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "clean", "--quiet"], { cwd });
     expect(clean.code).toBe(0);
     expect(readDir(join(runDir, "deliverables"))).toEqual(readDir(join(cwd, "runs", "clean", "deliverables")));
+  });
+});
+
+describe("runMission and resumeRun as a library", () => {
+  const project = () => runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
+  const codeOf = async (work: Promise<unknown>) => work.then(() => "no error", (error: { code?: string }) => error.code);
+
+  it("refuses a run id that already exists with RUN_EXISTS, before any step", async () => {
+    const cwd = project();
+    const first = await runMission({ cwd, mission: "test-mission", inputsDir: "inputs", runId: "same", settings: { hooks: { enabled: false } } });
+    expect(first.exitCode).toBe(0);
+    expect(await codeOf(runMission({ cwd, mission: "test-mission", inputsDir: "inputs", runId: "same" }))).toBe("RUN_EXISTS");
+  });
+
+  it("answers approve for a run that is not paused with RUN_NOT_PAUSED", async () => {
+    const cwd = project();
+    await runMission({ cwd, mission: "test-mission", inputsDir: "inputs", runId: "done" });
+    expect(await codeOf(resumeRun("done", { cwd, decision: { action: "approve" } }))).toBe("RUN_NOT_PAUSED");
+  });
+
+  it("pauses on --max-cost with prices from the settings, and continues with a higher budget", async () => {
+    const cwd = project();
+    // The offline model costs nothing by default; a price for it makes the budget bite.
+    const settings = { models: { prices: { offline: { input: 100, output: 100 } } }, budget: { maxCostUsd: 0.01 } };
+    const paused = await runMission({ cwd, mission: "test-mission", inputsDir: "inputs", runId: "cost", settings });
+    expect([paused.record.status, paused.record.reason, paused.exitCode]).toEqual(["paused", "budget", 3]);
+    expect(paused.error).toContain("of --max-cost 0.01");
+    expect(paused.record.usage.costUsd).toBeGreaterThan(0.01);
+    const done = await resumeRun("cost", { cwd, budget: { maxCostUsd: 1000 } });
+    expect(done.record.status).toBe("completed");
+  });
+
+  it("takes settings from coord.config.json through the CLI: the run's approval and hook timeout", async () => {
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: { pre: "sleep 5" }, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
+    writeFileSync(join(cwd, "coord.config.json"), JSON.stringify({ approve: true, hooks: { timeoutMs: 300 } }));
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "cfg", "--json"], { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("pre hook of agent researcher");
+    expect(r.stderr).toContain("timed out after 300 ms");
+    const ok = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "cfg2", "--no-hooks", "--json"], { cwd });
+    expect(ok.code, ok.stderr).toBe(3);
+    expect(JSON.parse(ok.stdout).reason).toBe("approval");
   });
 });
