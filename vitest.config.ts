@@ -13,6 +13,8 @@ export default defineConfig({
       include: ["src/**"],
       reporter: ["text-summary", "html"],
       reportsDirectory: "coverage",
+      // Numbers even when a test fails; the run still exits non-zero.
+      reportOnFailure: true,
     },
   },
 });

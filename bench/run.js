@@ -11,8 +11,11 @@ import { fileURLToPath } from "node:url";
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
-// COORD_BENCH_CORPUS overrides the corpus location (point it at a missing folder to try the fallback).
-const CORPUS = process.env.COORD_BENCH_CORPUS ?? "/work/shared/corpus";
+// The agent files come from the real-world corpus when COORD_CORPUS names its folder (as for the
+// tests; .ci/run sets it), else from the committed sample of it in test/fixtures/corpus-sample.
+const SAMPLE = join(REPO_ROOT, "test", "fixtures", "corpus-sample");
+const CORPUS = process.env.COORD_CORPUS ? resolve(process.env.COORD_CORPUS) : SAMPLE;
+if (!existsSync(CORPUS)) throw new Error(`COORD_CORPUS=${process.env.COORD_CORPUS} is not a folder`);
 // Folders of the corpus that hold agents (missions and prompts are left out).
 const CORPUS_AGENT_DIRS = [
   "claude-flow",
@@ -100,13 +103,14 @@ function fillFromRepoAgents(dir) {
 }
 
 function buildFixture(dir) {
-  const corpus = existsSync(CORPUS) ? corpusAgentFiles() : [];
+  const corpus = corpusAgentFiles();
+  const name = CORPUS === SAMPLE ? "the committed corpus sample (set COORD_CORPUS for the full corpus)" : `corpus ${CORPUS}`;
   if (corpus.length > 0) {
     fillFromCorpus(dir, corpus);
-    return `corpus ${CORPUS}, ${corpus.length} distinct agent files`;
+    return `${name}, ${corpus.length} distinct agent files`;
   }
   const distinct = fillFromRepoAgents(dir);
-  return `repo agents/*.md since ${CORPUS} is missing, ${distinct} distinct agents copied under new names`;
+  return `repo agents/*.md since ${name} holds no agent files, ${distinct} distinct agents copied under new names`;
 }
 
 // ---------- 1. load benchmark ----------

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAgent, type AgentParse } from "../../src/definitions/agent.js";
 import type { Agent } from "../../src/definitions/schemas/agent.js";
-import { SEEDS, lineStartingWith, readFixture } from "./fixtures.js";
+import { SEED_AGENTS, lineStartingWith, readFixture } from "./fixtures.js";
 
 function parseFixture(name: string): AgentParse & { file: string; text: string } {
   const { file, text } = readFixture("agents", name);
@@ -266,7 +266,7 @@ describe("parseAgent: .yaml agents", () => {
 });
 
 describe("the seed agent customer-journey-orchestration-agent.md", () => {
-  const file = join(SEEDS, "customer-journey-orchestration-agent.md");
+  const file = join(SEED_AGENTS, "customer-journey-orchestration-agent.md");
   const parsed = parseAgent(readFileSync(file, "utf8"), file);
 
   it("parses without diagnostics", () => {

@@ -7,14 +7,24 @@ import { loadAgents, type AgentRegistry } from "../../src/definitions/load.js";
 import { parseMission, type MissionParse } from "../../src/definitions/mission.js";
 import type { Mission } from "../../src/definitions/schemas/mission.js";
 import { validateMissionAgents } from "../../src/definitions/validate.js";
-import { REPO, fixture, tempDir } from "./fixtures.js";
+import { fixture, tempDir } from "./fixtures.js";
 
-// The real-world corpus (675 files) lives outside the repository. Where it is missing (CI), the
-// committed sample of its oddest files stands in: it keeps their paths, so the same tests run.
+// The real-world corpus (675 files) lives outside the repository: these tests run on it when the
+// environment variable COORD_CORPUS names its folder (.ci/run sets it when ../shared/corpus exists).
+// The committed sample of its oddest files always runs: it keeps their paths, so the same tests apply.
 const SAMPLE = fixture("corpus-sample");
-const FULL = [process.env.COORD_CORPUS, resolve(REPO, "../shared/corpus"), "/work/shared/corpus"].find(
-  (dir): dir is string => !!dir && existsSync(join(dir, "missions-TheWayWithin-BOS-AI", "missions")),
-);
+const BOS = "missions-TheWayWithin-BOS-AI";
+
+function fullCorpus(): string | undefined {
+  const named = process.env.COORD_CORPUS;
+  if (!named) return undefined;
+  const dir = resolve(named);
+  // Named but wrong is a broken setup, not a reason to quietly test less.
+  if (!existsSync(join(dir, BOS, "missions"))) throw new Error(`COORD_CORPUS=${named} is not the corpus folder: it has no ${BOS}/missions`);
+  return dir;
+}
+
+const FULL = fullCorpus();
 
 interface CorpusRoot {
   label: string;
@@ -23,11 +33,9 @@ interface CorpusRoot {
 }
 
 const ROOTS: CorpusRoot[] = [
-  ...(FULL ? [{ label: `the corpus at ${FULL}`, dir: FULL, full: true }] : []),
+  ...(FULL ? [{ label: "the full corpus named by COORD_CORPUS", dir: FULL, full: true }] : []),
   { label: "the committed corpus sample", dir: SAMPLE, full: false },
 ];
-
-const BOS = "missions-TheWayWithin-BOS-AI";
 
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })

@@ -6,7 +6,9 @@ import { fileURLToPath } from "node:url";
 /** The repository root: coord's shipped agents/ and missions/ live there. */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const FIXTURES = join(REPO, "test", "fixtures");
-export const SEEDS = "/work/shared/seeds";
+/** The seed missions and agents: the repository's own shipped copies, so tests run on any clone. */
+export const SEED_MISSIONS = join(REPO, "missions");
+export const SEED_AGENTS = join(REPO, "agents");
 
 export function fixture(...parts: string[]): string {
   return join(FIXTURES, ...parts);

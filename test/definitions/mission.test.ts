@@ -7,7 +7,7 @@ import { missionToMermaid } from "../../src/definitions/mermaid.js";
 import { agentRefs, missionIdFromPath, parseInputItem, parseMission } from "../../src/definitions/mission.js";
 import { planMission } from "../../src/definitions/plan.js";
 import { validateMissionAgents } from "../../src/definitions/validate.js";
-import { SEEDS, fixture, lineStartingWith, readFixture, tempDir } from "./fixtures.js";
+import { SEED_MISSIONS, fixture, lineStartingWith, readFixture, tempDir } from "./fixtures.js";
 
 function parseFile(file: string) {
   const text = readFileSync(file, "utf8");
@@ -24,7 +24,7 @@ function catchError(fn: () => unknown): unknown {
 }
 
 describe("the seed mission sales-marketing-alignment.mission.md", () => {
-  const file = join(SEEDS, "sales-marketing-alignment.mission.md");
+  const file = join(SEED_MISSIONS, "sales-marketing-alignment.mission.md");
   const parsed = parseFile(file);
   const mission = parsed.mission!;
 
@@ -118,7 +118,7 @@ describe("the seed mission sales-marketing-alignment.mission.md", () => {
 });
 
 describe("the seed prompt template cross-channel-message-sync.prompt.md", () => {
-  const file = join(SEEDS, "cross-channel-message-sync.prompt.md");
+  const file = join(SEED_MISSIONS, "cross-channel-message-sync.prompt.md");
   const parsed = parseFile(file);
   const mission = parsed.mission!;
   const phase = mission.phases[0]!;

@@ -4,15 +4,23 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/** tsc's exit code when it found type errors but still wrote every output file. */
+const ERRORS_OUTPUT_WRITTEN = 2;
 
 /**
  * Builds dist/ from the current src/ once per vitest run (`npm run build`), so the few tests that
- * run the real bin/coord.js never run a stale build. In-process tests do not need it.
+ * run the real bin/coord.js or the embedding example never run a stale build. In-process tests
+ * do not need it. Type errors do not stop the run (tsc still writes dist/, and `npm test`'s
+ * typecheck step reports them); a build that writes nothing does.
  */
 export default function setup(): void {
   const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
   const build = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: REPO, encoding: "utf8" });
-  if (build.status !== 0) {
-    throw new Error(`building dist/ for the bin tests failed (npm run build):\n${build.stdout}${build.stderr}${build.error ?? ""}`);
+  if (build.status === 0) return;
+  const output = `${build.stdout ?? ""}${build.stderr ?? ""}${build.error ?? ""}`;
+  if (build.status === ERRORS_OUTPUT_WRITTEN) {
+    process.stderr.write(`global setup: dist/ built from src/ with type errors (npm run typecheck lists them):\n${output}\n`);
+    return;
   }
+  throw new Error(`building dist/ for the bin tests failed (npm run build):\n${output}`);
 }

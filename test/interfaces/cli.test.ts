@@ -1,14 +1,14 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO, STACK_LINE, runCoord, tempProject } from "../helpers/cli.js";
+import { REPO, STACK_LINE, runBin, runCli, tempProject } from "../helpers/cli.js";
 
 const agentFile = (name: string, description: string) =>
   `---\nname: ${name}\ndescription: ${description}\ntype: tester\n---\n\nYou are ${name}.\n`;
 
 describe("coord agents", () => {
-  it("lists the shipped agents as JSON from an empty folder", () => {
-    const r = runCoord(["agents", "list", "--json"], { cwd: tempProject() });
+  it("lists the shipped agents as JSON from an empty folder", async () => {
+    const r = await runCli(["agents", "list", "--json"], { cwd: tempProject() });
     expect(r.code).toBe(0);
     const agents = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     const names = agents.map((a) => a.name);
@@ -19,7 +19,7 @@ describe("coord agents", () => {
     }
   });
 
-  it("prefers --agents over ./agents over ./.claude/agents over the shipped agents", () => {
+  it("prefers --agents over ./agents over ./.claude/agents over the shipped agents", async () => {
     const cwd = tempProject({
       "mine/chassis-intelligence.md": agentFile("chassis-intelligence", "from the flag folder"),
       "agents/chassis-intelligence.md": agentFile("chassis-intelligence", "from ./agents"),
@@ -27,7 +27,7 @@ describe("coord agents", () => {
       ".claude/agents/local-only.md": agentFile("local-only", "from .claude"),
       ".claude/agents/claude-only.md": agentFile("claude-only", "from .claude"),
     });
-    const r = runCoord(["--agents", "mine", "agents", "list", "--json"], { cwd });
+    const r = await runCli(["--agents", "mine", "agents", "list", "--json"], { cwd });
     expect(r.code).toBe(0);
     const byName = new Map((JSON.parse(r.stdout) as Array<{ name: string; description: string }>).map((a) => [a.name, a]));
     expect(byName.get("chassis-intelligence")?.description).toBe("from the flag folder");
@@ -36,29 +36,31 @@ describe("coord agents", () => {
     expect(r.stderr).toMatch(/warning/);
   });
 
-  it("shows one agent with its body", () => {
-    const r = runCoord(["agents", "show", "pipeline-management", "--json"], { cwd: tempProject() });
+  it("shows one agent with its body", async () => {
+    const r = await runCli(["agents", "show", "pipeline-management", "--json"], { cwd: tempProject() });
     expect(r.code).toBe(0);
     const agent = JSON.parse(r.stdout) as { name: string; body: string; file: string };
     expect(agent.name).toBe("pipeline-management");
     expect(readFileSync(join(REPO, "agents", "pipeline-management.md"), "utf8")).toContain(agent.body.split("\n")[0]);
   });
 
-  it("suggests the closest name for an unknown agent, exits 2 and prints no stack", () => {
-    const r = runCoord(["agents", "show", "chasis-intelligence"], { cwd: tempProject() });
+  it("answers an unknown agent with one line naming the closest agent and the fix, and exits 2", async () => {
+    // In process, against src: edit this message in src and this test fails, with no build in between.
+    const r = await runCli(["agents", "show", "chasis-intelligence"], { cwd: tempProject() });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("did you mean chassis-intelligence");
-    expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(r.stderr).toBe(
+      'coord: no agent named "chasis-intelligence" (did you mean chassis-intelligence?) (fix: run `coord agents list` to see every agent, or add a folder with --agents DIR)\n',
+    );
+    expect(r.stdout).toBe("");
   });
 
-  it("validates files, one line per problem with file:line, and exits 2 on errors", () => {
+  it("validates files, one line per problem with file:line, and exits 2 on errors", async () => {
     const cwd = tempProject({
       "a/broken.md": "---\nname: broken\nhooks:\n  pre: |\n    echo one\npython3 -c 'x'\n---\nbody\n",
       "a/colon.md": "---\nname: colon\ndescription: Triggers on: growth loops\n---\nbody\n",
       "a/README.md": "# Agents\n\nNothing to see.\n",
     });
-    const r = runCoord(["agents", "validate", "a"], { cwd });
+    const r = await runCli(["agents", "validate", "a"], { cwd });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^a\/broken\.md:6: invalid YAML/m);
     expect(r.stderr).toMatch(/^a\/colon\.md:3: warning: .*\(fix: wrap the value in double quotes/m);
@@ -66,9 +68,9 @@ describe("coord agents", () => {
     expect(r.stderr).not.toMatch(STACK_LINE);
   });
 
-  it("exits 0 when validation finds only warnings, and --json reports them", () => {
+  it("exits 0 when validation finds only warnings, and --json reports them", async () => {
     const cwd = tempProject({ "a/colon.md": "---\nname: colon\ndescription: Triggers on: growth loops\n---\nbody\n" });
-    const r = runCoord(["agents", "validate", "a", "--json"], { cwd });
+    const r = await runCli(["agents", "validate", "a", "--json"], { cwd });
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as { ok: boolean; diagnostics: Array<{ code: string; line: number }> };
     expect(report.ok).toBe(true);
@@ -77,8 +79,8 @@ describe("coord agents", () => {
 });
 
 describe("coord missions", () => {
-  it("shows the seed mission as JSON with 3 phases and 15 deliverables, warning about its title's encoding", () => {
-    const r = runCoord(["missions", "show", "sales-marketing-alignment", "--json"], { cwd: tempProject() });
+  it("shows the seed mission as JSON with 3 phases and 15 deliverables, warning about its title's encoding", async () => {
+    const r = await runCli(["missions", "show", "sales-marketing-alignment", "--json"], { cwd: tempProject() });
     expect(r.code).toBe(0);
     const mission = JSON.parse(r.stdout) as {
       id: string;
@@ -96,14 +98,14 @@ describe("coord missions", () => {
     expect(r.stderr).toMatch(/sales-marketing-alignment\.mission\.md:1: warning: mis-encoded text/);
   });
 
-  it("prints the phase/agent flow as Mermaid with --graph", () => {
-    const r = runCoord(["missions", "show", "sales-marketing-alignment", "--graph"], { cwd: tempProject() });
+  it("prints the phase/agent flow as Mermaid with --graph", async () => {
+    const r = await runCli(["missions", "show", "sales-marketing-alignment", "--graph"], { cwd: tempProject() });
     expect(r.code).toBe(0);
     expect(r.stdout.startsWith("flowchart TD")).toBe(true);
     expect(r.stdout.match(/^\s*subgraph /gm)).toHaveLength(3);
   });
 
-  it("shows a mission whose agents are missing, with warnings, and validate fails on them", () => {
+  it("shows a mission whose agents are missing, with warnings, and validate fails on them", async () => {
     const mission = [
       "# Mission: Ship It",
       "",
@@ -126,16 +128,16 @@ describe("coord missions", () => {
       "agents/reviewer.md": agentFile("reviewer", "Reviews things"),
       "agents/writer.md": agentFile("writer", "Writes things"),
     });
-    const show = runCoord(["missions", "show", "ship"], { cwd });
+    const show = await runCli(["missions", "show", "ship"], { cwd });
     expect(show.code).toBe(0);
     expect(show.stderr).toMatch(/missions\/ship\.md:5: warning: lead of phase 1 uses agent "reviewr" \(not found\)/);
-    const validate = runCoord(["missions", "validate"], { cwd });
+    const validate = await runCli(["missions", "validate"], { cwd });
     expect(validate.code).toBe(2);
     expect(validate.stderr).toMatch(/^missions\/ship\.md:5: lead of phase 1 uses agent "reviewr" \(not found\) \(fix: did you mean reviewer\?/m);
   });
 
-  it("names a mission by path as well as by id", () => {
-    const r = runCoord(["missions", "show", "missions/cross-channel-message-sync.prompt.md", "--json"]);
+  it("names a mission by path as well as by id", async () => {
+    const r = await runCli(["missions", "show", "missions/cross-channel-message-sync.prompt.md", "--json"]);
     expect(r.code).toBe(0);
     const mission = JSON.parse(r.stdout) as { id: string; inputs: unknown[]; phases: Array<{ deliverables: string[] }> };
     expect(mission.id).toBe("cross-channel-message-sync");
@@ -143,35 +145,106 @@ describe("coord missions", () => {
     expect(mission.phases[0]?.deliverables).toHaveLength(8);
   });
 
-  it("answers an unknown mission with suggestions and exit 2", () => {
-    const r = runCoord(["missions", "show", "sales-marketing-alignmnt"], { cwd: tempProject() });
+  it("answers an unknown mission with suggestions and exit 2", async () => {
+    const r = await runCli(["missions", "show", "sales-marketing-alignmnt"], { cwd: tempProject() });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("did you mean sales-marketing-alignment");
     expect(r.stderr).not.toMatch(STACK_LINE);
   });
 
-  it("lists missions and validates the shipped ones cleanly", () => {
-    const list = runCoord(["missions", "list", "--json"], { cwd: tempProject() });
+  it("lists missions and validates the shipped ones cleanly", async () => {
+    const list = await runCli(["missions", "list", "--json"], { cwd: tempProject() });
     expect(list.code).toBe(0);
     expect((JSON.parse(list.stdout) as Array<{ id: string }>).map((m) => m.id).sort()).toEqual([
       "cross-channel-message-sync",
       "sales-marketing-alignment",
     ]);
-    const validate = runCoord(["missions", "validate"], { cwd: tempProject() });
+    const validate = await runCli(["missions", "validate"], { cwd: tempProject() });
     expect(validate.code).toBe(0);
   });
 });
 
 describe("coord command line", () => {
-  it("exits 2 on an unknown option", () => {
-    const r = runCoord(["agents", "list", "--frobnicate"]);
+  it("exits 2 on an unknown option, naming it", async () => {
+    const r = await runCli(["agents", "list", "--frobnicate"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("unknown option");
+    expect(r.stderr).toContain("unknown option '--frobnicate'");
   });
 
-  it("exits 0 for --help", () => {
-    const r = runCoord(["--help"]);
+  it("suggests the closest command for a misspelt one", async () => {
+    const r = await runCli(["misions", "list"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("(Did you mean missions?)");
+  });
+
+  it("prints every command in --help and exits 0", async () => {
+    const r = await runCli(["--help"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("missions");
+    for (const command of ["agents", "missions", "run", "resume", "approve", "reject", "models", "slash", "serve", "mcp", "runs"]) {
+      expect(r.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+    }
+  });
+
+  it("reads the project's .env on top of the environment it is given, without changing that environment", async () => {
+    const cwd = tempProject({ ".env": "COORD_MODEL=openai:gpt-4o-mini\nOPENAI_API_KEY=sk-from-dotenv\n" });
+    const before = { ...process.env };
+    const r = await runCli(["models", "--json"], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { source: string; keys: { openai: { set: boolean }; anthropic: { set: boolean } } };
+    expect(report.source).toBe("COORD_MODEL in .env");
+    expect(report.keys.openai.set).toBe(true);
+    expect(report.keys.anthropic.set).toBe(false);
+    expect(r.stdout).not.toContain("sk-from-dotenv");
+    expect(process.env).toEqual(before);
+  });
+
+  it("lets the environment it is given win over the project's .env", async () => {
+    const cwd = tempProject({ ".env": "COORD_MODEL=openai:gpt-4o-mini\n" });
+    const r = await runCli(["models", "--json"], { cwd, env: { COORD_MODEL: "anthropic:claude-haiku-4-5" } });
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { source: string }).source).toBe("COORD_MODEL");
+  });
+});
+
+/** The real bin/coord.js in its own process, on the dist/ the global setup built from src. */
+describe("the coord executable", () => {
+  it("prints the package's version", () => {
+    const r = runBin(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe((JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version);
+  });
+
+  it("prints help on stdout and exits 0", () => {
+    const r = runBin(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: coord /m);
+    expect(r.stderr).toBe("");
+  });
+
+  it("lists the shipped agents as JSON from an empty folder", () => {
+    const r = runBin(["agents", "list", "--json"], { cwd: tempProject() });
+    expect(r.code, r.stderr).toBe(0);
+    const shipped = readdirSync(join(REPO, "agents")).filter((f) => f.endsWith(".md"));
+    expect((JSON.parse(r.stdout) as unknown[]).length).toBe(shipped.length);
+  });
+
+  it("exits 2 on a mistake in the command line, with one line and no stack trace", () => {
+    const r = runBin(["missions", "show", "sales-marketing-alignmnt"], { cwd: tempProject() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^coord: no mission named "sales-marketing-alignmnt" \(did you mean sales-marketing-alignment\?\)/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it("runs the seed mission offline on examples/acme and writes its 15 deliverables", () => {
+    const cwd = tempProject();
+    const r = runBin(["run", "sales-marketing-alignment", "--inputs", join(REPO, "examples", "acme"), "--run-id", "smoke", "--json"], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const record = JSON.parse(r.stdout) as { status: string; model: string; phases: Array<{ deliverables: Array<{ file: string }> }> };
+    expect(record.status).toBe("completed");
+    expect(record.model).toBe("offline");
+    const files = record.phases.flatMap((p) => p.deliverables.map((d) => d.file));
+    expect(files).toHaveLength(15);
+    for (const file of files) expect(existsSync(join(cwd, "runs", "smoke", file))).toBe(true);
   });
 });

@@ -3,14 +3,15 @@ import { join } from "node:path";
 import { MemorySaver } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
 import { loadAgents, loadMission, missionTool, OfflineChatModel, compileMission } from "../../src/index.js";
-import { REPO } from "../helpers/cli.js";
+import { REPO, cliEnv } from "../helpers/cli.js";
 
 const { mission } = loadMission("sales-marketing-alignment", { cwd: REPO });
 const deliverableCount = mission.phases.reduce((n, p) => n + p.deliverables.length, 0);
 
 describe("embedding", () => {
   it("runs examples/embed offline with one command: the mission as a subgraph and as a tool", () => {
-    const r = spawnSync(process.execPath, [join(REPO, "examples", "embed", "swarm.mjs")], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
+    // The example imports the package by name, which resolves to dist/: the global setup built it from src.
+    const r = spawnSync(process.execPath, [join(REPO, "examples", "embed", "swarm.mjs")], { cwd: REPO, env: cliEnv(), encoding: "utf8", timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`subgraph: ${deliverableCount} deliverables, first: ${mission.phases[0]!.deliverables[0]}`);
     expect(r.stdout).toContain(`tool: sales_marketing_alignment -> The alignment team delivered ${deliverableCount} sections.`);
