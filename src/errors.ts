@@ -76,6 +76,8 @@ export const ERROR_CODES = {
     severity: "error",
     summary: "An HTTP request looked like it came from a web page (an Origin, a non-JSON body, a foreign Host) and was refused.",
   },
+  HTTP_BODY_TOO_LARGE: { severity: "error", summary: "An HTTP request body was over the server's limit (2 MB)." },
+  HTTP_NO_ROUTE: { severity: "error", summary: "An HTTP request named no route coord serves." },
   INTERNAL: { severity: "error", summary: "A bug in coord, not a mistake of yours: please report it with the command you ran." },
 } as const satisfies Record<string, { severity: Severity; summary: string }>;
 

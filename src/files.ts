@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { z } from "zod";
 import { CoordError } from "./errors.js";
@@ -72,5 +72,18 @@ export function writeFileAtomic(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);
+}
+
+// The temporary name writeFileAtomic gives a file: `<file>.<pid>.tmp`.
+const INTERRUPTED_WRITE = /\.\d+\.tmp$/;
+
+/**
+ * Removes what writes killed between their write and their rename left behind under `dir`:
+ * the real file is either the old or the new one, so the temporary copy is only litter.
+ */
+export function removeInterruptedWrites(dir: string): string[] {
+  const removed = walkFiles(dir, (name) => INTERRUPTED_WRITE.test(name));
+  for (const file of removed) rmSync(file, { force: true });
+  return removed;
 }
 

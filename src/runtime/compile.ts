@@ -1,7 +1,7 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { HumanMessage, SystemMessage, ToolMessage, type AIMessage, type BaseMessage } from "@langchain/core/messages";
 import type { StructuredToolInterface } from "@langchain/core/tools";
-import { END, START, StateGraph, interrupt, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { END, START, StateGraph, interrupt, task, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { z } from "zod";
 import { CoordError } from "../errors.js";
 import { planMission, type PhasePlan, type PlanStep } from "../definitions/plan.js";
@@ -146,6 +146,15 @@ function requireInputs(mission: Mission, inputs: Record<string, string>): void {
   }
 }
 
+// A step's model calls run as a LangGraph task: their answer is checkpointed the moment it
+// returns, so a crash in the step's side effects (post hooks, files, the post-phase hook) redoes
+// only the effects on resume, never a paid call. Outside a checkpointed run it simply runs.
+const modelCalls = task("model-calls", (work: () => Promise<unknown>) => work());
+
+function checkpointed<T>(work: () => Promise<T>): Promise<T> {
+  return modelCalls(work) as Promise<T>;
+}
+
 function contextFor(mission: Mission, plan: PhasePlan, state: RunStateValue): StepContext {
   requireInputs(mission, state.inputs);
   return { mission, plan, inputs: state.inputs, extra: state.extra, earlier: state.deliverables, reviews: state.reviews };
@@ -184,12 +193,14 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const agent = agentOf(step);
     const info: StepInfo = { mission, phase: plan.phase.index, role: "support", agent, task: supportPrompt(contextFor(mission, plan, state), agent) };
     await effects.beforeStep?.(info);
-    const messages = [new SystemMessage(systemPrompt(agent)), new HumanMessage(info.task)];
-    const tools = options.toolsFor?.(agent) ?? [];
-    const { reply, usage } = tools.length
-      ? await toolLoop(modelFor(agent), messages, tools, options.maxToolTurns ?? 8)
-      : await modelFor(agent).invoke(messages).then((r) => ({ reply: r as AIMessage, usage: usageOf(r as AIMessage) }));
-    const notes = messageText(reply).trim();
+    const { notes, usage } = await checkpointed(async () => {
+      const messages = [new SystemMessage(systemPrompt(agent)), new HumanMessage(info.task)];
+      const tools = options.toolsFor?.(agent) ?? [];
+      const { reply, usage } = tools.length
+        ? await toolLoop(modelFor(agent), messages, tools, options.maxToolTurns ?? 8)
+        : await modelFor(agent).invoke(messages).then((r) => ({ reply: r as AIMessage, usage: usageOf(r as AIMessage) }));
+      return { notes: messageText(reply).trim(), usage };
+    });
     await effects.afterStep?.(info, { notes });
     const call: CallRecord = { phase: info.phase, agent: agent.name, role: "support", model: nameOf(agent), usage, attempts: 1 };
     budget.spend(call);
@@ -205,30 +216,9 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const feedback = review?.action === "reject" ? review.note : undefined;
     const info: StepInfo = { mission, phase, role: "lead", agent, task: leadPrompt(contextFor(mission, plan, state), state.notes[phase] ?? {}, feedback) };
     await effects.beforeStep?.(info);
-    const model = modelFor(agent);
-    const tools = options.toolsFor?.(agent) ?? [];
-    let research = zeroUsage();
-    if (tools.length) {
-      // A lead with tools looks things up first; its findings go into the request for deliverables.
-      const ask = `${info.task}\n\n## Before you write\n\nUse your tools to check anything you need in the inputs or the project, then reply with your findings.\n`;
-      const found = await toolLoop(model, [new SystemMessage(systemPrompt(agent)), new HumanMessage(ask)], tools, options.maxToolTurns ?? 8);
-      info.task = `${info.task}\n${section(SECTIONS.research, messageText(found.reply))}`;
-      research = found.usage;
-    }
-    const first = await askDeliverables(model, agent, info.task, plan.deliverables, plan.phase.guidance);
-    let values = first.values;
-    let usage = addUsage(research, first.usage);
-    let attempts = 1;
-    const missing = plan.deliverables.filter((t) => !values[t]);
-    if (missing.length > 0) {
-      const again = `${info.task}\n\n${section(SECTIONS.missing, `Write these deliverables, in full:\n${missing.map((m) => `- ${m}`).join("\n")}`)}`;
-      const second = await askDeliverables(model, agent, again, missing, plan.phase.guidance);
-      values = { ...values, ...second.values };
-      usage = addUsage(usage, second.usage);
-      attempts = 2;
-      const still = plan.deliverables.filter((t) => !values[t]);
-      if (still.length > 0) throw new DeliverableMissingError(agent, phase, still);
-    }
+    const written = await checkpointed(() => writeDeliverables(plan, agent, info.task));
+    info.task = written.task;
+    const { values, usage, attempts } = written;
     const ordered = Object.fromEntries(plan.deliverables.map((t) => [t, values[t]!]));
     const call: CallRecord = { phase, agent: agent.name, role: "lead", model: nameOf(agent), usage, attempts };
     budget.spend(call);
@@ -238,6 +228,29 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const after: RunStateValue = { ...state, deliverables: { ...state.deliverables, [phase]: ordered }, calls: { ...state.calls, [key]: call } };
     await effects.afterStep?.(info, { deliverables: ordered, state: after });
     return { deliverables: { [phase]: ordered }, calls: { [key]: call } };
+  };
+
+  /** The lead's model calls: research with its tools, then the deliverables, asked once more for any missing. */
+  const writeDeliverables = async (plan: PhasePlan, agent: Agent, task: string) => {
+    const model = modelFor(agent);
+    const tools = options.toolsFor?.(agent) ?? [];
+    let research = zeroUsage();
+    if (tools.length) {
+      // A lead with tools looks things up first; its findings go into the request for deliverables.
+      const ask = `${task}\n\n## Before you write\n\nUse your tools to check anything you need in the inputs or the project, then reply with your findings.\n`;
+      const found = await toolLoop(model, [new SystemMessage(systemPrompt(agent)), new HumanMessage(ask)], tools, options.maxToolTurns ?? 8);
+      task = `${task}\n${section(SECTIONS.research, messageText(found.reply))}`;
+      research = found.usage;
+    }
+    const first = await askDeliverables(model, agent, task, plan.deliverables, plan.phase.guidance);
+    const missing = plan.deliverables.filter((t) => !first.values[t]);
+    if (missing.length === 0) return { task, values: first.values, usage: addUsage(research, first.usage), attempts: 1 };
+    const again = `${task}\n\n${section(SECTIONS.missing, `Write these deliverables, in full:\n${missing.map((m) => `- ${m}`).join("\n")}`)}`;
+    const second = await askDeliverables(model, agent, again, missing, plan.phase.guidance);
+    const values = { ...first.values, ...second.values };
+    const still = plan.deliverables.filter((t) => !values[t]);
+    if (still.length > 0) throw new DeliverableMissingError(agent, plan.phase.index, still);
+    return { task, values, usage: addUsage(addUsage(research, first.usage), second.usage), attempts: 2 };
   };
 
   const reviewNode = (plan: PhasePlan) => (state: RunStateValue): RunStateUpdate => {

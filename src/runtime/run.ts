@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { Command } from "@langchain/langgraph";
 import { CoordError } from "../errors.js";
+import { removeInterruptedWrites } from "../files.js";
 import { parseAgent } from "../definitions/agent.js";
 import { readText } from "../definitions/discover.js";
 import type { Agent } from "../definitions/schemas/agent.js";
@@ -75,6 +76,7 @@ function withBudget(saved: RunSpec, budget: ResumeOptions["budget"], home: strin
 async function resumeLocked(saved: RunSpec, home: string, options: ResumeOptions & { settings: Settings }): Promise<RunOutcome> {
   // Agent files are read again, so a fixed hook is picked up; the models are resolved once.
   const spec: RunSpec = { ...saved, agents: saved.agents.map(freshAgent) };
+  removeInterruptedWrites(spec.runDir);
   const env = options.env ?? {};
   const models = await resolveRunModels(spec.mission, spec.agents, spec.settings, env, options.onEvent);
   const ctx = executeContext(spec, home, { ...options, settings: { mcpServers: options.settings.mcpServers } });

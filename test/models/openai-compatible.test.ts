@@ -2,7 +2,8 @@ import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } fro
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAgent } from "../../src/definitions/agent.js";
-import { REPO, STACK_LINE, runCli } from "../helpers/cli.js";
+import { spawn } from "node:child_process";
+import { BIN, REPO, STACK_LINE, cliEnv, runCli } from "../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/openai-server.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, agentMarkdown, missionMarkdown, runProject } from "../helpers/project.js";
 
@@ -179,5 +180,33 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
     const changed = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "rep2", "--replay", "rec.json"], { cwd, env });
     expect(changed.code).toBe(1);
     expect(changed.stderr, changed.stderr).toContain("no recorded answer for a openai:gpt-4o-mini request");
+  });
+});
+
+describe("the crash window after a paid call", () => {
+  it("resumes a run killed in a step's post hook by redoing only the hook, never the answered model call", async () => {
+    server = await startFakeOpenAI();
+    const block = 'if [ "$COORD_PHASE" = 1 ] && [ ! -f go ]; then echo $$ > blocked; sleep 30; fi';
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: { post: block }, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
+    const env = cliEnv(providerEnv(server));
+    const child = spawn(process.execPath, [BIN, "run", "test-mission", "--inputs", "inputs", "--run-id", "window"], { cwd, env, stdio: "ignore" });
+    for (let i = 0; i < 400 && !existsSync(join(cwd, "blocked")); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(join(cwd, "blocked"))).toBe(true);
+    // The researcher's model call was answered before its post hook started; give LangGraph a
+    // moment to save the answer, as it does once the call returns.
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("exit", r));
+    process.kill(Number(readFileSync(join(cwd, "blocked"), "utf8")), "SIGKILL");
+    writeFileSync(join(cwd, "go"), "");
+    const resumed = await runCli(["resume", "window", "--json"], { cwd, env: providerEnv(server) });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const crashedCalls = server.requests.length;
+
+    const clean = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "clean", "--json"], { cwd, env: providerEnv(server) });
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(crashedCalls).toBe(server.requests.length - crashedCalls);
+    const researcherCalls = server.requests.slice(0, crashedCalls).filter((q) => q.body.messages[0]?.content === agentBody(cwd, "researcher"));
+    expect(researcherCalls).toHaveLength(2);
   });
 });

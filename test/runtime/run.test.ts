@@ -270,7 +270,12 @@ describe("crash and resume", () => {
     process.kill(Number(readFileSync(join(cwd, "blocked"), "utf8")), "SIGKILL");
     writeFileSync(join(cwd, "go"), "");
 
+    // A kill between a write and its rename leaves the temporary copy: resume clears it away.
+    writeFileSync(join(runDir, "report.md.4242.tmp"), "half a report");
+    writeFileSync(join(runDir, "deliverables", "p1-01-churn-analysis.md.4242.tmp"), "half a deliverable");
     const resumed = await runCli(["resume", "crash", "--json"], { cwd });
+    expect(existsSync(join(runDir, "report.md.4242.tmp"))).toBe(false);
+    expect(readdirSync(join(runDir, "deliverables")).filter((f) => f.endsWith(".tmp"))).toEqual([]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout).status).toBe("completed");
     const finished = logOf(runDir).filter((l) => l.msg === "step finished").map((l) => `${l.phase}/${l.role}/${l.agent}`);
