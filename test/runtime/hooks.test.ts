@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAgent } from "../../src/definitions/agent.js";
@@ -189,6 +191,23 @@ describe("project hooks", () => {
     expect(JSON.parse(read(cwd, "record.json"))).toEqual(record);
     expect(read(cwd, "runs/r1/hooks/project-pre-mission.log")).toBe("hook pre-mission of hook-test\n");
     expect(ctx.warnings).toEqual([]);
+  });
+
+  it("the shipped hooks/post-mission reports an unreachable webhook in one line, with no stack trace", async () => {
+    const { cwd } = project({});
+    projectHook(cwd, "post-mission", readFileSync(join(REPO, "hooks", "post-mission"), "utf8"));
+    const closed = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const port = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(port));
+      });
+    });
+    const ctx = context(cwd, { env: { ...process.env, COORD_NOTIFY_WEBHOOK: `http://127.0.0.1:${closed}/hook` } });
+    const record = { runId: "r1", title: "Growth", status: "completed", phases: [{ deliverables: [{}, {}] }], usage: { totalTokens: 7 }, runDir: join(cwd, "runs", "r1") };
+    await runProjectHook(ctx, "post-mission", record);
+    expect(ctx.codes).toEqual(["HOOK_POST_FAILED"]);
+    const stderr = read(cwd, "runs/r1/hooks/project-post-mission.log").split("[stderr]\n")[1]!.trim();
+    expect(stderr).toBe(`post-mission: webhook 127.0.0.1:${closed} not notified: ECONNREFUSED`);
   });
 
   it("only warn when one fails", async () => {
