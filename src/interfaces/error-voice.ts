@@ -40,7 +40,8 @@ export function httpStatusOf(code: ErrorCode): number {
   return HTTP_STATUS[code] ?? 400;
 }
 
-const ABSOLUTE_PATH = /(?<![\w.:/])\/(?:[^\s/"'`()<>:,;]+\/)*[^\s/"'`()<>:,;]+/g;
+// Two segments at least: `/coord` in "/coord list" is a command, not a path of the server.
+const ABSOLUTE_PATH = /(?<![\w.:/])\/(?:[^\s/"'`()<>:,;]+\/)+[^\s/"'`()<>:,;]+/g;
 
 /**
  * A path as a remote caller may see it: relative when inside the project, else only its file

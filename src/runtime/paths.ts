@@ -53,3 +53,8 @@ export function specFile(home: string, runId: string): string {
 export function lockFile(home: string, runId: string): string {
   return join(specsDir(home), `${runId}.lock`);
 }
+
+/** Who started a run from a chat (`{ "slackUser": "U123" }`): they may approve it from there. */
+export function runOwnerFile(home: string, runId: string): string {
+  return join(specsDir(home), `${runId}.owner`);
+}

@@ -1,9 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { loadSettings } from "../../src/definitions/settings.js";
+import type { ErrorCode } from "../../src/errors.js";
+import { httpStatusOf } from "../../src/interfaces/error-voice.js";
+import { checkBind, createCoordServer, MAX_BODY } from "../../src/interfaces/http/server.js";
 import { signSlackRequest } from "../../src/interfaces/http/slack.js";
-import { BIN } from "../helpers/cli.js";
+import { responseUrlProblem } from "../../src/interfaces/http/slack-reply.js";
+import { BIN, cliEnv, runBinAsync } from "../helpers/cli.js";
 import { missionMarkdown, runProject } from "../helpers/project.js";
 
 const SECRET = "test-signing-secret";
@@ -18,21 +24,18 @@ afterEach(async () => {
   servers = [];
 });
 
-/** Starts `coord serve --port 0` in a project and returns its base URL, read from its first line. */
-async function serve(cwd: string, env: Record<string, string | undefined> = {}, host = "127.0.0.1"): Promise<string> {
-  const child = spawn(process.execPath, [BIN, "serve", "--host", host, "--port", "0"], { cwd, env: { ...process.env, COORD_SLACK_SIGNING_SECRET: SECRET, ...env } });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-      if (url) resolve(url);
-    });
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("exit", (code) => reject(new Error(`coord serve exited ${code}: ${err}`)));
-  });
+async function listen(server: Server, host = "127.0.0.1"): Promise<string> {
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, host, r));
+  return `http://${host}:${(server.address() as AddressInfo).port}`;
+}
+
+/** `coord serve` in this process, as the CLI starts it: its base URL and what it logged. */
+async function serve(cwd: string, env: Record<string, string | undefined> = {}, host = "127.0.0.1"): Promise<{ url: string; logs: string[] }> {
+  const { settings, env: fullEnv } = loadSettings(cwd, cliEnv({ COORD_SLACK_SIGNING_SECRET: SECRET, ...env }));
+  const logs: string[] = [];
+  const server = createCoordServer({ cwd, host, settings, env: fullEnv, log: (message) => logs.push(message) });
+  return { url: await listen(server, host), logs };
 }
 
 function slackPost(url: string, fields: Record<string, string>, headers: Record<string, string>) {
@@ -40,27 +43,48 @@ function slackPost(url: string, fields: Record<string, string>, headers: Record<
   return fetch(`${url}/slack/commands`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body });
 }
 
-/** A stand-in for Slack's response_url: resolves with the first JSON posted to it. */
-async function responseUrl(): Promise<{ url: string; received: Promise<{ text: string }> }> {
-  let deliver: (v: { text: string }) => void = () => {};
-  const received = new Promise<{ text: string }>((r) => (deliver = r));
+type SlackMessage = { response_type: string; text: string };
+
+/** A signed slash command from a Slack user, and Slack's immediate answer. */
+async function slack(url: string, user: string | undefined, text: string, responseUrl?: string): Promise<SlackMessage> {
+  const fields = { command: "/coord", text, ...(user && { user_id: user }), ...(responseUrl && { response_url: responseUrl }) };
+  const response = await slackPost(url, fields, signSlackRequest(new URLSearchParams(fields).toString(), SECRET));
+  expect(response.status).toBe(200);
+  return (await response.json()) as SlackMessage;
+}
+
+const poll = async <T>(fn: () => Promise<T | undefined> | T | undefined): Promise<T> => {
+  for (let i = 0; i < 300; i++) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("timed out");
+};
+
+/** A stand-in for Slack's response_url on this machine: every JSON posted to it, in order. */
+async function slackStandIn(): Promise<{ url: string; posts: SlackMessage[]; post: (index: number) => Promise<SlackMessage> }> {
+  const posts: SlackMessage[] = [];
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     res.end("ok");
-    deliver(JSON.parse(Buffer.concat(chunks).toString()) as { text: string });
+    posts.push(JSON.parse(Buffer.concat(chunks).toString()) as SlackMessage);
   });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
+  const url = `${await listen(server)}/hook`;
+  return { url, posts, post: (index) => poll(() => posts[index]) };
 }
 
-/** fetch cannot set Host; a DNS-rebinding page's requests carry its own host name, as here. */
-function statusWithHost(url: string, host: string): Promise<number> {
+/**
+ * A GET as fetch cannot send it: with another Host (a DNS-rebinding page's requests carry its own
+ * host name) or a path fetch would normalise.
+ */
+function rawGet(base: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { host } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
+    const req = request(base, { path, headers }, (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on("error", reject);
     req.end();
@@ -72,31 +96,21 @@ function post(url: string, body?: unknown, headers: Record<string, string> = {})
   return fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, ...(body !== undefined && { body: JSON.stringify(body) }) });
 }
 
-const poll = async <T>(fn: () => Promise<T | undefined>): Promise<T> => {
-  for (let i = 0; i < 200; i++) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("timed out");
-};
+const runIdOf = (text: string) => /run `([^`]+)`/.exec(text)![1]!;
 
 describe("coord serve: Slack slash commands", () => {
   it("answers quick commands in the body, and runs in the background with the reply posted to response_url", async () => {
     const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
-    const url = await serve(cwd);
-    const list = { command: "/coord", text: "list" };
-    const listBody = new URLSearchParams(list).toString();
-    const quick = await slackPost(url, list, signSlackRequest(listBody, SECRET));
-    expect(quick.status).toBe(200);
-    expect(((await quick.json()) as { text: string }).text).toContain("`test-mission`");
+    const { url } = await serve(cwd, { COORD_SLACK_RESPONSE_HOSTS: "127.0.0.1" });
+    const list = await slack(url, "UALICE", "list");
+    expect(list.response_type).toBe("ephemeral");
+    expect(list.text).toContain("`test-mission`");
+    expect((await slack(url, "UALICE", "help")).text).toContain("--approve");
 
-    const hook = await responseUrl();
-    const run = { command: "/coord", text: 'test-mission brief="Grow onboarding to 60%"', response_url: hook.url };
-    const ack = await slackPost(url, run, signSlackRequest(new URLSearchParams(run).toString(), SECRET));
-    expect(ack.status).toBe(200);
-    expect(((await ack.json()) as { text: string }).text).toContain("Running `test-mission`");
-    const final = await hook.received;
+    const hook = await slackStandIn();
+    const ack = await slack(url, "UALICE", 'test-mission brief="Grow onboarding to 60%"', hook.url);
+    expect(ack.text).toContain("Running `test-mission`");
+    const final = await hook.post(0);
     expect(final.text).toContain("✅ completed");
     // Slack's mrkdwn: bold is one star, italics underscores.
     expect(final.text).toMatch(/^\*Http Plan\* · run/);
@@ -106,84 +120,199 @@ describe("coord serve: Slack slash commands", () => {
 
   it("rejects bad signatures and stale timestamps with 401", async () => {
     const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
-    const url = await serve(cwd);
+    const { url } = await serve(cwd);
     const fields = { command: "/coord", text: "help" };
     const body = new URLSearchParams(fields).toString();
     expect((await slackPost(url, fields, signSlackRequest(body, "wrong-secret"))).status).toBe(401);
     const stale = await slackPost(url, fields, signSlackRequest(body, SECRET, Math.floor(Date.now() / 1000) - 600));
     expect(stale.status).toBe(401);
-    expect(((await stale.json()) as { error: string }).error).toContain("stale");
+    expect(await stale.json()).toMatchObject({ code: "HTTP_UNAUTHORIZED", error: expect.stringContaining("stale") });
     expect((await slackPost(url, fields, {})).status).toBe(401);
+  });
+
+  it("pauses a run started with --approve, and takes decisions on it only from its starter or an approver", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const { url } = await serve(cwd, { COORD_SLACK_RESPONSE_HOSTS: "127.0.0.1", COORD_SLACK_APPROVERS: "UBOSS, UOPS" });
+    const hook = await slackStandIn();
+    const ack = await slack(url, "UALICE", 'test-mission --approve brief="Grow onboarding"', hook.url);
+    expect(ack.text).toContain("pausing for approval");
+    const paused = await hook.post(0);
+    expect(paused.text).toContain("⏸️ paused (approval)");
+    const runId = runIdOf(paused.text);
+    expect(paused.text).toContain(`/coord approve ${runId}`);
+    expect(JSON.parse(readFileSync(`${cwd}/.coord/runs/${runId}.owner`, "utf8"))).toEqual({ slackUser: "UALICE" });
+
+    // Anyone else in the workspace is refused, in a reply only they see, and nothing runs.
+    for (const [user, text] of [["UMALLORY", `approve ${runId}`], ["UMALLORY", `reject ${runId} start over`], [undefined, `approve ${runId}`]] as const) {
+      const refused = await slack(url, user, text, hook.url);
+      expect(refused.response_type).toBe("ephemeral");
+      expect(refused.text).toContain(`only the person who started run \`${runId}\` or a coord approver can approve or reject it`);
+      expect(refused.text).toContain("<@UALICE>");
+    }
+
+    // An approver may decide on any run; the starter on their own.
+    expect((await slack(url, "UOPS", `reject ${runId} add numbers`, hook.url)).text).toContain(`Redoing \`${runId}\``);
+    expect((await hook.post(1)).text).toContain("⏸️ paused (approval)");
+    expect((await slack(url, "UALICE", `approve ${runId} ship it`, hook.url)).text).toContain(`Approving \`${runId}\``);
+    expect((await hook.post(2)).text).toContain("✅ completed");
+    expect(hook.posts).toHaveLength(3);
+  });
+
+  it("posts replies only to response_urls on the allowed hosts, never to others", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    // Only hooks.slack.com, the default: the stand-in on 127.0.0.1 is not allowed.
+    const { url, logs } = await serve(cwd);
+    const hook = await slackStandIn();
+    expect((await slack(url, "UALICE", "test-mission brief=Grow", hook.url)).text).toContain("Running `test-mission`");
+    const logged = await poll(() => logs.find((l) => l.includes("reply not posted")));
+    expect(logged).toContain("host 127.0.0.1 is not in remote.slackResponseHosts");
+    expect(hook.posts).toEqual([]);
+  });
+
+  it("allows https to listed hosts, and plain http only to a listed host on this machine", () => {
+    const hosts = ["hooks.slack.com", "127.0.0.1", "relay.example"];
+    expect(responseUrlProblem("https://hooks.slack.com/commands/T1/2/abc", hosts)).toBeUndefined();
+    expect(responseUrlProblem("https://HOOKS.slack.com/commands/T1/2/abc", hosts)).toBeUndefined();
+    expect(responseUrlProblem("http://127.0.0.1:9/hook", hosts)).toBeUndefined();
+    expect(responseUrlProblem("http://localhost:9/hook", hosts)).toMatch(/localhost is not in remote.slackResponseHosts/);
+    expect(responseUrlProblem("http://hooks.slack.com/commands/T1", hosts)).toMatch(/plain http/);
+    expect(responseUrlProblem("http://relay.example/x", hosts)).toMatch(/plain http/);
+    expect(responseUrlProblem("https://hooks.slack.com.evil.example/x", hosts)).toMatch(/not in remote.slackResponseHosts/);
+    expect(responseUrlProblem("https://169.254.169.254/latest", hosts)).toMatch(/not in remote.slackResponseHosts/);
+    expect(responseUrlProblem("file:///etc/passwd", hosts)).toMatch(/not https/);
+    expect(responseUrlProblem("not a url", hosts)).toMatch(/not a URL/);
+    expect(responseUrlProblem(null, hosts)).toMatch(/no response_url/);
+  });
+
+  it("never shows the server's absolute paths in a Slack reply, whatever fails", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const { url } = await serve(cwd, { COORD_SLACK_RESPONSE_HOSTS: "127.0.0.1", COORD_SLACK_APPROVERS: "UBOSS" });
+    const hook = await slackStandIn();
+    const quick = [await slack(url, "UBOSS", "status no-such-run"), await slack(url, "UBOSS", "test-mission oops")];
+    const background = ["test-mission", `${cwd}/missions/test-mission.md brief=x`, "no-such-mission brief=x", "test-mission brief=@/etc/passwd", "approve no-such-run"];
+    for (const text of background) await slack(url, "UBOSS", text, hook.url);
+    await hook.post(background.length - 1);
+    const replies = [...quick, ...hook.posts].map((r) => r.text);
+    // Background replies arrive in the order their work ends.
+    for (const failure of ['no run "no-such-run"', "not key=value", "missing required input", "is not a mission id", "no mission named", "may not read files"]) {
+      expect(replies.join("\n")).toContain(failure);
+    }
+    expect(replies.filter((r) => r.includes('no run "no-such-run"'))).toHaveLength(2);
+    for (const text of replies) {
+      expect(text).not.toContain(cwd);
+      expect(text).not.toContain("/tmp");
+    }
   });
 });
 
 describe("coord serve: the runs API", () => {
-  it("starts a run (202 with its id), returns its record, and approves a paused run", async () => {
-    const cwd = runProject({ mission: MISSION, agents: { planner: { pre: "touch hook-ran" } }, inputs: {} });
-    const url = await serve(cwd);
-    const started = await post(`${url}/api/runs`, { mission: "test-mission", inputs: { brief: "Grow onboarding." } });
-    expect(started.status).toBe(202);
-    const { runId } = (await started.json()) as { runId: string };
-    const record = await poll(async () => {
-      const r = (await (await fetch(`${url}/api/runs/${runId}`)).json()) as { status: string };
-      return r.status === "completed" ? r : undefined;
-    });
-    expect(record.status).toBe("completed");
-    // Runs started over HTTP run no agent hooks.
-    const { existsSync } = await import("node:fs");
-    expect(existsSync(`${cwd}/hook-ran`)).toBe(false);
-
-    const bad = await post(`${url}/api/runs`, { mission: "test-mission", inputs: {} });
-    expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { code: string }).code).toBe("INPUT_MISSING");
-    expect((await fetch(`${url}/api/runs/nope`)).status).toBe(404);
-    expect((await post(`${url}/api/runs/${runId}/approve`)).status).toBe(409);
-
-    const gated = await post(`${url}/api/runs`, { mission: "test-mission", inputs: { brief: "Grow onboarding." }, approve: true });
-    const gatedId = ((await gated.json()) as { runId: string }).runId;
-    const status = (id: string) => poll(async () => {
+  const status = (url: string, id: string) =>
+    poll(async () => {
       const r = (await (await fetch(`${url}/api/runs/${id}`)).json()) as { status: string };
       return r.status === "running" ? undefined : r.status;
     });
-    expect(await status(gatedId)).toBe("paused");
+
+  it("starts a run (202 with its id), returns its record, and approves a paused run", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: { pre: "touch hook-ran" } }, inputs: {} });
+    const { url } = await serve(cwd);
+    const started = await post(`${url}/api/runs`, { mission: "test-mission", inputs: { brief: "Grow onboarding." } });
+    expect(started.status).toBe(202);
+    const { runId } = (await started.json()) as { runId: string };
+    expect(await status(url, runId)).toBe("completed");
+    // Runs started over HTTP run no agent hooks.
+    expect(existsSync(`${cwd}/hook-ran`)).toBe(false);
+
+    const gated = await post(`${url}/api/runs`, { mission: "test-mission", inputs: { brief: "Grow onboarding." }, approve: true });
+    const gatedId = ((await gated.json()) as { runId: string }).runId;
+    expect(await status(url, gatedId)).toBe("paused");
     // Two approvals at once: exactly one drives the run, the other is told it is taken.
     const [a, b] = await Promise.all([post(`${url}/api/runs/${gatedId}/approve`, { note: "ship it" }), post(`${url}/api/runs/${gatedId}/approve`, { note: "ship it" })]);
     expect([a.status, b.status].sort()).toEqual([202, 409]);
-    expect(await poll(async () => ((await status(gatedId)) === "completed" ? "completed" : undefined))).toBe("completed");
+    expect(await poll(async () => ((await status(url, gatedId)) === "completed" ? "completed" : undefined))).toBe("completed");
   });
 
   it("takes inputs over HTTP as text, never as file paths", async () => {
     const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
-    const url = await serve(cwd);
+    const { url } = await serve(cwd);
     const started = await post(`${url}/api/runs`, { mission: "test-mission", inputs: { brief: "@/etc/hostname" } });
     const { runId } = (await started.json()) as { runId: string };
-    const { readFileSync } = await import("node:fs");
     const spec = JSON.parse(readFileSync(`${cwd}/.coord/runs/${runId}.json`, "utf8")) as { inputs: Record<string, string> };
     expect(spec.inputs.brief).toBe("@/etc/hostname");
+    expect(await status(url, runId)).toBe("completed");
   });
 
-  it("refuses what a web page could send, malformed bodies and run ids that are paths", async () => {
+  it("answers every error with its code's status from the one map, and never with a server path", async () => {
     const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
-    const url = await serve(cwd);
-    const plain = await fetch(`${url}/api/runs`, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ mission: "test-mission" }) });
-    expect(plain.status).toBe(403);
-    expect((await post(`${url}/api/runs`, { mission: "test-mission" }, { origin: "https://evil.example" })).status).toBe(403);
-    expect(await statusWithHost(`${url}/api/runs/x`, "evil.example")).toBe(403);
-    expect((await post(`${url}/api/runs`, null)).status).toBe(400);
-    expect((await fetch(`${url}/api/runs/..%2F..%2Fpackage`)).status).toBe(400);
-    expect((await fetch(`${url}/api/runs/%E0%A4%A`)).status).toBe(400);
-    // Missions are named by id over HTTP: a path could run, or probe, any file on the machine.
-    const byPath = await post(`${url}/api/runs`, { mission: "/etc/passwd", inputs: {} });
-    expect(byPath.status).toBe(400);
-    expect(((await byPath.json()) as { error: string }).error).toContain("is not a mission id");
+    const { url } = await serve(cwd);
+    const finished = ((await (await post(`${url}/api/runs`, { mission: "test-mission", inputs: { brief: "Grow." } })).json()) as { runId: string }).runId;
+    await status(url, finished);
+    const cases: Array<[Promise<Response>, number, ErrorCode]> = [
+      [fetch(`${url}/api/runs/no-such-run`), 404, "RUN_NOT_FOUND"],
+      [fetch(`${url}/api/nothing-here`), 404, "HTTP_NO_ROUTE"],
+      [post(`${url}/api/runs`, { mission: "no-such-mission", inputs: {} }), 404, "MISSION_NOT_FOUND"],
+      [post(`${url}/api/runs/${finished}/approve`), 409, "RUN_NOT_PAUSED"],
+      [post(`${url}/api/runs/no-such-run/approve`), 404, "RUN_NOT_FOUND"],
+      [post(`${url}/api/runs`, { mission: "test-mission", inputs: {} }), 400, "INPUT_MISSING"],
+      [post(`${url}/api/runs`, { mission: `${cwd}/missions/test-mission.md`, inputs: {} }), 400, "MISSION_PATH_REFUSED"],
+      [post(`${url}/api/runs`, { mission: "../missions/test-mission.md" }), 400, "MISSION_PATH_REFUSED"],
+      [post(`${url}/api/runs`, null), 400, "INPUT_INVALID"],
+      [fetch(`${url}/api/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: "{ nope" }), 400, "INPUT_INVALID"],
+      [fetch(`${url}/api/runs/..%2F..%2Fpackage`), 400, "RUN_ID_INVALID"],
+      [fetch(`${url}/api/runs/%E0%A4%A`), 400, "RUN_ID_INVALID"],
+      [post(`${url}/api/runs`, { mission: "test-mission", inputs: { brief: "x".repeat(MAX_BODY) } }), 413, "HTTP_BODY_TOO_LARGE"],
+      [slackPost(url, { text: "y".repeat(MAX_BODY) }, {}), 413, "HTTP_BODY_TOO_LARGE"],
+      [fetch(`${url}/api/runs`, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ mission: "test-mission" }) }), 403, "HTTP_REFUSED"],
+      [post(`${url}/api/runs`, { mission: "test-mission" }, { origin: "https://evil.example" }), 403, "HTTP_REFUSED"],
+    ];
+    for (const [pending, expected, code] of cases) {
+      const response = await pending;
+      const text = await response.text();
+      const body = JSON.parse(text) as { code: ErrorCode; error: string };
+      expect([response.status, body.code], text).toEqual([expected, code]);
+      expect(httpStatusOf(body.code)).toBe(response.status);
+      expect(text).not.toContain(cwd);
+      expect(text).not.toContain("/tmp");
+    }
+    expect(await rawGet(url, "/api/runs/x", { host: "evil.example" })).toMatchObject({ status: 403, body: expect.stringContaining("HTTP_REFUSED") });
+    // Host names are case-insensitive.
+    expect((await rawGet(url, "/api/runs/x", { host: "LOCALHOST:8787" })).status).toBe(404);
+    // Requests the node adaptor cannot read are answered in the same voice.
+    expect(await rawGet(url, "/api\\runs")).toMatchObject({ status: 400, body: expect.stringContaining("INPUT_INVALID") });
   });
 
-  it("requires the bearer token when one is set, and refuses a public bind without one", async () => {
+  it("requires the bearer token when one is set, the same 401 however it is wrong", async () => {
     const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
-    const url = await serve(cwd, { COORD_API_TOKEN: "s3cret" });
-    expect((await fetch(`${url}/api/runs/x`)).status).toBe(401);
-    expect((await fetch(`${url}/api/runs/x`, { headers: { authorization: "Bearer nope" } })).status).toBe(401);
+    const { url } = await serve(cwd, { COORD_API_TOKEN: "s3cret" });
+    for (const authorization of [undefined, "Bearer nope", "Basic czNjcmV0", "Bearer s3cret extra"]) {
+      const response = await fetch(`${url}/api/runs/x`, { ...(authorization && { headers: { authorization } }) });
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ code: "HTTP_UNAUTHORIZED" });
+    }
     expect((await fetch(`${url}/api/runs/x`, { headers: { authorization: "Bearer s3cret" } })).status).toBe(404);
-    await expect(serve(cwd, { COORD_API_TOKEN: undefined }, "0.0.0.0")).rejects.toThrow(/needs COORD_API_TOKEN/);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe("coord serve: the process", () => {
+  it("listens where its first line says, and refuses a public bind without a usable token", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const child = spawn(process.execPath, [BIN, "serve", "--port", "0"], { cwd, env: cliEnv() });
+    children.push(child);
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        const found = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+        if (found) resolve(found);
+      });
+      child.on("exit", (code) => reject(new Error(`coord serve exited ${code}`)));
+    });
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true });
+
+    const publicBind = await runBinAsync(["serve", "--host", "0.0.0.0", "--port", "0"], { cwd });
+    expect(publicBind.code).toBe(2);
+    expect(publicBind.stderr).toContain("needs COORD_API_TOKEN");
+    expect(() => checkBind("0.0.0.0", { COORD_API_TOKEN: "has spaces in it" })).toThrow(/may hold only/);
+    expect(() => checkBind("::1", {})).not.toThrow();
   });
 });

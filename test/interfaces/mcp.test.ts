@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { BIN, runCoord } from "../helpers/cli.js";
+import { runCli } from "../helpers/cli.js";
 import { missionMarkdown, runProject } from "../helpers/project.js";
+import { callText, connectMcp } from "./mcp-client.js";
 
 const MISSION = missionMarkdown("Mcp Plan", ["Brief", "Market Notes"], [{ title: "Plan", lead: "planner", deliverables: ["Plan outline"] }]);
 
@@ -13,15 +13,10 @@ afterEach(async () => {
   client = undefined;
 });
 
-/** The SDK's own client, talking to `coord mcp` in a real subprocess over stdio. */
 async function connect(cwd: string): Promise<Client> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, "mcp"], cwd, env: { ...(process.env as Record<string, string>), NO_COLOR: "1" }, stderr: "pipe" });
-  client = new Client({ name: "coord-test", version: "1.0.0" });
-  await client.connect(transport);
+  client = await connectMcp(cwd);
   return client;
 }
-
-type TextContent = Array<{ type: string; text: string }>;
 
 describe("coord mcp", () => {
   it("offers every mission as a prompt with its inputs as arguments", async () => {
@@ -43,31 +38,69 @@ describe("coord mcp", () => {
   it("lists missions, runs one, reads its record and approves a paused run through tools", async () => {
     const cwd = runProject({ mission: MISSION, agents: { planner: { pre: "touch hook-ran" } }, inputs: {} });
     const c = await connect(cwd);
-    expect((await c.listTools()).tools.map((t) => t.name).sort()).toEqual(["approve_run", "get_run", "list_missions", "run_mission"]);
-    const listed = JSON.parse(((await c.callTool({ name: "list_missions", arguments: {} })).content as TextContent)[0]!.text) as Array<{ id: string }>;
+    expect((await c.listTools()).tools.map((t) => t.name).sort()).toEqual(["approve_run", "get_run", "list_missions", "run_mission", "slash"]);
+    const listed = JSON.parse((await callText(c, "list_missions", {})).text) as Array<{ id: string }>;
     expect(listed.map((m) => m.id)).toContain("test-mission");
 
-    const run = await c.callTool({ name: "run_mission", arguments: { mission: "test-mission", inputs: { brief: "Grow onboarding", "market-notes": "Churn 14%" } } });
-    const report = (run.content as TextContent)[0]!.text;
-    expect(run.isError).toBeFalsy();
-    expect(report).toMatch(/^run (test-mission-[\w-]+): completed/);
-    expect(report).toContain("### Plan outline");
+    const run = await callText(c, "run_mission", { mission: "test-mission", inputs: { brief: "Grow onboarding", "market-notes": "Churn 14%" } });
+    expect(run.isError).toBe(false);
+    expect(run.text).toMatch(/^run (test-mission-[\w-]+): completed/);
+    expect(run.text).toContain("### Plan outline");
     expect(existsSync(`${cwd}/hook-ran`)).toBe(false);
-    const runId = /^run (\S+):/.exec(report)![1]!;
-    const record = JSON.parse(((await c.callTool({ name: "get_run", arguments: { runId } })).content as TextContent)[0]!.text) as { status: string };
+    const runId = /^run (\S+):/.exec(run.text)![1]!;
+    const record = JSON.parse((await callText(c, "get_run", { runId })).text) as { status: string };
     expect(record.status).toBe("completed");
 
-    const missing = await c.callTool({ name: "run_mission", arguments: { mission: "test-mission", inputs: {} } });
+    const missing = await callText(c, "run_mission", { mission: "test-mission", inputs: {} });
     expect(missing.isError).toBe(true);
-    expect((missing.content as TextContent)[0]!.text).toContain("missing required inputs: brief, market-notes");
-    const notPaused = await c.callTool({ name: "approve_run", arguments: { runId } });
+    expect(missing.text).toContain("missing required inputs: brief, market-notes");
+    const notPaused = await callText(c, "approve_run", { runId });
     expect(notPaused.isError).toBe(true);
-    expect((notPaused.content as TextContent)[0]!.text).toContain("not waiting for approval");
+    expect(notPaused.text).toContain("not waiting for approval");
 
     // A run paused for approval elsewhere (the CLI's --approve) is approved from the chat client.
-    const paused = runCoord(["run", "test-mission", "--input", "brief=Grow", "--input", "market-notes=Churn", "--approve", "--run-id", "gated", "--no-hooks"], { cwd });
+    const paused = await runCli(["run", "test-mission", "--input", "brief=Grow", "--input", "market-notes=Churn", "--approve", "--run-id", "gated", "--no-hooks"], { cwd });
     expect(paused.code).toBe(3);
-    const approved = await c.callTool({ name: "approve_run", arguments: { runId: "gated", note: "fine" } });
-    expect((approved.content as TextContent)[0]!.text).toMatch(/^run gated: completed/);
+    const approved = await callText(c, "approve_run", { runId: "gated", note: "fine" });
+    expect(approved.text).toMatch(/^run gated: completed/);
+  });
+
+  it("answers /coord text through the slash tool as chat does, with --approve and without hooks", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: { pre: "touch hook-ran" } }, inputs: {} });
+    const c = await connect(cwd);
+    const help = await callText(c, "slash", { text: "/coord help" });
+    expect(help.text).toContain("--approve");
+    const paused = await callText(c, "slash", { text: '/coord test-mission --approve brief="Grow onboarding" market-notes="Churn 14%"' });
+    expect(paused.isError).toBe(false);
+    expect(paused.text).toContain("⏸️ paused (approval)");
+    const runId = /run `([^`]+)`/.exec(paused.text)![1]!;
+    expect((await callText(c, "slash", { text: `approve ${runId}` })).text).toContain("✅ completed");
+    expect(existsSync(`${cwd}/hook-ran`)).toBe(false);
+    // Not trusted: files are not read unless the project allows it.
+    const file = await callText(c, "slash", { text: "/coord test-mission brief=@package.json market-notes=x" });
+    expect(file.isError).toBe(true);
+    expect(file.text).toContain("may not read files");
+  });
+
+  it("never shows the server's absolute paths in a reply, whatever fails", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const c = await connect(cwd);
+    const failures = [
+      await callText(c, "get_run", { runId: "no-such-run" }),
+      await callText(c, "approve_run", { runId: "no-such-run" }),
+      await callText(c, "run_mission", { mission: "test-mission", inputs: {} }),
+      await callText(c, "run_mission", { mission: `${cwd}/missions/test-mission.md`, inputs: {} }),
+      await callText(c, "run_mission", { mission: "no-such-mission", inputs: {} }),
+      await callText(c, "slash", { text: "/coord status no-such-run" }),
+      await callText(c, "slash", { text: "/coord test-mission" }),
+      await callText(c, "slash", { text: "/coord ../missions/test-mission.md brief=x" }),
+      await callText(c, "slash", { text: "/coord no-such-mission brief=x" }),
+    ];
+    expect(failures.map((f) => f.isError)).toEqual(failures.map(() => true));
+    expect(failures.map((f) => f.text).join("\n")).toMatch(/RUN_NOT_FOUND[\s\S]*INPUT_MISSING[\s\S]*MISSION_PATH_REFUSED[\s\S]*MISSION_NOT_FOUND/);
+    for (const { text } of failures) {
+      expect(text).not.toContain(cwd);
+      expect(text).not.toContain("/tmp");
+    }
   });
 });

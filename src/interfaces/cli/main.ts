@@ -179,7 +179,7 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .command("install")
     .description("install /coord into a chat tool: claude-code")
     .argument("<target>", "claude-code")
-    .option("--force", "overwrite an existing, different command file")
+    .option("--force", "replace a different command file or coord entry in .mcp.json")
     .action(
       act(async ({ io }, [target]: [string], flags: { force?: boolean }) => {
         if (target !== "claude-code") throw new CoordError("USAGE", `coord cannot install into "${target}"`, { hint: "use: coord install claude-code" });

@@ -8,6 +8,7 @@ import type { Mission } from "../../definitions/schemas/mission.js";
 import type { RunOutcome } from "../../runtime/run.js";
 import { getRun, resumeRun, runMission } from "../../runtime/run.js";
 import { mcpErrorText } from "../error-voice.js";
+import { handleSlash } from "../slash/handle.js";
 import { remoteRunSettings, requireMissionId, type SurfaceContext } from "../surface.js";
 
 export type McpOptions = SurfaceContext;
@@ -93,6 +94,19 @@ export function createMcpServer(options: McpOptions): McpServer {
     "approve_run",
     { description: "Approve the phase a run paused on and continue it; returns the report.", inputSchema: { runId: z.string(), note: z.string().optional() } },
     async ({ runId, note }) => answer(cwd, async () => runAnswer(await resumeRun(runId, { cwd, settings: options.settings, env, decision: { action: "approve", ...(note && { note }) } }))),
+  );
+  server.registerTool(
+    "slash",
+    {
+      description:
+        "Run one /coord command as chat users type it and get the chat reply: `help`, `list`, `MISSION [--approve] key=value key=\"quoted value\"`, `status RUN_ID`, `approve RUN_ID [note]`, `reject RUN_ID note`. Pass the user's text verbatim.",
+      inputSchema: { text: z.string().describe('The command text, with or without its leading /coord, e.g. /coord launch goal="grow ARR"') },
+    },
+    // The same handler as every chat surface, untrusted: no hooks, no file reads unless allowed.
+    async ({ text: command }) => {
+      const reply = await handleSlash(command, { ...options, trusted: false });
+      return text(reply.text, !reply.ok);
+    },
   );
   return server;
 }

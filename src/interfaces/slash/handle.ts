@@ -47,7 +47,8 @@ function helpReply(): string {
   return `**coord** runs multi-agent missions.\n${SLASH_USAGE}`;
 }
 
-function errorReply(error: unknown, cwd: string): SlashReply {
+/** The reply to a command that failed: usage for one that could not be understood. */
+export function slashErrorReply(error: unknown, cwd: string): SlashReply {
   if (error instanceof SlashSyntaxError) return { ok: false, malformed: true, text: `⚠️ ${error.message}\n${SLASH_USAGE}` };
   return { ok: false, text: chatErrorText(error, cwd) };
 }
@@ -96,12 +97,13 @@ export async function handleSlashCommand(command: SlashCommand, ctx: SlashContex
       case "run": {
         if (!ctx.trusted) requireMissionId(command.mission);
         const inputs = { ...command.inputs, ...readFileInputs(command.files, ctx) };
+        const settings = ctx.trusted ? ctx.settings : remoteRunSettings(ctx.settings);
         const outcome = await runMission({
           ...ctx.load,
           cwd: ctx.cwd,
           mission: command.mission,
           inputValues: inputs,
-          settings: ctx.trusted ? ctx.settings : remoteRunSettings(ctx.settings),
+          settings: command.approve ? { ...settings, approve: true } : settings,
           env: ctx.env,
           ...(ctx.onEvent && { onEvent: ctx.onEvent }),
         });
@@ -109,7 +111,7 @@ export async function handleSlashCommand(command: SlashCommand, ctx: SlashContex
       }
     }
   } catch (error) {
-    return errorReply(error, ctx.cwd);
+    return slashErrorReply(error, ctx.cwd);
   }
 }
 
@@ -119,7 +121,7 @@ export async function handleSlash(text: string, ctx: SlashContext): Promise<Slas
   try {
     command = parseSlash(text);
   } catch (error) {
-    return errorReply(error, ctx.cwd);
+    return slashErrorReply(error, ctx.cwd);
   }
   return handleSlashCommand(command, ctx);
 }

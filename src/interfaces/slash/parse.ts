@@ -5,11 +5,12 @@ export type SlashCommand =
   | { kind: "status"; runId: string }
   | { kind: "approve"; runId: string; note?: string }
   | { kind: "reject"; runId: string; note: string }
-  | { kind: "run"; mission: string; inputs: Record<string, string>; files: Record<string, string> };
+  | { kind: "run"; mission: string; inputs: Record<string, string>; files: Record<string, string>; approve: boolean };
 
 export const SLASH_USAGE = [
   "`/coord help` · `/coord list`",
   "`/coord MISSION key=value key=\"quoted value\" key=@file` runs a mission",
+  "`/coord MISSION --approve key=value ...` pauses after each phase until `/coord approve`",
   "`/coord status RUN_ID` · `/coord approve RUN_ID [note]` · `/coord reject RUN_ID note`",
 ].join("\n");
 
@@ -46,6 +47,12 @@ export function tokenize(text: string): string[] {
   return tokens;
 }
 
+/** `--name` as `name`; chat apps turn `--` into a dash (– or —), so those count too. */
+function asOption(token: string): string | undefined {
+  const match = /^(?:--|—|–)([a-z][\w-]*)$/i.exec(token);
+  return match ? match[1]!.toLowerCase() : undefined;
+}
+
 /** Parses the text of a slash command, with or without its leading `/coord`. */
 export function parseSlash(text: string): SlashCommand {
   const tokens = tokenize(text.trim());
@@ -63,9 +70,18 @@ export function parseSlash(text: string): SlashCommand {
     if (!note) throw new SlashSyntaxError("reject needs a note saying what to change: /coord reject RUN_ID note");
     return { kind: "reject", runId, note };
   }
+  if (asOption(head) !== undefined) throw new SlashSyntaxError(`name the mission first: /coord MISSION ${head} key=value ...`);
   const inputs: Record<string, string> = {};
   const files: Record<string, string> = {};
+  let approve = false;
   for (const token of rest) {
+    const option = asOption(token);
+    if (option !== undefined) {
+      // The one option of a run; the note of approve and reject is free text, so no flags there.
+      if (option !== "approve") throw new SlashSyntaxError(`unknown option ${token}: the only option of a run is --approve`);
+      approve = true;
+      continue;
+    }
     const eq = token.indexOf("=");
     if (eq <= 0) throw new SlashSyntaxError(`"${token}" is not key=value`);
     const key = token.slice(0, eq);
@@ -73,5 +89,5 @@ export function parseSlash(text: string): SlashCommand {
     if (value.startsWith("@")) files[key] = value.slice(1);
     else inputs[key] = value;
   }
-  return { kind: "run", mission: head, inputs, files };
+  return { kind: "run", mission: head, inputs, files, approve };
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { LoadOptions } from "../../../definitions/discover.js";
+import { CLAUDE_COMMAND_PATH, MCP_JSON_PATH, claudeCommandUpdate, withCoordServer } from "../../slash/claude-code.js";
 import { handleSlash } from "../../slash/handle.js";
 import type { Io } from "../io.js";
 import { progress } from "../progress.js";
@@ -17,28 +18,25 @@ export async function slash(io: Io, text: string, load: LoadOptions): Promise<nu
   return reply.status === "failed" ? 1 : 0;
 }
 
-/** The Claude Code command file: `/coord ...` inside Claude Code runs `coord slash`. */
-export const CLAUDE_COMMAND = `---
-description: Run a coord mission, or list missions and manage runs (help, list, status, approve, reject)
-argument-hint: MISSION [key=value ...] | help | list | status RUN_ID | approve RUN_ID [note] | reject RUN_ID note
-allowed-tools: Bash(npx coord slash:*)
----
+function readIfExists(file: string): string | undefined {
+  return existsSync(file) ? readFileSync(file, "utf8") : undefined;
+}
 
-!\`npx coord slash "/coord $ARGUMENTS"\`
-
-Show the reply above to the user as it is. If a run paused for approval, summarise the phase's
-deliverables from its report and ask whether to approve or what to change.
-`;
-
-/** `coord install claude-code`: writes .claude/commands/coord.md in this project. */
+/**
+ * `coord install claude-code`: the `/coord` command file and the coord MCP server it calls, in
+ * this project. Both are checked before either is written; running it again changes nothing.
+ */
 export function installClaudeCode(io: Io, force: boolean): number {
-  const file = join(io.cwd, ".claude", "commands", "coord.md");
-  if (existsSync(file) && readFileSync(file, "utf8") !== CLAUDE_COMMAND && !force) {
-    io.err(`coord: ${file} exists and differs (fix: pass --force to overwrite it)`);
-    return 2;
+  const commandFile = join(io.cwd, CLAUDE_COMMAND_PATH);
+  const mcpFile = join(io.cwd, MCP_JSON_PATH);
+  const command = claudeCommandUpdate(readIfExists(commandFile), force);
+  const servers = withCoordServer(readIfExists(mcpFile), force);
+  if (command !== undefined) {
+    mkdirSync(dirname(commandFile), { recursive: true });
+    writeFileSync(commandFile, command);
   }
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, CLAUDE_COMMAND);
-  io.out(`wrote .claude/commands/coord.md: /coord works inside Claude Code in this project (try /coord help)`);
+  if (servers !== undefined) writeFileSync(mcpFile, servers);
+  const wrote = [command !== undefined && CLAUDE_COMMAND_PATH, servers !== undefined && `${MCP_JSON_PATH} (server "coord")`].filter(Boolean);
+  io.out(`${wrote.length ? `wrote ${wrote.join(" and ")}` : "already installed"}: /coord works inside Claude Code in this project (try /coord help; approve the coord MCP server when Claude Code asks)`);
   return 0;
 }

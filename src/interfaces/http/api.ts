@@ -1,0 +1,97 @@
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { CoordError } from "../../errors.js";
+import { isRunLocked } from "../../runtime/lock.js";
+import type { RunRecord } from "../../runtime/record.js";
+import { getRun, resumeRun, runMission, type RunEvent } from "../../runtime/run.js";
+import { homeDir } from "../../runtime/store.js";
+import { remoteRunSettings, requireMissionId } from "../surface.js";
+import type { ServerContext } from "./context.js";
+
+const RUN_BODY = '{ "mission": "id", "inputs": { "input-id": "text" }, "approve": false }';
+const APPROVE_BODY = '{ "note": "optional text" }';
+
+/** A JSON object body, or the caller's mistake (400): anything else cannot be a request of ours. */
+async function jsonObject(c: Context, example: string, allowEmpty = false): Promise<Record<string, unknown>> {
+  const text = await c.req.text();
+  if (!text.trim() && allowEmpty) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new CoordError("INPUT_INVALID", "body is not JSON", { hint: `send ${example}` });
+  }
+  if (!value || typeof value !== "object" || Array.isArray(value)) throw new CoordError("INPUT_INVALID", "body must be a JSON object", { hint: `send ${example}` });
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Starts a run and resolves with its id once it has passed validation and has one; failures
+ * before that reject (the caller answers 4xx), failures after it are the run's own, recorded in
+ * it, and only logged.
+ */
+export function untilStarted(start: (onEvent: (event: RunEvent) => void) => Promise<unknown>, log: (message: string) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let started = false;
+    start((event) => {
+      if (event.type !== "start" || started) return;
+      started = true;
+      resolve(event.runId);
+    }).catch((error: unknown) => (started ? log(`run failed: ${(error as Error).message}`) : reject(error)));
+  });
+}
+
+/** A run that may be approved right now: not driven by anyone else, and paused for approval. */
+function requireAwaitingApproval(record: RunRecord, home: string): void {
+  if (isRunLocked(home, record.runId)) {
+    throw new CoordError("RUN_BUSY", `run "${record.runId}" is being worked on by another request or process`, { hints: { remote: "wait for the run to finish or pause, then try again" } });
+  }
+  if (record.status !== "paused" || record.reason !== "approval") {
+    throw new CoordError("RUN_NOT_PAUSED", `run "${record.runId}" is ${record.status}, not waiting for approval`, { hints: { remote: "ask for the run's status to see what it is doing" } });
+  }
+}
+
+/**
+ * The JSON API for runs: start one (202 with its id), read its record, approve it. Runs started
+ * here run no agent hooks and take inputs as text only: callers are not the machine's user.
+ */
+export function runsApi(ctx: ServerContext): Hono {
+  const { cwd, env, settings } = ctx;
+  const api = new Hono();
+
+  api.post("/runs", async (c) => {
+    const payload = await jsonObject(c, RUN_BODY);
+    if (typeof payload.mission !== "string") throw new CoordError("INPUT_INVALID", "mission (a string) is required", { hint: `send ${RUN_BODY}` });
+    const mission = payload.mission;
+    requireMissionId(mission);
+    const inputs = payload.inputs && typeof payload.inputs === "object" ? (payload.inputs as Record<string, unknown>) : {};
+    const runId = await untilStarted(
+      (onEvent) =>
+        runMission({
+          ...ctx.load,
+          cwd,
+          mission,
+          inputValues: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, String(v)])),
+          settings: { ...remoteRunSettings(settings), approve: payload.approve === true },
+          env,
+          onEvent,
+        }),
+      ctx.log,
+    );
+    return c.json({ runId }, 202);
+  });
+
+  api.get("/runs/:id", (c) => c.json(getRun(c.req.param("id"), { cwd, settings })));
+
+  api.post("/runs/:id/approve", async (c) => {
+    const payload = await jsonObject(c, APPROVE_BODY, true);
+    const note = typeof payload.note === "string" && payload.note ? payload.note : undefined;
+    const record = getRun(c.req.param("id"), { cwd, settings });
+    requireAwaitingApproval(record, homeDir(cwd, settings));
+    // resumeRun takes the run's lock before its first await, so a second approval gets 409 above.
+    ctx.background(resumeRun(record.runId, { cwd, settings, env, decision: { action: "approve", ...(note && { note }) } }), "approve");
+    return c.json({ runId: record.runId }, 202);
+  });
+
+  return api;
+}

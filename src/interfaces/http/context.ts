@@ -1,0 +1,28 @@
+import type { SurfaceContext } from "../surface.js";
+
+/** What `coord serve` is started with. */
+export interface ServeOptions extends SurfaceContext {
+  host: string;
+  /** Where background work reports failures it cannot answer with (a response_url that failed...). */
+  log?: (message: string) => void;
+}
+
+/** What every route of the server is given. */
+export interface ServerContext extends SurfaceContext {
+  log: (message: string) => void;
+  /** Runs work that outlives its request; its failure is logged, since nobody waits for it. */
+  background: (work: Promise<unknown>, what: string) => void;
+}
+
+export function serverContext(options: ServeOptions): ServerContext {
+  const log = options.log ?? (() => {});
+  const { cwd, env, settings, load } = options;
+  return {
+    cwd,
+    env,
+    settings,
+    ...(load && { load }),
+    log,
+    background: (work, what) => void work.catch((error: unknown) => log(`${what}: ${(error as Error).message}`)),
+  };
+}

@@ -1,0 +1,19 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { BIN, cliEnv } from "../helpers/cli.js";
+
+/** The SDK's own client, talking to `coord mcp` in a real subprocess over stdio, as Claude Code does. */
+export async function connectMcp(cwd: string): Promise<Client> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, "mcp"], cwd, env: cliEnv(), stderr: "pipe" });
+  const client = new Client({ name: "coord-test", version: "1.0.0" });
+  await client.connect(transport);
+  return client;
+}
+
+type TextContent = Array<{ type: string; text: string }>;
+
+/** A tool's first text and whether it is an error. */
+export async function callText(client: Client, name: string, args: Record<string, unknown>): Promise<{ text: string; isError: boolean }> {
+  const result = await client.callTool({ name, arguments: args });
+  return { text: (result.content as TextContent)[0]!.text, isError: result.isError === true };
+}
