@@ -15,11 +15,21 @@ export { missionToMermaid } from "./definitions/mermaid.js";
 export { AgentFrontmatterSchema, AgentSchema, type Agent } from "./definitions/schemas/agent.js";
 export { MissionSchema, PhaseSchema, MissionInputSchema, type Mission, type Phase, type MissionInput } from "./definitions/schemas/mission.js";
 export type { LoadOptions } from "./definitions/discover.js";
+export { SettingsSchema, type Settings, type SettingsInput } from "./definitions/schemas/settings.js";
+export { loadSettings, resolveSettings, type SettingsSources } from "./definitions/settings.js";
 
 /** Runtime: the mission graph, runs with checkpoints, and a mission as a LangChain tool. */
-export { compileMission, type CompileOptions, type StepEffects, type StepInfo } from "./runtime/compile.js";
-export { RunState as MissionState, type RunStateValue as MissionStateValue } from "./runtime/state.js";
-export { runMission, resumeRun, getRun, listRuns, type RunOptions, type RunOutcome, type RunEvent } from "./runtime/run.js";
+export { compileMission, recursionLimitFor, type CompiledMission, type CompileOptions, type StepEffects, type StepInfo } from "./runtime/compile.js";
+export {
+  RunState as MissionState,
+  type RunStateValue as MissionStateValue,
+  type RunStateUpdate as MissionStateUpdate,
+  type ReviewDecision,
+  type CallRecord,
+  type Usage,
+} from "./runtime/state.js";
+export { runMission, resumeRun, getRun, listRuns, type RunOptions, type ResumeOptions, type RunsOptions, type RunOutcome, type RunEvent } from "./runtime/run.js";
+export type { Env } from "./runtime/events.js";
 export type { RunRecord, RunStatus } from "./runtime/record.js";
 export { missionTool, missionInputSchema, deliverablesMarkdown, type MissionToolOptions } from "./runtime/mission-tool.js";
 

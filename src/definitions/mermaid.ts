@@ -1,4 +1,4 @@
-import { planMission } from "./plan.js";
+import { INPUTS_NODE, planMission } from "./plan.js";
 import type { Mission } from "./schemas/mission.js";
 
 function label(text: string): string {
@@ -12,8 +12,8 @@ function label(text: string): string {
 export function missionToMermaid(mission: Mission, options: { approve?: boolean } = {}): string {
   const lines = ["flowchart TD"];
   const inputs = mission.inputs.map((i) => i.id);
-  lines.push(`  inputs[/${label(inputs.length ? `Inputs: ${inputs.join(", ")}` : "Inputs")}/]`);
-  let previous = "inputs";
+  lines.push(`  ${INPUTS_NODE}[/${label(inputs.length ? `Inputs: ${inputs.join(", ")}` : "Inputs")}/]`);
+  let previous = INPUTS_NODE;
   let carried = 0;
   for (const { phase, supports, lead, review, deliverables } of planMission(mission, options)) {
     lines.push(`  subgraph p${phase.index}[${label(`Phase ${phase.index}: ${phase.title}`)}]`);
@@ -24,7 +24,7 @@ export function missionToMermaid(mission: Mission, options: { approve?: boolean 
     if (review) lines.push(`    ${lead.id} --> ${review.id}{${label("approve?")}}`, `    ${review.id} -->|reject| ${lead.id}`);
     lines.push("  end");
     const entry = supports.length ? supports.map((s) => s.id).join(" & ") : lead.id;
-    const edge = previous === "inputs" ? "-->" : `-->|${label(`${carried} deliverable${carried === 1 ? "" : "s"}`)}|`;
+    const edge = previous === INPUTS_NODE ? "-->" : `-->|${label(`${carried} deliverable${carried === 1 ? "" : "s"}`)}|`;
     lines.push(`  ${previous} ${edge} ${entry}`);
     previous = review?.id ?? lead.id;
     carried = deliverables.length;

@@ -17,6 +17,9 @@ export interface PhasePlan {
   deliverables: string[];
 }
 
+/** The first node of every mission graph: it checks the required inputs before any agent works. */
+export const INPUTS_NODE = "check_inputs";
+
 function nodeId(phase: number, kind: string, agent?: string): string {
   return agent ? `p${phase}_${kind}_${agent.replace(/[^A-Za-z0-9]+/g, "_")}` : `p${phase}_${kind}`;
 }

@@ -28,11 +28,11 @@ export function section(title: string, body: string): string {
   return body.trim() ? `## ${title}\n\n${body.trim()}\n` : "";
 }
 
-/** The body of a prompt's `## Title` section, up to the next `## ` heading. */
+/** The body of a prompt's `## Title` section (a whole line of its own), up to the next `## ` heading. */
 export function sectionBody(prompt: string, title: string): string {
-  const start = prompt.indexOf(`## ${title}\n`);
-  if (start === -1) return "";
-  const body = prompt.slice(start + title.length + 4);
+  const heading = new RegExp(`^## ${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m").exec(prompt);
+  if (!heading) return "";
+  const body = prompt.slice(heading.index + heading[0].length);
   const end = body.search(/^## /m);
   return (end === -1 ? body : body.slice(0, end)).trim();
 }

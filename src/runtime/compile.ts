@@ -4,7 +4,7 @@ import type { StructuredToolInterface } from "@langchain/core/tools";
 import { END, START, StateGraph, interrupt, task, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { z } from "zod";
 import { CoordError } from "../errors.js";
-import { planMission, type PhasePlan, type PlanStep } from "../definitions/plan.js";
+import { INPUTS_NODE, planMission, type PhasePlan, type PlanStep } from "../definitions/plan.js";
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import { limiter } from "./limit.js";
@@ -156,7 +156,6 @@ function checkpointed<T>(work: () => Promise<T>): Promise<T> {
 }
 
 function contextFor(mission: Mission, plan: PhasePlan, state: RunStateValue): StepContext {
-  requireInputs(mission, state.inputs);
   return { mission, plan, inputs: state.inputs, extra: state.extra, earlier: state.deliverables, reviews: state.reviews };
 }
 
@@ -269,8 +268,15 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     if (plan.review) graph.addNode(plan.review.id, reviewNode(plan));
   }
   const entryOf = (plan: PhasePlan | undefined): string[] => (plan ? (plan.supports.length ? plan.supports.map((s) => s.id) : [plan.lead.id]) : [END]);
+  // One node checks the inputs before the first phase fans out, so a caller that forgot one gets
+  // a single INPUT_MISSING rather than one from every parallel support.
+  graph.addNode(INPUTS_NODE, (state: RunStateValue) => {
+    requireInputs(mission, state.inputs);
+    return {};
+  });
+  graph.addEdge(START, INPUTS_NODE);
   plans.forEach((plan, i) => {
-    if (i === 0) for (const id of entryOf(plan)) graph.addEdge(START, id);
+    if (i === 0) for (const id of entryOf(plan)) graph.addEdge(INPUTS_NODE, id);
     if (plan.supports.length) graph.addEdge(plan.supports.map((s) => s.id), plan.lead.id);
     const next = entryOf(plans[i + 1]);
     if (plan.review) {
@@ -281,7 +287,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
       for (const id of next) graph.addEdge(plan.lead.id, id);
     }
   });
-  if (plans.length === 0) graph.addEdge(START, END);
+  if (plans.length === 0) graph.addEdge(INPUTS_NODE, END);
   return graph.compile({ ...(options.checkpointer && { checkpointer: options.checkpointer }), name: mission.id });
 }
 

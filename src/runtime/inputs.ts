@@ -28,6 +28,15 @@ function readInputFile(path: string, cwd: string, what: string): string {
   }
 }
 
+/** Whether a folder entry is a file to read; one that cannot even be looked at (a dangling link) is named. */
+function isRegularFile(path: string, cwd: string, name: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch (cause) {
+    throw new CoordError("INPUT_INVALID", `input file ${name}: cannot read ${relative(cwd, path) || path}`, { hint: "remove or fix the entry (a link to nothing?) in the inputs folder", cause });
+  }
+}
+
 function fromFolder(dir: string, mission: Mission, cwd: string, into: ResolvedInputs): void {
   const full = resolve(cwd, dir);
   if (!existsSync(full) || !statSync(full).isDirectory()) {
@@ -36,7 +45,7 @@ function fromFolder(dir: string, mission: Mission, cwd: string, into: ResolvedIn
   const ids = new Set(mission.inputs.map((i) => i.id));
   for (const name of readdirSync(full).sort()) {
     const path = join(full, name);
-    if (SKIP.test(name) || !statSync(path).isFile()) continue;
+    if (SKIP.test(name) || !isRegularFile(path, cwd, name)) continue;
     const id = basename(name, extname(name));
     const text = readInputFile(path, cwd, `input file ${name}`);
     if (ids.has(id)) {

@@ -22,7 +22,8 @@ export function fillPlaceholders(text: string, mission: Mission, inputs: Record<
   let out = text;
   for (const input of mission.inputs) {
     const value = inputs[input.id]?.trim();
-    out = out.split(`[${input.title}]`).join(value ? value : `[${input.title}: ${NOT_PROVIDED}]`);
+    // A value with headings of its own must not open sections of the prompt.
+    out = out.split(`[${input.title}]`).join(value ? embed(value) : `[${input.title}: ${NOT_PROVIDED}]`);
   }
   return out;
 }

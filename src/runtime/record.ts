@@ -6,7 +6,7 @@ import { RUN_FILES, deliverableFile } from "./paths.js";
 import type { CallRecord, RunStateValue, Usage } from "./state.js";
 import { DEFAULT_PRICES, costOf } from "../models/prices.js";
 import { addUsage, zeroUsage } from "../models/usage.js";
-import { stripOwnHeading } from "../models/prompt-format.js";
+import { embed, stripOwnHeading } from "../models/prompt-format.js";
 
 export type RunStatus = "running" | "paused" | "completed" | "failed";
 export type PhaseStatus = "pending" | "running" | "awaiting-approval" | "completed" | "failed";
@@ -122,7 +122,8 @@ export function renderReport(spec: RunSpec, record: RunRecord, state: RunStateVa
   for (const phase of record.phases) {
     out.push(`## Phase ${phase.index}: ${phase.title}`, "", `Lead: ${phase.lead ?? "-"}${phase.support.length ? ` · Support: ${phase.support.join(", ")}` : ""} · ${phase.status}`, "");
     for (const d of phase.deliverables) {
-      out.push(`### ${d.title}`, "", stripOwnHeading(state.deliverables[phase.index]?.[d.title] ?? "").trim(), "");
+      // Headings inside a deliverable go below its own `###`, so they never open a phase of the report.
+      out.push(`### ${d.title}`, "", embed(stripOwnHeading(state.deliverables[phase.index]?.[d.title] ?? "")), "");
     }
   }
   if (spec.mission.successCriteria.length) {

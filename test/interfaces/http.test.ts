@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { connect } from "node:net";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -239,6 +241,42 @@ describe("coord serve: the runs API", () => {
     const spec = JSON.parse(readFileSync(`${cwd}/.coord/runs/${runId}.json`, "utf8")) as { inputs: Record<string, string> };
     expect(spec.inputs.brief).toBe("@/etc/hostname");
     expect(await status(url, runId)).toBe("completed");
+  });
+
+  it("takes only text as input values, naming the input that is not, and refuses bodies nested too deep", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const { url } = await serve(cwd);
+    for (const value of [{ a: 1 }, null, [["x"]], 42]) {
+      const r = await post(`${url}/api/runs`, { mission: "test-mission", inputs: { brief: value } });
+      expect(r.status).toBe(400);
+      const body = (await r.json()) as { error: string; code: string };
+      expect(body.code).toBe("INPUT_INVALID");
+      expect(body.error).toMatch(/^inputs\.brief: expected text/);
+    }
+    const deep = `{"mission":"test-mission","inputs":{"brief":${"[".repeat(200_000)}${"]".repeat(200_000)}}}`;
+    const r = await fetch(`${url}/api/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: deep });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: string }).error).toContain("nests deeper than");
+    const specs = join(cwd, ".coord", "runs");
+    expect(existsSync(specs) ? readdirSync(specs).filter((f) => f.endsWith(".json")) : []).toEqual([]);
+  });
+
+  it("closes a connection that sends its headers too slowly", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const { settings, env } = loadSettings(cwd, cliEnv());
+    const url = await listen(createCoordServer({ cwd, host: "127.0.0.1", settings, env, timeouts: { headersMs: 500, requestMs: 1000 } }));
+    const started = Date.now();
+    const closedAfter = await new Promise<number>((resolve) => {
+      const socket = connect(Number(new URL(url).port), "127.0.0.1", () => socket.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+      // One more header line now and then, never the blank line that ends them.
+      const drip = setInterval(() => socket.write("X-Slow: 1\r\n"), 100);
+      socket.on("close", () => {
+        clearInterval(drip);
+        resolve(Date.now() - started);
+      });
+      socket.on("error", () => {});
+    });
+    expect(closedAfter).toBeLessThan(5000);
   });
 
   it("answers every error with its code's status from the one map, and never with a server path", async () => {

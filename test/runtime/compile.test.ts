@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { AgentRegistry } from "../../src/definitions/agent-registry.js";
 import { parseAgent } from "../../src/definitions/agent.js";
 import { parseMission } from "../../src/definitions/mission.js";
-import { planMission } from "../../src/definitions/plan.js";
+import { INPUTS_NODE, planMission } from "../../src/definitions/plan.js";
+import { missionToMermaid } from "../../src/definitions/mermaid.js";
 import { isCoordError } from "../../src/errors.js";
 import { compileMission } from "../../src/runtime/compile.js";
 import { OfflineChatModel } from "../../src/models/offline.js";
@@ -70,7 +71,22 @@ describe("compileMission", () => {
   it("names its nodes as the plan does, so --graph draws the compiled graph", () => {
     const graph = compileMission(MISSION, { agents: registry(), model: new OfflineChatModel({}), approve: true });
     const planned = planMission(MISSION, { approve: true }).flatMap((p) => [...p.supports, p.lead, ...(p.review ? [p.review] : [])].map((s) => s.id));
-    expect(Object.keys(graph.nodes).filter((n) => n !== "__start__").sort()).toEqual(planned.sort());
+    expect(Object.keys(graph.nodes).filter((n) => n !== "__start__").sort()).toEqual([INPUTS_NODE, ...planned].sort());
+    expect(missionToMermaid(MISSION, { approve: true })).toContain(`${INPUTS_NODE}[/`);
+  });
+
+  it("fails with one INPUT_MISSING naming the input when invoked without it, before any agent works", async () => {
+    const parallel = parseMission(missionMarkdown("Twin", ["Brief", "Notes"], [{ title: "Look", lead: "lead", support: ["one", "two"], deliverables: ["Findings"] }]), "twin.md").mission!;
+    const agents = ["lead", "one", "two"].map((name) => parseAgent(agentMarkdown(name), `${name}.md`).agent!);
+    const model = new ScriptedModel([]);
+    const graph = compileMission(parallel, { agents, model, checkpointer: new MemorySaver() });
+    const error = await graph.invoke({ inputs: { brief: "Only the brief." } }, { configurable: { thread_id: "no-notes" } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isCoordError(error) && error.code).toBe("INPUT_MISSING");
+    expect((error as Error).message).toContain("notes");
+    expect(model.requests).toHaveLength(0);
   });
 
   it("asks the lead for exactly the phase's deliverables through structured output", async () => {

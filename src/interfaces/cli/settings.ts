@@ -27,5 +27,6 @@ export function positiveInt(value: string | undefined, flag: string): number | u
 /** Seconds on the command line, milliseconds in settings. */
 export function secondsFlag(value: string | undefined, flag: string): number | undefined {
   const seconds = positiveNumber(value, flag);
-  return seconds === undefined ? undefined : Math.round(seconds * 1000);
+  // Settings count whole milliseconds; a tiny positive value still means at least one.
+  return seconds === undefined ? undefined : Math.max(1, Math.round(seconds * 1000));
 }

@@ -1,20 +1,58 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
+import { z } from "zod";
 import { CoordError } from "../../errors.js";
 import { isRunLocked } from "../../runtime/lock.js";
 import type { RunRecord } from "../../runtime/record.js";
 import { getRun, resumeRun, runMission, type RunEvent } from "../../runtime/run.js";
 import { homeDir } from "../../runtime/store.js";
-import { remoteRunSettings, requireMissionId } from "../surface.js";
+import { remoteRecord, remoteRunSettings, requireMissionId } from "../surface.js";
 import type { ServerContext } from "./context.js";
 
 const RUN_BODY = '{ "mission": "id", "inputs": { "input-id": "text" }, "approve": false }';
 const APPROVE_BODY = '{ "note": "optional text" }';
 
+// Requests of ours are two levels deep; a body nested deeper is refused before it is parsed, so
+// no parser or printer walks a 200,000-deep array.
+const MAX_DEPTH = 16;
+
+/** How deeply a JSON text nests arrays and objects, counted without parsing it. */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === "\\") i++;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if (ch === "[" || ch === "{") deepest = Math.max(deepest, ++depth);
+    else if (ch === "]" || ch === "}") depth--;
+  }
+  return deepest;
+}
+
+/** The body of POST /api/runs: input values are text, never objects, arrays or null. */
+const RunRequest = z.object({
+  mission: z.string({ error: "mission (a string) is required" }),
+  inputs: z.record(z.string(), z.string({ error: "expected text" })).optional(),
+  approve: z.boolean().optional(),
+});
+
+function runRequest(payload: Record<string, unknown>): z.infer<typeof RunRequest> {
+  const parsed = RunRequest.safeParse(payload);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
+  throw new CoordError("INPUT_INVALID", `${where}${issue.message.replace(/^Invalid input: /, "")}`, { hint: `send ${RUN_BODY}` });
+}
+
 /** A JSON object body, or the caller's mistake (400): anything else cannot be a request of ours. */
 async function jsonObject(c: Context, example: string, allowEmpty = false): Promise<Record<string, unknown>> {
   const text = await c.req.text();
   if (!text.trim() && allowEmpty) return {};
+  if (jsonDepth(text) > MAX_DEPTH) throw new CoordError("INPUT_INVALID", `body nests deeper than ${MAX_DEPTH} levels`, { hint: `send ${example}` });
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -60,18 +98,16 @@ export function runsApi(ctx: ServerContext): Hono {
   const api = new Hono();
 
   api.post("/runs", async (c) => {
-    const payload = await jsonObject(c, RUN_BODY);
-    if (typeof payload.mission !== "string") throw new CoordError("INPUT_INVALID", "mission (a string) is required", { hint: `send ${RUN_BODY}` });
+    const payload = runRequest(await jsonObject(c, RUN_BODY));
     const mission = payload.mission;
     requireMissionId(mission);
-    const inputs = payload.inputs && typeof payload.inputs === "object" ? (payload.inputs as Record<string, unknown>) : {};
     const runId = await untilStarted(
       (onEvent) =>
         runMission({
           ...ctx.load,
           cwd,
           mission,
-          inputValues: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, String(v)])),
+          inputValues: payload.inputs ?? {},
           settings: { ...remoteRunSettings(settings), approve: payload.approve === true },
           env,
           onEvent,
@@ -81,7 +117,7 @@ export function runsApi(ctx: ServerContext): Hono {
     return c.json({ runId }, 202);
   });
 
-  api.get("/runs/:id", (c) => c.json(getRun(c.req.param("id"), { cwd, settings })));
+  api.get("/runs/:id", (c) => c.json(remoteRecord(getRun(c.req.param("id"), { cwd, settings }), cwd)));
 
   api.post("/runs/:id/approve", async (c) => {
     const payload = await jsonObject(c, APPROVE_BODY, true);

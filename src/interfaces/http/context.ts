@@ -5,6 +5,11 @@ export interface ServeOptions extends SurfaceContext {
   host: string;
   /** Where background work reports failures it cannot answer with (a response_url that failed...). */
   log?: (message: string) => void;
+  /**
+   * Slow clients: a connection must send its headers within `headersMs` and its whole request
+   * within `requestMs`, or it is closed (defaults 10 s and 60 s).
+   */
+  timeouts?: { headersMs?: number; requestMs?: number };
 }
 
 /** What every route of the server is given. */

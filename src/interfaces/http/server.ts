@@ -58,9 +58,13 @@ export function createCoordServer(options: ServeOptions): Server {
     overrideGlobalObjects: false,
     errorHandler: (error) => errorResponse(malformedRequest(error), options.cwd),
   });
-  return createServer((req, res) => {
+  const headersTimeout = options.timeouts?.headersMs ?? 10_000;
+  const requestTimeout = options.timeouts?.requestMs ?? 60_000;
+  // Node checks these timeouts every connectionsCheckingInterval: check often enough to keep them.
+  const server = createServer({ headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(headersTimeout, 1000) }, (req, res) => {
     // Host names are case-insensitive, but the adaptor refuses a Host that URL parsing changes.
     if (req.headers.host) req.headers.host = req.headers.host.toLowerCase();
     void listener(req, res);
   });
+  return server;
 }

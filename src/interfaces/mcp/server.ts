@@ -9,7 +9,7 @@ import type { RunOutcome } from "../../runtime/run.js";
 import { getRun, resumeRun, runMission } from "../../runtime/run.js";
 import { mcpErrorText } from "../error-voice.js";
 import { handleSlash } from "../slash/handle.js";
-import { remoteRunSettings, requireMissionId, type SurfaceContext } from "../surface.js";
+import { remoteRecord, remoteRunSettings, requireMissionId, type SurfaceContext } from "../surface.js";
 
 export type McpOptions = SurfaceContext;
 
@@ -88,7 +88,7 @@ export function createMcpServer(options: McpOptions): McpServer {
       }),
   );
   server.registerTool("get_run", { description: "The run record (status, phases, deliverables, usage) of a run.", inputSchema: { runId: z.string() } }, async ({ runId }) =>
-    answer(cwd, async () => JSON.stringify(getRun(runId, { cwd, settings: options.settings }), null, 2)),
+    answer(cwd, async () => JSON.stringify(remoteRecord(getRun(runId, { cwd, settings: options.settings }), cwd), null, 2)),
   );
   server.registerTool(
     "approve_run",
