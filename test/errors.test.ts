@@ -64,11 +64,23 @@ describe("error codes", () => {
   it("produces every code an agent or mission file can cause from at least one fixture file", () => {
     // Lookups by name and the command line cause these, not a file's content; running a mission
     // (INPUT_*, RUN_*, HOOK_*) is tested with the runtime.
-    const notFromFiles = new Set<ErrorCode>(["USAGE", "FILE_UNREADABLE", "AGENT_NOT_FOUND", "MISSION_NOT_FOUND", "PATH_NOT_FOUND"]);
+    const notFromFiles = new Set<ErrorCode>(["USAGE", "FILE_UNREADABLE", "AGENT_NOT_FOUND", "MISSION_NOT_FOUND", "MISSION_PATH_REFUSED", "PATH_NOT_FOUND"]);
     const fileCodes = CODES.filter((code) => /^(TEXT|AGENT|MISSION|TEMPLATE)_/.test(code) && !notFromFiles.has(code));
     expect(fileCodes.length).toBeGreaterThanOrEqual(17);
     const produced = new Set(fixtureDiagnostics().map((d) => d.code));
     expect(fileCodes.filter((code) => !produced.has(code))).toEqual([]);
+  });
+
+  it("has every code expected by some test", () => {
+    // Tests name the code they expect as a string literal (`.code).toBe("X")`, `code: "X"`, a
+    // table of expected codes). This file only lists the codes, so it does not count.
+    const tests = walk(join(REPO, "test"))
+      .filter((f) => f.endsWith(".ts") && !f.endsWith("errors.test.ts"))
+      .map((f) => readFileSync(f, "utf8"))
+      .join("\n");
+    // Codes of agent and mission files are produced by the fixture files above instead.
+    const fromFixtures = new Set(fixtureDiagnostics().map((d) => d.code));
+    expect(CODES.filter((code) => !tests.includes(`"${code}"`) && !fromFixtures.has(code))).toEqual([]);
   });
 
   it("gives each diagnostic the default severity of its code", () => {
