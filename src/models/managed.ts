@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { AIMessageChunk, type AIMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
-import { CoordError } from "../errors.js";
+import { CoordError, CoordInternalError } from "../errors.js";
 import type { Recording } from "./recording.js";
 import { DEFAULT_RETRY, statusOf, withRetries, type RetryPolicy } from "./retry.js";
 import { DELIVERABLES_TOOL, ToolBindingChatModel, type OpenAITool } from "./tool-binding.js";
@@ -97,7 +97,7 @@ export class ManagedChatModel extends ToolBindingChatModel {
       return { generations: [{ text: "", message: toChunk(recorded) }] };
     }
     const inner = fields.inner;
-    if (!inner) throw new Error(`no model to call for ${fields.spec}`);
+    if (!inner) throw new CoordInternalError(`no model to call for ${fields.spec}: a managed model was built without one and not for replay`);
     const tools = options.tools;
     const forced = tools?.length === 1 && tools[0]!.function.name === DELIVERABLES_TOOL ? DELIVERABLES_TOOL : undefined;
     const runnable = tools?.length ? inner.bindTools!(tools, forced ? { tool_choice: forced } : {}) : inner;

@@ -101,3 +101,16 @@ export function tempProject(files: Record<string, string> = {}): string {
 
 /** A stack trace line: user mistakes must never print one. */
 export const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$/m;
+
+/**
+ * Waits until `ready()` holds, checking every 50 ms, for up to `timeoutMs` (generous: two
+ * cores may be busy with other test files). Fails early, with its stderr, if `child` exits first.
+ */
+export async function waitUntil(ready: () => boolean, options: { timeoutMs?: number; child?: { exitCode: number | null; stderrText?: () => string } } = {}): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  while (!ready()) {
+    if (options.child && options.child.exitCode !== null) throw new Error(`the process exited (${options.child.exitCode}) before it was ready: ${options.child.stderrText?.() ?? ""}`);
+    if (Date.now() > deadline) throw new Error(`not ready after ${options.timeoutMs ?? 60_000} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,7 +1,8 @@
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.js";
+import { BIN, cliEnv, runCli } from "../helpers/cli.js";
 import { missionMarkdown, runProject } from "../helpers/project.js";
 import { callText, connectMcp } from "./mcp-client.js";
 
@@ -102,5 +103,24 @@ describe("coord mcp", () => {
       expect(text).not.toContain(cwd);
       expect(text).not.toContain("/tmp");
     }
+  });
+});
+
+const MISSION_FOR_LIMITS = missionMarkdown("Limits", [], [{ title: "Plan", lead: "planner", deliverables: ["Plan"] }]);
+
+describe("coord mcp, hostile clients", () => {
+  it("answers a message over the transport's size limit with one line on stderr and exit 1, not a silent exit 0", async () => {
+    const cwd = runProject({ mission: MISSION_FOR_LIMITS, agents: { planner: {} }, inputs: {} });
+    const child = spawn(process.execPath, [BIN, "mcp"], { cwd, env: cliEnv(), stdio: ["pipe", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdin.on("error", () => {});
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const huge = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "slash", arguments: { text: "x".repeat(30 * 1024 * 1024) } } });
+    child.stdin.write(`${huge}\n`);
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running"), 20_000))]);
+    child.kill();
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^coord mcp: a message from the client was too large \(.*\); the connection is closed\n$/);
   });
 });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAgent } from "../../src/definitions/agent.js";
 import { spawn } from "node:child_process";
-import { BIN, REPO, STACK_LINE, cliEnv, runCli } from "../helpers/cli.js";
+import { BIN, REPO, STACK_LINE, cliEnv, runCli, waitUntil } from "../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/openai-server.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, agentMarkdown, missionMarkdown, runProject } from "../helpers/project.js";
 
@@ -189,9 +189,10 @@ describe("the crash window after a paid call", () => {
     const block = 'if [ "$COORD_PHASE" = 1 ] && [ ! -f go ]; then echo $$ > blocked; sleep 30; fi';
     const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: { post: block }, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
     const env = cliEnv(providerEnv(server));
-    const child = spawn(process.execPath, [BIN, "run", "test-mission", "--inputs", "inputs", "--run-id", "window"], { cwd, env, stdio: "ignore" });
-    for (let i = 0; i < 400 && !existsSync(join(cwd, "blocked")); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(existsSync(join(cwd, "blocked"))).toBe(true);
+    const child = spawn(process.execPath, [BIN, "run", "test-mission", "--inputs", "inputs", "--run-id", "window"], { cwd, env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    await waitUntil(() => existsSync(join(cwd, "blocked")), { child: Object.assign(child, { stderrText: () => stderr }) });
     // The researcher's model call was answered before its post hook started; give LangGraph a
     // moment to save the answer, as it does once the call returns.
     await new Promise((r) => setTimeout(r, 300));
@@ -208,5 +209,5 @@ describe("the crash window after a paid call", () => {
     expect(crashedCalls).toBe(server.requests.length - crashedCalls);
     const researcherCalls = server.requests.slice(0, crashedCalls).filter((q) => q.body.messages[0]?.content === agentBody(cwd, "researcher"));
     expect(researcherCalls).toHaveLength(2);
-  });
+  }, 120_000);
 });

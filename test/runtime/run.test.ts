@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { describe, expect, it } from "vitest";
-import { BIN, REPO, STACK_LINE, runCli, tempProject } from "../helpers/cli.js";
+import { BIN, REPO, STACK_LINE, runCli, tempProject, waitUntil } from "../helpers/cli.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, missionMarkdown, runProject } from "../helpers/project.js";
 import { resumeRun, runMission } from "../../src/runtime/run.js";
 
@@ -263,8 +263,7 @@ describe("crash and resume", () => {
         db.close();
       }
     };
-    for (let i = 0; i < 300 && !(existsSync(join(cwd, "blocked")) && sellerDone()); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(sellerDone()).toBe(true);
+    await waitUntil(() => existsSync(join(cwd, "blocked")) && sellerDone(), { child });
     child.kill("SIGKILL");
     await new Promise((r) => child.on("exit", r));
     process.kill(Number(readFileSync(join(cwd, "blocked"), "utf8")), "SIGKILL");
@@ -284,7 +283,7 @@ describe("crash and resume", () => {
     const clean = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "clean", "--quiet"], { cwd });
     expect(clean.code).toBe(0);
     expect(readDir(join(runDir, "deliverables"))).toEqual(readDir(join(cwd, "runs", "clean", "deliverables")));
-  });
+  }, 120_000);
 });
 
 describe("runMission and resumeRun as a library", () => {

@@ -112,7 +112,7 @@ export function createMcpServer(options: McpOptions): McpServer {
 }
 
 /** `coord mcp`: serves over stdio until the client closes the connection. */
-export async function serveMcp(options: McpOptions): Promise<number> {
+export async function serveMcp(options: McpOptions, report: (line: string) => void = () => {}): Promise<number> {
   const server = createMcpServer(options);
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
@@ -120,7 +120,17 @@ export async function serveMcp(options: McpOptions): Promise<number> {
     process.stdin.once("end", () => resolve());
   });
   await server.connect(transport);
+  // The transport closes itself on a message over its size limit; say so, rather than end as if
+  // the client had hung up.
+  let fatal: Error | undefined;
+  const protocolOnError = transport.onerror;
+  transport.onerror = (error) => {
+    if (/exceeded maximum size/.test(error.message)) fatal = error;
+    protocolOnError?.(error);
+  };
   await closed;
   await server.close();
-  return 0;
+  if (!fatal) return 0;
+  report(`coord mcp: a message from the client was too large (${fatal.message}); the connection is closed`);
+  return 1;
 }

@@ -37,5 +37,5 @@ export async function serve(io: Io, flags: { host: string; port: string }, load:
 export async function mcp(io: Io, load: LoadOptions): Promise<number> {
   const { settings, env } = projectSettings(io);
   const { serveMcp } = await import("../../mcp/server.js");
-  return serveMcp({ cwd: io.cwd, load, settings, env });
+  return serveMcp({ cwd: io.cwd, load, settings, env }, io.err);
 }
