@@ -3,18 +3,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SettingsSchema } from "../../src/definitions/schemas/settings.js";
 import { loadSettings, resolveSettings } from "../../src/definitions/settings.js";
-import { isCoordError, type CoordError } from "../../src/errors.js";
 import { tempTree } from "./fixtures.js";
-
-function thrown(fn: () => unknown): CoordError {
-  try {
-    fn();
-  } catch (error) {
-    if (isCoordError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a CoordError");
-}
+import { thrown } from "../helpers/errors.js";
 
 describe("resolveSettings", () => {
   it("fills every default from the schema when nothing is given", () => {

@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isCoordError, type CoordError } from "../../src/errors.js";
 import { parseAgent } from "../../src/definitions/agent.js";
 import type { Agent } from "../../src/definitions/schemas/agent.js";
 import { connectMcp, toolResultText, wantedServers, type McpServerConfig } from "../../src/models/mcp.js";
 import { FIXTURES, tempDir } from "../definitions/fixtures.js";
+import { rejection } from "../helpers/errors.js";
 
 function agent(name: string, tools: string[]): Agent {
   const text = `---\nname: ${name}\ndescription: ${name} for tests\ntools: ${JSON.stringify(tools)}\n---\n\nYou are ${name}.\n`;
@@ -17,16 +17,6 @@ const SERVERS: Record<string, McpServerConfig> = { docs: { command: "docs-server
 /** wantedServers as a plain object: server -> "all" or its sorted tool names. */
 function wanted(tools: string[], servers = SERVERS): Record<string, string | string[]> {
   return Object.fromEntries([...wantedServers(agent("a", tools), servers)].map(([server, want]) => [server, want === "all" ? want : [...want].sort()]));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CoordError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCoordError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a CoordError, the promise resolved");
 }
 
 describe("wantedServers", () => {

@@ -1,6 +1,5 @@
 import { HumanMessage } from "@langchain/core/messages";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { isCoordError, type CoordError } from "../../src/errors.js";
 import { parseAgent } from "../../src/definitions/agent.js";
 import { parseMission } from "../../src/definitions/mission.js";
 import type { Agent } from "../../src/definitions/schemas/agent.js";
@@ -9,6 +8,7 @@ import { messageText } from "../../src/models/message-text.js";
 import { OFFLINE_NOTICE } from "../../src/models/offline.js";
 import { OFFLINE_MODEL, agentModelSpec, createModel, modelsForRun, normalizeSpec, runModelSpec } from "../../src/models/resolve.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/openai-server.js";
+import { rejection, thrown } from "../helpers/errors.js";
 
 let server: FakeOpenAI | undefined;
 afterEach(async () => {
@@ -16,26 +16,6 @@ afterEach(async () => {
   server = undefined;
   vi.unstubAllEnvs();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<CoordError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCoordError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a CoordError, the promise resolved");
-}
-
-function thrown(fn: () => unknown): CoordError {
-  try {
-    fn();
-  } catch (error) {
-    if (isCoordError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a CoordError, nothing was thrown");
-}
 
 /** A one-phase mission, with a `**Model:**` header line when `model` is given. */
 function mission(model?: string, lead = "analyst"): Mission {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { isCoordError, type CoordError } from "../../src/errors.js";
 import { DEFAULT_PRICES, costOf } from "../../src/models/prices.js";
 import { BudgetExceededError, budgetTracker, type Budget } from "../../src/runtime/budget.js";
 import type { CallRecord, RunStateValue } from "../../src/runtime/state.js";
+import { thrown } from "../helpers/errors.js";
 
 const cost: Budget["cost"] = (model, usage) => costOf(model, usage, DEFAULT_PRICES);
 
@@ -14,16 +14,6 @@ function call(agent: string, totalTokens: number, model = "openai:gpt-4o-mini"):
 /** A checkpointed state holding these calls and nothing else. */
 function stateOf(...calls: CallRecord[]): RunStateValue {
   return { inputs: {}, extra: [], notes: {}, deliverables: {}, reviews: {}, calls: Object.fromEntries(calls.map((c) => [`${c.phase}/${c.role}/${c.agent}`, c])) };
-}
-
-function thrown(fn: () => unknown): CoordError {
-  try {
-    fn();
-  } catch (error) {
-    if (isCoordError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a CoordError, nothing was thrown");
 }
 
 describe("budgetTracker", () => {

@@ -1,11 +1,12 @@
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isCoordError, type CoordError } from "../../src/errors.js";
+import { type CoordError } from "../../src/errors.js";
 import { parseMission } from "../../src/definitions/mission.js";
 import type { Mission } from "../../src/definitions/schemas/mission.js";
 import { resolveInputs } from "../../src/runtime/inputs.js";
 import { readFixture, tempTree } from "../definitions/fixtures.js";
+import { thrown } from "../helpers/errors.js";
 
 function missionOf(name: string): Mission {
   const { file, text } = readFixture("units", name);
@@ -18,17 +19,6 @@ const TEMPLATE = missionOf("one-pager.prompt.md");
 
 const MARKET = "Mid-market buyers churn in their first 90 days.\n";
 const SALES = "Deals stall at security review.\n";
-
-/** The CoordError `fn` throws; fails the test when it throws something else or nothing. */
-function thrown(fn: () => unknown): CoordError {
-  try {
-    fn();
-  } catch (error) {
-    if (isCoordError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a CoordError, nothing was thrown");
-}
 
 describe("resolveInputs from a folder", () => {
   it("takes files named by input id as inputs, whatever their extension, and attaches the others as extra context", () => {

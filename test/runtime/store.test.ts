@@ -2,23 +2,13 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isCoordError, type CoordError } from "../../src/errors.js";
 import { parseAgent } from "../../src/definitions/agent.js";
 import { parseMission } from "../../src/definitions/mission.js";
 import { SettingsSchema } from "../../src/definitions/schemas/settings.js";
 import { lockFile, specFile } from "../../src/runtime/paths.js";
 import { checkRunId, homeDir, loadSpec, newRunId, runIds, saveSpec, type RunSpec } from "../../src/runtime/store.js";
 import { agentText, readFixture, tempDir } from "../definitions/fixtures.js";
-
-function thrown(fn: () => unknown): CoordError {
-  try {
-    fn();
-  } catch (error) {
-    if (isCoordError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a CoordError, nothing was thrown");
-}
+import { thrown } from "../helpers/errors.js";
 
 function specOf(runId: string, cwd: string): RunSpec {
   const { file, text } = readFixture("units", "growth-plan.md");

@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { isCoordError, type CoordError } from "../../../src/errors.js";
+import { isCoordError } from "../../../src/errors.js";
 import type { Io } from "../../../src/interfaces/cli/io.js";
 import { positiveInt, positiveNumber, projectSettings, secondsFlag } from "../../../src/interfaces/cli/settings.js";
 import { tempTree } from "../../definitions/fixtures.js";
-
-function thrown(fn: () => unknown): CoordError {
-  try {
-    fn();
-  } catch (error) {
-    if (isCoordError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a CoordError, nothing was thrown");
-}
+import { thrown } from "../../helpers/errors.js";
 
 function io(cwd: string, env: Record<string, string | undefined>): Io {
   return { out: () => {}, err: () => {}, errStream: { write: () => true }, env, cwd, json: false, quiet: false, verbose: false };
