@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { main } from "../../src/interfaces/cli/main.js";
 import { REPO, STACK_LINE, runBin, runCli, tempProject } from "../helpers/cli.js";
 
 const agentFile = (name: string, description: string) =>
@@ -207,6 +208,25 @@ describe("coord command line", () => {
 });
 
 /** The real bin/coord.js in its own process, on the dist/ the global setup built from src. */
+describe("coord's own failures", () => {
+  // A stream that cannot be written (a closed pipe) is no mistake of the user's: coord names it
+  // an internal error, asks for a report, and exits 1 without a stack unless --verbose.
+  const failingStdout = { write: () => { throw new Error("stdout is gone (EPIPE)"); } };
+
+  it("reports an error that is not the user's as an internal error, exit 1, with the stack only under --verbose", async () => {
+    const stderr: string[] = [];
+    const code = await main(["agents", "list", "--json"], { stdout: failingStdout, stderr: { write: (t: string) => stderr.push(t) }, cwd: tempProject(), env: {} });
+    expect(code).toBe(1);
+    expect(stderr[0]).toBe("coord: internal error: stdout is gone (EPIPE) (fix: this is a bug in coord; please report it with what you ran)\n");
+    expect(stderr.join("")).not.toMatch(STACK_LINE);
+    expect(stderr.join("")).toContain("--verbose");
+
+    const verbose: string[] = [];
+    expect(await main(["agents", "list", "--json", "--verbose"], { stdout: failingStdout, stderr: { write: (t: string) => verbose.push(t) }, cwd: tempProject(), env: {} })).toBe(1);
+    expect(verbose.join("")).toMatch(STACK_LINE);
+  });
+});
+
 describe("the coord executable", () => {
   it("prints the package's version", () => {
     const r = runBin(["--version"]);
