@@ -233,6 +233,23 @@ describe("coord serve: the runs API", () => {
     expect(await poll(async () => ((await status(url, gatedId)) === "completed" ? "completed" : undefined))).toBe("completed");
   });
 
+  it("rejects a paused phase with a note, which the lead's redo sees, and refuses a rejection without one", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const { url } = await serve(cwd);
+    const started = await post(`${url}/api/runs`, { mission: "test-mission", inputs: { brief: "Grow onboarding." }, approve: true });
+    const { runId } = (await started.json()) as { runId: string };
+    expect(await status(url, runId)).toBe("paused");
+    const bare = await post(`${url}/api/runs/${runId}/reject`, {});
+    expect(bare.status).toBe(400);
+    expect(((await bare.json()) as { code: string }).code).toBe("INPUT_INVALID");
+    expect((await post(`${url}/api/runs/${runId}/reject`, { note: "Name the churn number" })).status).toBe(202);
+    await poll(() => (existsSync(join(cwd, "runs", runId, "run.log")) && readFileSync(join(cwd, "runs", runId, "run.log"), "utf8").split("run resumed").length > 1 ? true : undefined));
+    expect(await status(url, runId)).toBe("paused");
+    const record = (await (await fetch(`${url}/api/runs/${runId}`)).json()) as { phases: Array<{ calls: Array<{ role: string }> }> };
+    // The lead wrote the phase twice: the first draft, and the redo with the note.
+    expect(record.phases[0]!.calls.filter((call) => call.role === "lead")).toHaveLength(2);
+  });
+
   it("takes inputs over HTTP as text, never as file paths", async () => {
     const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
     const { url } = await serve(cwd);

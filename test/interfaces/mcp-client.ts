@@ -3,8 +3,8 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { BIN, cliEnv } from "../helpers/cli.js";
 
 /** The SDK's own client, talking to `coord mcp` in a real subprocess over stdio, as Claude Code does. */
-export async function connectMcp(cwd: string): Promise<Client> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, "mcp"], cwd, env: cliEnv(), stderr: "pipe" });
+export async function connectMcp(cwd: string, env: Record<string, string | undefined> = {}): Promise<Client> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, "mcp"], cwd, env: cliEnv(env), stderr: "pipe" });
   const client = new Client({ name: "coord-test", version: "1.0.0" });
   await client.connect(transport);
   return client;
@@ -13,7 +13,12 @@ export async function connectMcp(cwd: string): Promise<Client> {
 type TextContent = Array<{ type: string; text: string }>;
 
 /** A tool's first text and whether it is an error. */
-export async function callText(client: Client, name: string, args: Record<string, unknown>): Promise<{ text: string; isError: boolean }> {
-  const result = await client.callTool({ name, arguments: args });
+export async function callText(
+  client: Client,
+  name: string,
+  args: Record<string, unknown>,
+  onprogress?: (progress: { progress: number; total?: number; message?: string }) => void,
+): Promise<{ text: string; isError: boolean }> {
+  const result = await client.callTool({ name, arguments: args }, undefined, onprogress ? { onprogress } : {});
   return { text: (result.content as TextContent)[0]!.text, isError: result.isError === true };
 }

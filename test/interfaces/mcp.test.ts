@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { BIN, cliEnv, runCli } from "../helpers/cli.js";
 import { missionMarkdown, runProject } from "../helpers/project.js";
 import { callText, connectMcp } from "./mcp-client.js";
+import { startFakeOpenAI, type FakeOpenAI } from "../helpers/openai-server.js";
 
 const MISSION = missionMarkdown("Mcp Plan", ["Brief", "Market Notes"], [{ title: "Plan", lead: "planner", deliverables: ["Plan outline"] }]);
 
@@ -14,8 +15,8 @@ afterEach(async () => {
   client = undefined;
 });
 
-async function connect(cwd: string): Promise<Client> {
-  client = await connectMcp(cwd);
+async function connect(cwd: string, env: Record<string, string | undefined> = {}): Promise<Client> {
+  client = await connectMcp(cwd, env);
   return client;
 }
 
@@ -39,7 +40,7 @@ describe("coord mcp", () => {
   it("lists missions, runs one, reads its record and approves a paused run through tools", async () => {
     const cwd = runProject({ mission: MISSION, agents: { planner: { pre: "touch hook-ran" } }, inputs: {} });
     const c = await connect(cwd);
-    expect((await c.listTools()).tools.map((t) => t.name).sort()).toEqual(["approve_run", "get_run", "list_missions", "run_mission", "slash"]);
+    expect((await c.listTools()).tools.map((t) => t.name).sort()).toEqual(["approve_run", "get_run", "list_missions", "reject_run", "run_mission", "slash", "wait_run"]);
     const listed = JSON.parse((await callText(c, "list_missions", {})).text) as Array<{ id: string }>;
     expect(listed.map((m) => m.id)).toContain("test-mission");
 
@@ -107,6 +108,54 @@ describe("coord mcp", () => {
 });
 
 const MISSION_FOR_LIMITS = missionMarkdown("Limits", [], [{ title: "Plan", lead: "planner", deliverables: ["Plan"] }]);
+
+describe("coord mcp without time-outs", () => {
+  let model: FakeOpenAI | undefined;
+  afterEach(async () => {
+    await model?.close();
+    model = undefined;
+  });
+
+  it("answers run_mission within wait_seconds while the run goes on, then wait_run returns its report, with progress per step", async () => {
+    // A model that takes a while per call: the run outlasts a short wait.
+    model = await startFakeOpenAI({ delayMs: 400 });
+    const mission = missionMarkdown("Slow", ["Brief"], [
+      { title: "Look", lead: "planner", support: ["scout"], deliverables: ["Findings"] },
+      { title: "Plan", lead: "planner", deliverables: ["Plan"] },
+    ]);
+    const cwd = runProject({ mission, agents: { planner: {}, scout: {} }, inputs: {} });
+    const c = await connect(cwd, { OPENAI_API_KEY: "sk-test", COORD_BASE_URL: model.url, COORD_MODEL: "openai:gpt-4o-mini" });
+    const started = Date.now();
+    const first = await callText(c, "run_mission", { mission: "test-mission", inputs: { brief: "Grow onboarding" }, wait_seconds: 0 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(first.isError, first.text).toBe(false);
+    expect(first.text).toMatch(/^run (\S+): running \(phase \d of 2: \w+, \d of 3 agent steps done\)\. It carries on; call wait_run/);
+    const runId = /^run (\S+):/.exec(first.text)![1]!;
+    const progress: number[] = [];
+    const done = await callText(c, "wait_run", { runId, wait_seconds: 60 }, (p) => progress.push(p.progress));
+    expect(done.text).toMatch(new RegExp(`^run ${runId}: completed`));
+    expect(done.text).toContain("### Plan");
+    // One notification per agent step that finished while wait_run waited, counting up to all 3.
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.at(-1)).toBe(3);
+    expect([...progress].sort()).toEqual(progress);
+  }, 90_000);
+
+  it("rejects a paused phase with a note and approves it after, each answering like wait_run; a second decision is refused", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const c = await connect(cwd);
+    const paused = await callText(c, "slash", { text: '/coord test-mission --approve brief="Grow" market-notes="Churn"' });
+    expect(paused.text).toContain("paused");
+    const runId = /run `([^`]+)`/.exec(paused.text)![1]!;
+    const redone = await callText(c, "reject_run", { runId, note: "Name the churn number" });
+    expect(redone.text).toMatch(new RegExp(`^run ${runId}: paused \\(approval\\)`));
+    const approved = await callText(c, "approve_run", { runId, note: "good" });
+    expect(approved.text).toMatch(new RegExp(`^run ${runId}: completed`));
+    const again = await callText(c, "approve_run", { runId });
+    expect(again.isError).toBe(true);
+    expect(again.text).toMatch(/^RUN_NOT_PAUSED: /);
+  });
+});
 
 describe("coord mcp, hostile clients", () => {
   it("answers a message over the transport's size limit with one line on stderr and exit 1, not a silent exit 0", async () => {

@@ -11,6 +11,7 @@ import type { ServerContext } from "./context.js";
 
 const RUN_BODY = '{ "mission": "id", "inputs": { "input-id": "text" }, "approve": false }';
 const APPROVE_BODY = '{ "note": "optional text" }';
+const REJECT_BODY = '{ "note": "what to change" }';
 
 // Requests of ours are two levels deep; a body nested deeper is refused before it is parsed, so
 // no parser or printer walks a 200,000-deep array.
@@ -82,7 +83,8 @@ export function untilStarted(start: (onEvent: (event: RunEvent) => void) => Prom
 /** A run that may be approved right now: not driven by anyone else, and paused for approval. */
 function requireAwaitingApproval(record: RunRecord, home: string): void {
   if (isRunLocked(home, record.runId)) {
-    throw new CoordError("RUN_BUSY", `run "${record.runId}" is being worked on by another request or process`, { hints: { remote: "wait for the run to finish or pause, then try again" } });
+    // The first decision on a pause wins: one already being carried out leaves nothing to decide.
+    throw new CoordError("RUN_NOT_PAUSED", `run "${record.runId}" is being continued by another decision or process`, { hints: { remote: "ask for the run's status; decide again when it pauses" } });
   }
   if (record.status !== "paused" || record.reason !== "approval") {
     throw new CoordError("RUN_NOT_PAUSED", `run "${record.runId}" is ${record.status}, not waiting for approval`, { hints: { remote: "ask for the run's status to see what it is doing" } });
@@ -119,15 +121,19 @@ export function runsApi(ctx: ServerContext): Hono {
 
   api.get("/runs/:id", (c) => c.json(remoteRecord(getRun(c.req.param("id"), { cwd, settings }), cwd)));
 
-  api.post("/runs/:id/approve", async (c) => {
-    const payload = await jsonObject(c, APPROVE_BODY, true);
-    const note = typeof payload.note === "string" && payload.note ? payload.note : undefined;
-    const record = getRun(c.req.param("id"), { cwd, settings });
-    requireAwaitingApproval(record, homeDir(cwd, settings));
-    // resumeRun takes the run's lock before its first await, so a second approval gets 409 above.
-    ctx.background(resumeRun(record.runId, { cwd, settings, env, decision: { action: "approve", ...(note && { note }) } }), "approve");
-    return c.json({ runId: record.runId }, 202);
-  });
+  for (const action of ["approve", "reject"] as const) {
+    api.post(`/runs/:id/${action}`, async (c) => {
+      const payload = await jsonObject(c, action === "approve" ? APPROVE_BODY : REJECT_BODY, action === "approve");
+      const note = typeof payload.note === "string" && payload.note ? payload.note : undefined;
+      if (action === "reject" && !note) throw new CoordError("INPUT_INVALID", "a rejection needs a note saying what to change", { hint: `send ${REJECT_BODY}` });
+      const record = getRun(c.req.param("id"), { cwd, settings });
+      requireAwaitingApproval(record, homeDir(cwd, settings));
+      const decision = action === "approve" ? { action, ...(note && { note }) } : { action, note: note! };
+      // resumeRun takes the run's lock before its first await, so a second decision gets 409 above.
+      ctx.background(resumeRun(record.runId, { cwd, settings, env, decision }), action);
+      return c.json({ runId: record.runId }, 202);
+    });
+  }
 
   return api;
 }

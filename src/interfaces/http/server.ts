@@ -39,7 +39,7 @@ export function coordApp(options: ServeOptions): Hono {
   app.use("/api/*", browserGuard(isLoopback(options.host)));
   app.route("/api", runsApi(ctx));
   app.notFound((c) =>
-    errorResponse(new CoordError("HTTP_NO_ROUTE", `no route for ${c.req.method} here`, { hint: "the runs API is POST api/runs, GET api/runs/RUN_ID and POST api/runs/RUN_ID/approve" }), cwd),
+    errorResponse(new CoordError("HTTP_NO_ROUTE", `no route for ${c.req.method} here`, { hint: "the runs API is POST api/runs, GET api/runs/RUN_ID, POST api/runs/RUN_ID/approve and POST api/runs/RUN_ID/reject" }), cwd),
   );
   // Middleware that answers by throwing (hono's bearer check) carries its response already.
   app.onError((error) => (error instanceof HTTPException ? error.getResponse() : errorResponse(error, cwd)));

@@ -5,7 +5,10 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { z } from "zod";
 import { loadMissions } from "../../definitions/mission-catalog.js";
 import type { Mission } from "../../definitions/schemas/mission.js";
+import type { RunRecord } from "../../runtime/record.js";
 import type { RunOutcome } from "../../runtime/run.js";
+import type { ServerNotification } from "@modelcontextprotocol/sdk/types.js";
+import { InFlightRuns, stepsOf, type Progress } from "../in-flight.js";
 import { getRun, resumeRun, runMission } from "../../runtime/run.js";
 import { mcpErrorText } from "../error-voice.js";
 import { handleSlash } from "../slash/handle.js";
@@ -28,11 +31,37 @@ async function answer(cwd: string, work: () => Promise<string>): Promise<ToolAns
   }
 }
 
-/** What a run tool returns: the run's status line and its report. */
-function runAnswer(outcome: RunOutcome): string {
-  const { record } = outcome;
+/** How long a run tool waits for the run before answering with where it stands. */
+const DEFAULT_WAIT_SECONDS = 20;
+
+type ToolExtra = { _meta?: { progressToken?: string | number }; sendNotification: (notification: ServerNotification) => Promise<void> };
+
+/** What a run tool returns once the run has stopped: its status line and its report. */
+function recordAnswer(record: RunRecord): string {
   const head = `run ${record.runId}: ${record.status}${record.reason ? ` (${record.reason})` : ""}${record.error ? ` — ${record.error}` : ""}`;
   return `${head}\n\n${readFileSync(join(record.runDir, "report.md"), "utf8")}`;
+}
+
+function runAnswer(outcome: RunOutcome): string {
+  return recordAnswer(outcome.record);
+}
+
+/** What a run tool returns while the run goes on: where it stands and how to wait again. */
+function stillRunning(record: RunRecord, progress: { stepsDone: number; totalSteps: number } | undefined): string {
+  const phase = record.phases.find((p) => p.status === "running") ?? record.phases.find((p) => p.status === "pending");
+  const steps = progress ? `, ${progress.stepsDone} of ${progress.totalSteps} agent steps done` : "";
+  const where = phase ? ` (phase ${phase.index} of ${record.phases.length}: ${phase.title}${steps})` : "";
+  return `run ${record.runId}: running${where}. It carries on; call wait_run with {"runId": "${record.runId}"} to wait for it, or get_run for its record.`;
+}
+
+/** Progress notifications for a caller that sent a progressToken: one per finished agent step. */
+function progressSender(extra: ToolExtra): ((progress: Progress) => void) | undefined {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return undefined;
+  return (progress) =>
+    void extra
+      .sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: progress.stepsDone, total: progress.totalSteps, message: progress.message } })
+      .catch(() => {});
 }
 
 /** A mission's inputs as prompt arguments: strings, optional where the mission says. */
@@ -75,26 +104,61 @@ export function createMcpServer(options: McpOptions): McpServer {
       ),
     ),
   );
+  const flights = new InFlightRuns();
+  const stepsOfMission = (id: string) => {
+    const found = catalog.missions.find((m) => m.id === id);
+    return found ? stepsOf(found) : 0;
+  };
+  const stepsOfRun = (runId: string) => flights.progressOf(runId)?.totalSteps ?? stepsOfMission(getRun(runId, { cwd, settings: options.settings }).mission);
+  /** Waits on a run for the caller, then answers with its report, or with where it stands. */
+  const waitAnswer = async (runId: string, seconds: number, extra: ToolExtra): Promise<string> => {
+    const outcome = await flights.wait(runId, seconds, progressSender(extra));
+    if (outcome) return runAnswer(outcome);
+    const record = getRun(runId, { cwd, settings: options.settings });
+    if (record.status !== "running") return recordAnswer(record);
+    return stillRunning(record, flights.progressOf(runId));
+  };
+  const wait = z.number().min(0).max(3600).default(DEFAULT_WAIT_SECONDS).describe("Seconds to wait for the run to finish or pause before answering with where it stands; it carries on either way.");
+
   server.registerTool(
     "run_mission",
     {
-      description: "Run a coord mission and return its report. inputs maps each input id to its text.",
-      inputSchema: { mission: z.string().describe("Mission id, from list_missions"), inputs: z.record(z.string(), z.string()).optional().describe("Input id -> text") },
+      description: `Start a coord mission. Returns its report if it finishes or pauses within wait_seconds (default ${DEFAULT_WAIT_SECONDS}), otherwise its run id and progress while it carries on: call wait_run to wait again. inputs maps each input id to its text.`,
+      inputSchema: { mission: z.string().describe("Mission id, from list_missions"), inputs: z.record(z.string(), z.string()).optional().describe("Input id -> text"), wait_seconds: wait },
     },
-    async ({ mission, inputs }) =>
+    async ({ mission, inputs, wait_seconds }, extra) =>
       answer(cwd, async () => {
         requireMissionId(mission);
-        return runAnswer(await runMission({ ...options.load, cwd, mission, inputValues: inputs ?? {}, settings: runSettings, env }));
+        const runId = await flights.start(stepsOfMission(mission), (onEvent) => runMission({ ...options.load, cwd, mission, inputValues: inputs ?? {}, settings: runSettings, env, onEvent }));
+        return waitAnswer(runId, wait_seconds, extra);
       }),
+  );
+  server.registerTool(
+    "wait_run",
+    { description: "Wait up to wait_seconds for a run to finish or pause; returns its report, or where it stands.", inputSchema: { runId: z.string(), wait_seconds: wait } },
+    async ({ runId, wait_seconds }, extra) => answer(cwd, () => waitAnswer(runId, wait_seconds, extra)),
   );
   server.registerTool("get_run", { description: "The run record (status, phases, deliverables, usage) of a run.", inputSchema: { runId: z.string() } }, async ({ runId }) =>
     answer(cwd, async () => JSON.stringify(remoteRecord(getRun(runId, { cwd, settings: options.settings }), cwd), null, 2)),
   );
-  server.registerTool(
-    "approve_run",
-    { description: "Approve the phase a run paused on and continue it; returns the report.", inputSchema: { runId: z.string(), note: z.string().optional() } },
-    async ({ runId, note }) => answer(cwd, async () => runAnswer(await resumeRun(runId, { cwd, settings: options.settings, env, decision: { action: "approve", ...(note && { note }) } }))),
-  );
+  for (const action of ["approve", "reject"] as const) {
+    server.registerTool(
+      `${action}_run`,
+      {
+        description:
+          action === "approve"
+            ? "Approve the phase a run paused on and continue it; answers like wait_run."
+            : "Have the lead redo the phase a run paused on, with your note saying what to change; answers like wait_run.",
+        inputSchema: { runId: z.string(), note: action === "approve" ? z.string().optional() : z.string().min(1), wait_seconds: wait },
+      },
+      async ({ runId, note, wait_seconds }, extra) =>
+        answer(cwd, async () => {
+          const decision = action === "approve" ? { action, ...(note && { note }) } : { action, note: note ?? "" };
+          flights.resume(runId, stepsOfRun(runId), (onEvent) => resumeRun(runId, { cwd, settings: options.settings, env, decision, onEvent }));
+          return waitAnswer(runId, wait_seconds, extra);
+        }),
+    );
+  }
   server.registerTool(
     "slash",
     {
