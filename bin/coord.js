@@ -2,4 +2,12 @@
 // Thin launcher: the CLI lives in the compiled library (built by `npm install` via `prepare`).
 import { main } from "../dist/interfaces/cli/main.js";
 
+// A reader that stops early (`coord runs list | head`) closes the pipe: that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 process.exitCode = await main(process.argv.slice(2));

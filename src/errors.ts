@@ -78,6 +78,10 @@ export const ERROR_CODES = {
   },
   HTTP_BODY_TOO_LARGE: { severity: "error", summary: "An HTTP request body was over the server's limit (2 MB)." },
   HTTP_NO_ROUTE: { severity: "error", summary: "An HTTP request named no route coord serves." },
+  LEASE_LOST: {
+    severity: "error",
+    summary: "A worker lost its lease on a run (it stalled past the lease) and stopped before its next step; another worker carries the run on.",
+  },
   INTERNAL: { severity: "error", summary: "A bug in coord, not a mistake of yours: please report it with the command you ran." },
 } as const satisfies Record<string, { severity: Severity; summary: string }>;
 

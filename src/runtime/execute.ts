@@ -1,6 +1,5 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import pino, { type Logger } from "pino";
 import { formatDiagnostic, isCoordError, type ErrorCode } from "../errors.js";
 import { writeFileAtomic } from "../files.js";
@@ -13,7 +12,8 @@ import { compileMission, recursionLimitFor, type CompileOptions, type StepEffect
 import { stepEffects } from "./effects.js";
 import type { Emit, Env } from "./events.js";
 import { runProjectHook, type HookContext } from "./hooks.js";
-import { RUN_FILES, checkpointFile } from "./paths.js";
+import { openCheckpointer, type RunGuard } from "./checkpointer.js";
+import { RUN_FILES } from "./paths.js";
 import type { RunModels } from "./prepare.js";
 import { buildRecord, initialState, renderReport, type RunRecord } from "./record.js";
 import type { RunStateValue } from "./state.js";
@@ -34,6 +34,8 @@ export interface ExecuteContext {
   mcpServers: Settings["mcpServers"];
   emit: Emit;
   logStream?: NodeJS.WritableStream;
+  /** A worker's lease: checked before every step and every checkpoint write. */
+  guard?: RunGuard;
 }
 
 /**
@@ -50,9 +52,9 @@ export async function executeRun(spec: RunSpec, models: RunModels, input: unknow
   try {
     const mcp = await connectMcp(spec.agents, ctx.mcpServers, ctx.env);
     try {
-      const opened = openGraph(spec, models, ctx.home, stepEffects(spec, logger, ctx.emit, hooks), mcp);
+      const opened = openGraph(spec, models, ctx.home, guardedEffects(stepEffects(spec, logger, ctx.emit, hooks), ctx.guard), mcp, ctx.guard);
       try {
-        return await invokeAndRecord(spec, input, isNew, opened, { logger, hooks });
+        return await invokeAndRecord(spec, input, isNew, opened, { logger, hooks, ...(ctx.guard && { guard: ctx.guard }) });
       } finally {
         opened.close();
       }
@@ -109,13 +111,23 @@ function compileOptions(spec: RunSpec, models: RunModels, effects?: StepEffects,
   };
 }
 
-function openGraph(spec: RunSpec, models: RunModels, home: string, effects?: StepEffects, mcp?: McpTools) {
+/** Steps of a run held under a lease stop before they start once the lease is lost. */
+function guardedEffects(effects: StepEffects, guard: RunGuard | undefined): StepEffects {
+  if (!guard) return effects;
+  return {
+    ...effects,
+    async beforeStep(step) {
+      guard.check();
+      await effects.beforeStep?.(step);
+    },
+  };
+}
+
+function openGraph(spec: RunSpec, models: RunModels, home: string, effects?: StepEffects, mcp?: McpTools, guard?: RunGuard) {
   const options = compileOptions(spec, models, effects, mcp);
   // Opened last, once nothing before it can throw: a server runs many runs in one process, and
   // each closes its database handle when done.
-  const file = checkpointFile(home);
-  mkdirSync(dirname(file), { recursive: true });
-  const checkpointer = SqliteSaver.fromConnString(file);
+  const checkpointer = openCheckpointer(home, guard);
   let graph;
   try {
     graph = compileMission(spec.mission, { ...options, checkpointer });
@@ -129,7 +141,7 @@ function openGraph(spec: RunSpec, models: RunModels, home: string, effects?: Ste
 
 type OpenGraph = ReturnType<typeof openGraph>;
 
-async function invokeAndRecord(spec: RunSpec, input: unknown, isNew: boolean, { graph, config }: OpenGraph, ctx: { logger: Logger; hooks: HookContext }): Promise<RunOutcome> {
+async function invokeAndRecord(spec: RunSpec, input: unknown, isNew: boolean, { graph, config }: OpenGraph, ctx: { logger: Logger; hooks: HookContext; guard?: RunGuard }): Promise<RunOutcome> {
   const { logger, hooks } = ctx;
   const current = async () => (await graph.getState(config)).values as RunStateValue;
   await writeOutputs(spec, isNew ? initialState(spec) : await current(), { status: "running" });
@@ -138,8 +150,12 @@ async function invokeAndRecord(spec: RunSpec, input: unknown, isNew: boolean, { 
   try {
     await graph.invoke(input as never, config);
   } catch (thrown) {
-    return stopped(spec, firstCause(thrown), await current(), logger);
+    const cause = firstCause(thrown);
+    // A run taken over by another worker is theirs now: this process writes nothing more.
+    if (isCoordError(cause) && cause.code === "LEASE_LOST") throw cause;
+    return stopped(spec, cause, await current(), logger);
   }
+  ctx.guard?.check();
   const snapshot = await graph.getState(config);
   const waiting = pausedPhase(snapshot);
   const state = snapshot.values as RunStateValue;

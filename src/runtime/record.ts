@@ -8,7 +8,8 @@ import { DEFAULT_PRICES, costOf } from "../models/prices.js";
 import { addUsage, zeroUsage } from "../models/usage.js";
 import { embed, stripOwnHeading } from "../models/prompt-format.js";
 
-export type RunStatus = "running" | "paused" | "completed" | "failed";
+/** `queued`: waiting for a worker (`coord run --detach`); the others as their names say. */
+export type RunStatus = "queued" | "running" | "paused" | "completed" | "failed";
 export type PhaseStatus = "pending" | "running" | "awaiting-approval" | "completed" | "failed";
 
 /** run.json: what other tools and the CLI's --json read about a run. */

@@ -7,6 +7,7 @@ import { readText } from "../definitions/discover.js";
 import type { Agent } from "../definitions/schemas/agent.js";
 import { SettingsSchema, type Settings, type SettingsInput } from "../definitions/schemas/settings.js";
 import type { Env, RunEvent } from "./events.js";
+import type { RunGuard } from "./checkpointer.js";
 import { executeRun, readRunState, writeOutputs, type ExecuteContext, type RunOutcome } from "./execute.js";
 import { lockRun } from "./lock.js";
 import { prepareRun, resolveRunModels, type RunOptions } from "./prepare.js";
@@ -14,7 +15,7 @@ import { initialState, readRecord, type RunRecord } from "./record.js";
 import type { ReviewDecision, RunStateValue } from "./state.js";
 import { homeDir, loadSpec, runIds, saveSpec, type RunSpec } from "./store.js";
 
-export type { RunEvent, RunOptions, RunOutcome };
+export type { RunEvent, RunGuard, RunOptions, RunOutcome };
 
 /**
  * Starts a mission run: prepares everything (so a mistake costs no agent step), saves the run's
@@ -33,6 +34,17 @@ export async function runMission(options: RunOptions): Promise<RunOutcome> {
   }
 }
 
+/**
+ * Prepares a run and saves it without running it: for a worker to take from the queue. Every
+ * check a run makes before its first step is made here, so a mistake is the caller's at once.
+ */
+export async function createRun(options: RunOptions): Promise<RunSpec> {
+  const { spec, home } = await prepareRun(options);
+  saveSpec(home, spec);
+  await writeOutputs(spec, initialState(spec), { status: "queued" });
+  return spec;
+}
+
 export interface ResumeOptions {
   cwd?: string;
   /**
@@ -46,6 +58,13 @@ export interface ResumeOptions {
   env?: Env;
   onEvent?: (event: RunEvent) => void;
   logStream?: NodeJS.WritableStream;
+  /**
+   * A worker's lease instead of the run's lock file: checked before every step and checkpoint
+   * write, so a worker that lost the run to another stops and writes nothing more.
+   */
+  guard?: RunGuard;
+  /** Whether this process may run the run's hooks at all (a worker started without --allow-hooks may not). */
+  allowHooks?: boolean;
 }
 
 /**
@@ -57,12 +76,18 @@ export async function resumeRun(runId: string, options: ResumeOptions = {}): Pro
   const current = SettingsSchema.parse(options.settings ?? {});
   const home = homeDir(cwd, current);
   const saved = loadSpec(home, runId);
-  const unlock = lockRun(home, runId);
+  // A worker's lease is the run's lock across machines; the lock file serves one machine.
+  const unlock = options.guard ? () => {} : lockRun(home, runId);
   try {
-    return await resumeLocked(withBudget(saved, options.budget, home), home, { ...options, settings: current });
+    return await resumeLocked(withHooksAllowed(withBudget(saved, options.budget, home), options.allowHooks), home, { ...options, settings: current });
   } finally {
     unlock();
   }
+}
+
+function withHooksAllowed(spec: RunSpec, allowed: boolean | undefined): RunSpec {
+  if (allowed !== false || !spec.settings.hooks.enabled) return spec;
+  return { ...spec, settings: { ...spec.settings, hooks: { ...spec.settings.hooks, enabled: false } } };
 }
 
 function withBudget(saved: RunSpec, budget: ResumeOptions["budget"], home: string): RunSpec {
@@ -98,9 +123,10 @@ async function resumeLocked(saved: RunSpec, home: string, options: ResumeOptions
   return executeRun(spec, models, input, false, ctx);
 }
 
-function executeContext(spec: RunSpec, home: string, options: { env?: Env; onEvent?: (e: RunEvent) => void; logStream?: NodeJS.WritableStream; settings?: SettingsInput }): ExecuteContext {
+function executeContext(spec: RunSpec, home: string, options: { env?: Env; onEvent?: (e: RunEvent) => void; logStream?: NodeJS.WritableStream; settings?: SettingsInput; guard?: RunGuard }): ExecuteContext {
   return {
     home,
+    ...(options.guard && { guard: options.guard }),
     env: options.env ?? {},
     mcpServers: SettingsSchema.shape.mcpServers.parse(options.settings?.mcpServers ?? spec.settings.mcpServers),
     emit: (event) => options.onEvent?.(event),

@@ -5,7 +5,8 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { describe, expect, it } from "vitest";
 import { BIN, REPO, STACK_LINE, runCli, tempProject, waitUntil } from "../helpers/cli.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, missionMarkdown, runProject } from "../helpers/project.js";
-import { resumeRun, runMission } from "../../src/runtime/run.js";
+import { createRun, resumeRun, runMission } from "../../src/runtime/run.js";
+import { CoordError, isCoordError } from "../../src/errors.js";
 
 interface LogLine {
   msg: string;
@@ -325,5 +326,27 @@ describe("runMission and resumeRun as a library", () => {
     const ok = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "cfg2", "--no-hooks", "--json"], { cwd });
     expect(ok.code, ok.stderr).toBe(3);
     expect(JSON.parse(ok.stdout).reason).toBe("approval");
+  });
+});
+
+describe("a run held under a lease", () => {
+  it("stops with LEASE_LOST before its next step once its guard fails, and writes nothing more", async () => {
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
+    const spec = await createRun({ cwd, mission: "test-mission", inputsDir: "inputs", runId: "leased" });
+    let checks = 0;
+    // The lease holds for the first steps, then is gone (another worker took the run over).
+    const guard = {
+      check: () => {
+        if (++checks > 4) throw new CoordError("LEASE_LOST", "lost the lease");
+      },
+    };
+    const record = join(spec.runDir, "run.json");
+    const error = await resumeRun("leased", { cwd, guard }).then(() => undefined, (e: unknown) => e);
+    expect(isCoordError(error) && error.code).toBe("LEASE_LOST");
+    const written = readFileSync(record, "utf8");
+    // The record still says running: the worker that lost the lease did not write the run's end.
+    expect(JSON.parse(written).status).toBe("running");
+    const finished = logOf(spec.runDir).filter((l) => l.msg === "step finished");
+    expect(finished.length).toBeLessThan(5);
   });
 });

@@ -140,8 +140,21 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .option("--max-cost <usd>", "pause the run once it has cost this much")
     .option("--record <file>", "save every model request and response")
     .option("--replay <file>", "answer every model request from a recording, offline")
+    .option("--detach", "queue the run for a `coord worker` and print its id, instead of running it here")
     .option("--json", "print the run record on stdout")
-    .action(act(async ({ io, load }, [mission]: [string], flags: RunFlags) => (await import("./commands/run.js")).run(io, mission, flags, load)));
+    .action(
+      act(async ({ io, load }, [mission]: [string], flags: RunFlags & { detach?: boolean }) =>
+        flags.detach ? (await import("./commands/worker.js")).detach(io, mission, flags, load) : (await import("./commands/run.js")).run(io, mission, flags, load),
+      ),
+    );
+  program
+    .command("worker")
+    .description("work on queued runs (coord run --detach), under renewed leases, until SIGINT or SIGTERM")
+    .option("--concurrency <n>", "runs at once (default 1)")
+    .option("--lease-seconds <s>", "a run is taken over by another worker this long after its worker stops renewing (default 30, or COORD_LEASE_SECONDS)")
+    .option("--allow-hooks", "run the agent and project hooks of runs that allow them (they are the project's shell commands)")
+    .option("--poll-ms <ms>", "how often an idle worker looks for runs (default 100)")
+    .action(act(async ({ io }, _args: [], flags: { concurrency?: string; leaseSeconds?: string; allowHooks?: boolean; pollMs?: string }) => (await import("./commands/worker.js")).worker(io, flags)));
   program
     .command("resume")
     .description("continue a run that crashed, failed or was stopped; finished steps are not redone")
@@ -201,6 +214,13 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .command("list")
     .option("--json", "print JSON on stdout")
     .action(act(async ({ io }) => (await import("./commands/run.js")).runsList(io)));
+  runs
+    .command("wait")
+    .description("wait for a run to complete, pause or fail; exit as coord run would")
+    .argument("<run-id>")
+    .option("--timeout <seconds>", "give up after this long (exit 1)")
+    .option("--json", "print the run record on stdout")
+    .action(act(async ({ io }, [runId]: [string], flags: { timeout?: string }) => (await import("./commands/worker.js")).waitRun(io, runId, flags)));
   runs
     .command("show")
     .argument("<run-id>")

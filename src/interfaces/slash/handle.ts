@@ -28,7 +28,7 @@ export interface SlashReply {
   status?: RunRecord["status"];
 }
 
-const STATUS_MARK: Record<RunRecord["status"], string> = { completed: "✅", paused: "⏸️", failed: "❌", running: "⏳" };
+const STATUS_MARK: Record<RunRecord["status"], string> = { queued: "🕒", completed: "✅", paused: "⏸️", failed: "❌", running: "⏳" };
 
 /** The chat reply for a run: what ran, its status, the deliverables by phase, where the report is. */
 export function recordReply(record: RunRecord, cwd: string): string {

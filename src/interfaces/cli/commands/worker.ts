@@ -1,0 +1,83 @@
+import type { LoadOptions } from "../../../definitions/discover.js";
+import { RunQueue } from "../../../service/queue.js";
+import { runWorker } from "../../../service/worker.js";
+import { createRun, getRun } from "../../../runtime/run.js";
+import { homeDir } from "../../../runtime/store.js";
+import { CoordError } from "../../../errors.js";
+import type { RunRecord } from "../../../runtime/record.js";
+import { printJson, type Io } from "../io.js";
+import { positiveInt, projectSettings, secondsFlag } from "../settings.js";
+import { runFlagSettings, type RunFlags } from "./run.js";
+
+/** `coord worker`: works on queued runs until SIGINT or SIGTERM, finishing the runs in hand. */
+export async function worker(io: Io, flags: { concurrency?: string; leaseSeconds?: string; allowHooks?: boolean; pollMs?: string }): Promise<number> {
+  const { settings, env } = projectSettings(io);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const leaseMs = secondsFlag(flags.leaseSeconds, "--lease-seconds") ?? secondsFlag(io.env.COORD_LEASE_SECONDS, "COORD_LEASE_SECONDS");
+  const pollMs = positiveInt(flags.pollMs, "--poll-ms");
+  try {
+    io.err(`coord worker ${process.pid}: waiting for runs in ${homeDir(io.cwd, settings)}`);
+    await runWorker({
+      cwd: io.cwd,
+      settings,
+      env,
+      concurrency: positiveInt(flags.concurrency, "--concurrency") ?? 1,
+      ...(leaseMs && { leaseMs }),
+      ...(pollMs && { pollMs }),
+      allowHooks: !!flags.allowHooks,
+      signal: stop.signal,
+      log: (message) => io.err(`coord worker ${process.pid}: ${message}`),
+    });
+    return 0;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** `coord run --detach`: checks and queues the run, prints its id, and returns at once. */
+export async function detach(io: Io, mission: string, flags: RunFlags, load: LoadOptions): Promise<number> {
+  const { settings, env } = projectSettings(io, runFlagSettings(flags));
+  const spec = await createRun({
+    ...load,
+    mission,
+    ...(flags.inputs && { inputsDir: flags.inputs }),
+    inputs: flags.input ?? [],
+    ...(flags.out && { outDir: flags.out }),
+    ...(flags.runId && { runId: flags.runId }),
+    settings,
+    env,
+  });
+  const queue = new RunQueue(homeDir(io.cwd, settings));
+  try {
+    queue.enqueue(spec.runId);
+  } finally {
+    queue.close();
+  }
+  if (io.json) printJson(io, getRun(spec.runId, { cwd: io.cwd, settings }));
+  else io.out(`${spec.runId}\nqueued: a \`coord worker\` will run it; \`coord runs wait ${spec.runId}\` waits for it`);
+  return 0;
+}
+
+const EXIT_OF: Record<RunRecord["status"], number> = { queued: 1, running: 1, paused: 3, completed: 0, failed: 1 };
+
+/** `coord runs wait RUN_ID`: until the run completes, pauses or fails; exits as `coord run` would. */
+export async function waitRun(io: Io, runId: string, flags: { timeout?: string }): Promise<number> {
+  const { settings } = projectSettings(io);
+  const deadline = Date.now() + (secondsFlag(flags.timeout, "--timeout") ?? Number.POSITIVE_INFINITY);
+  for (;;) {
+    const record = getRun(runId, { cwd: io.cwd, settings });
+    if (record.status !== "queued" && record.status !== "running") {
+      if (io.json) printJson(io, record);
+      else io.out(`run ${record.runId}: ${record.status}${record.reason ? ` (${record.reason})` : ""}`);
+      return EXIT_OF[record.status];
+    }
+    if (Date.now() > deadline) {
+      throw new CoordError("USAGE", `run "${runId}" is still ${record.status} after --timeout ${flags.timeout}s`, { hint: "wait again, or check that a `coord worker` is running", exitCode: 1 });
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,96 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { checkpointFile } from "../runtime/paths.js";
+
+/** A run a worker holds: its id, and the fence that proves the lease is still this worker's. */
+export interface Lease {
+  runId: string;
+  fence: number;
+}
+
+// The queue lives in the checkpoint file: one file holds everything a run needs on one machine.
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS coord_jobs (
+  run_id TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'done')),
+  worker TEXT,
+  lease_until INTEGER,
+  fence INTEGER NOT NULL DEFAULT 0,
+  queued_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS coord_jobs_claimable ON coord_jobs (state, queued_at);
+`;
+
+/**
+ * The run queue of one machine, in the project's SQLite file: queued runs wait for a worker, a
+ * worker leases one and renews the lease while it works, and a lease that ran out (a worker
+ * killed or stalled) makes the run claimable again. Every claim raises the run's fence, so a
+ * worker can always tell whether the run is still its own.
+ */
+export class RunQueue {
+  private readonly db: Database.Database;
+
+  constructor(home: string, private readonly now: () => number = Date.now) {
+    const file = checkpointFile(home);
+    mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file, { timeout: 10_000 });
+    this.db.pragma("journal_mode = WAL");
+    this.db.exec(SCHEMA);
+  }
+
+  /** Queues a run (again): a worker will start it, or continue it from its last checkpoint. */
+  enqueue(runId: string): void {
+    this.db
+      .prepare("INSERT INTO coord_jobs (run_id, state, queued_at) VALUES (?, 'queued', ?) ON CONFLICT (run_id) DO UPDATE SET state = 'queued', worker = NULL, lease_until = NULL, queued_at = excluded.queued_at")
+      .run(runId, this.now());
+  }
+
+  /** Leases the oldest run that is queued or whose lease ran out, or returns undefined. */
+  claim(worker: string, leaseMs: number): Lease | undefined {
+    const claim = this.db.transaction((): Lease | undefined => {
+      const now = this.now();
+      const row = this.db
+        .prepare("SELECT run_id FROM coord_jobs WHERE state = 'queued' OR (state = 'leased' AND lease_until < ?) ORDER BY queued_at LIMIT 1")
+        .get(now) as { run_id: string } | undefined;
+      if (!row) return undefined;
+      const leased = this.db
+        .prepare("UPDATE coord_jobs SET state = 'leased', worker = ?, lease_until = ?, fence = fence + 1 WHERE run_id = ? RETURNING fence")
+        .get(worker, now + leaseMs, row.run_id) as { fence: number };
+      return { runId: row.run_id, fence: leased.fence };
+    });
+    // IMMEDIATE: two workers claiming at once take the write lock in turn, never the same run.
+    return claim.immediate();
+  }
+
+  /** Extends a lease still held; false when it was lost (ran out and was claimed, or finished). */
+  renew(lease: Lease, leaseMs: number): boolean {
+    const now = this.now();
+    const result = this.db
+      .prepare("UPDATE coord_jobs SET lease_until = ? WHERE run_id = ? AND fence = ? AND state = 'leased' AND lease_until >= ?")
+      .run(now + leaseMs, lease.runId, lease.fence, now);
+    return result.changes === 1;
+  }
+
+  /** Whether the lease is still this worker's right now: same fence, not run out. */
+  holds(lease: Lease): boolean {
+    const row = this.db.prepare("SELECT fence, state, lease_until FROM coord_jobs WHERE run_id = ?").get(lease.runId) as
+      | { fence: number; state: string; lease_until: number }
+      | undefined;
+    return !!row && row.fence === lease.fence && row.state === "leased" && row.lease_until >= this.now();
+  }
+
+  /** The run stopped (completed, paused, failed): done, unless someone else holds it by now. */
+  finish(lease: Lease): void {
+    this.db.prepare("UPDATE coord_jobs SET state = 'done', worker = NULL, lease_until = NULL WHERE run_id = ? AND fence = ?").run(lease.runId, lease.fence);
+  }
+
+  /** Runs waiting for a worker, oldest first. */
+  queued(): string[] {
+    return (this.db.prepare("SELECT run_id FROM coord_jobs WHERE state = 'queued' ORDER BY queued_at").all() as Array<{ run_id: string }>).map((r) => r.run_id);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,113 @@
+import { hostname } from "node:os";
+import { CoordError } from "../errors.js";
+import type { Settings } from "../definitions/schemas/settings.js";
+import type { RunEvent } from "../runtime/events.js";
+import { resumeRun, type RunGuard } from "../runtime/run.js";
+import { homeDir } from "../runtime/store.js";
+import { RunQueue, type Lease } from "./queue.js";
+
+export interface WorkerOptions {
+  cwd: string;
+  settings: Settings;
+  env: Record<string, string | undefined>;
+  /** Runs worked on at once. */
+  concurrency?: number;
+  /** How long a lease lasts without renewal; renewed every third of it. */
+  leaseMs?: number;
+  /** How often an idle worker looks for queued runs. */
+  pollMs?: number;
+  /** Run the hooks of runs that allow them (the project's shell commands). */
+  allowHooks?: boolean;
+  /** Stops taking runs once aborted; runs in hand are finished first. */
+  signal?: AbortSignal;
+  log?: (message: string) => void;
+  onEvent?: (runId: string, event: RunEvent) => void;
+}
+
+export const DEFAULT_LEASE_MS = 30_000;
+
+/** Thrown before a step (or a checkpoint write) of a run whose lease this worker no longer holds. */
+export class LeaseLostError extends CoordError {
+  constructor(runId: string) {
+    super("LEASE_LOST", `lost the lease on run "${runId}": another worker carries it on`, { hint: "nothing to do for the run; give workers a longer --lease-seconds if it happens often", exitCode: 1 });
+  }
+}
+
+/**
+ * `coord worker`: takes queued runs, works on each under a lease it renews, and stops taking
+ * new ones when its signal aborts. A run whose lease it loses (it stalled past the lease and
+ * another worker took over) is dropped before its next step, with nothing more written.
+ */
+export async function runWorker(options: WorkerOptions): Promise<void> {
+  const home = homeDir(options.cwd, options.settings);
+  const queue = new RunQueue(home);
+  const id = `${hostname()}:${process.pid}`;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const log = options.log ?? (() => {});
+  const inHand = new Set<Promise<void>>();
+  try {
+    while (!options.signal?.aborted) {
+      const lease = inHand.size < (options.concurrency ?? 1) ? queue.claim(id, leaseMs) : undefined;
+      if (!lease) {
+        await idle(options.pollMs ?? 100, options.signal, inHand);
+        continue;
+      }
+      const work = workOn(lease, queue, { ...options, leaseMs, log }).finally(() => inHand.delete(work));
+      inHand.add(work);
+    }
+    await Promise.all(inHand);
+  } finally {
+    queue.close();
+  }
+}
+
+/** Waits for the next poll, a run in hand to end, or the stop signal, whichever comes first. */
+function idle(ms: number, signal: AbortSignal | undefined, inHand: Set<Promise<void>>): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    for (const work of inHand) void work.then(done, done);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
+
+/** One leased run, from its last checkpoint to its next stop, with the lease renewed meanwhile. */
+async function workOn(lease: Lease, queue: RunQueue, options: WorkerOptions & { leaseMs: number; log: (m: string) => void }): Promise<void> {
+  const guard = leaseGuard(lease, queue);
+  const renewal = setInterval(() => queue.renew(lease, options.leaseMs), Math.max(100, Math.floor(options.leaseMs / 3)));
+  options.log(`run ${lease.runId}: taken (fence ${lease.fence})`);
+  try {
+    const outcome = await resumeRun(lease.runId, {
+      cwd: options.cwd,
+      settings: options.settings,
+      env: options.env,
+      guard,
+      allowHooks: !!options.allowHooks,
+      onEvent: (event) => options.onEvent?.(lease.runId, event),
+    });
+    queue.finish(lease);
+    options.log(`run ${lease.runId}: ${outcome.record.status}${outcome.record.reason ? ` (${outcome.record.reason})` : ""}`);
+  } catch (error) {
+    if (error instanceof LeaseLostError || (error as CoordError)?.code === "LEASE_LOST") {
+      options.log(`run ${lease.runId}: lease lost, stopped; another worker carries it on`);
+      return;
+    }
+    // Not the run's own failure (those are recorded in it): leave it for another try.
+    options.log(`run ${lease.runId}: could not be worked on: ${(error as Error).message}`);
+    queue.finish(lease);
+  } finally {
+    clearInterval(renewal);
+  }
+}
+
+function leaseGuard(lease: Lease, queue: RunQueue): RunGuard {
+  return {
+    check() {
+      if (!queue.holds(lease)) throw new LeaseLostError(lease.runId);
+    },
+  };
+}
