@@ -10,7 +10,7 @@ import type { Mission } from "../definitions/schemas/mission.js";
 import { limiter } from "./limit.js";
 import { budgetTracker, type Budget } from "./budget.js";
 import { leadPrompt, supportPrompt, systemPrompt, type StepContext } from "./prompts.js";
-import { RunState, type CallRecord, type ReviewDecision, type RunStateUpdate, type RunStateValue, type Usage } from "./state.js";
+import { RunState, nextApprovalKey, stampDecision, type ApprovalRecord, type CallRecord, type ReviewDecision, type RunStateUpdate, type RunStateValue, type Usage } from "./state.js";
 import { DELIVERABLES_TOOL } from "../models/tool-binding.js";
 import { toolResultText } from "../models/mcp.js";
 import { messageText } from "../models/message-text.js";
@@ -54,6 +54,11 @@ export interface CompileOptions {
   /** At most this many agent steps at once (default: no limit). */
   concurrency?: number;
   effects?: StepEffects;
+  /**
+   * Checked right before a step's model calls: a worker that lost its lease while a step was
+   * starting (a pre hook, a stall) must not pay for a call another worker will make.
+   */
+  guard?: { check(): void };
 }
 
 function usageOf(message: AIMessage | undefined): Usage {
@@ -193,6 +198,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const info: StepInfo = { mission, phase: plan.phase.index, role: "support", agent, task: supportPrompt(contextFor(mission, plan, state), agent) };
     await effects.beforeStep?.(info);
     const { notes, usage } = await checkpointed(async () => {
+      options.guard?.check();
       const messages = [new SystemMessage(systemPrompt(agent)), new HumanMessage(info.task)];
       const tools = options.toolsFor?.(agent) ?? [];
       const { reply, usage } = tools.length
@@ -215,7 +221,10 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const feedback = review?.action === "reject" ? review.note : undefined;
     const info: StepInfo = { mission, phase, role: "lead", agent, task: leadPrompt(contextFor(mission, plan, state), state.notes[phase] ?? {}, feedback) };
     await effects.beforeStep?.(info);
-    const written = await checkpointed(() => writeDeliverables(plan, agent, info.task));
+    const written = await checkpointed(() => {
+      options.guard?.check();
+      return writeDeliverables(plan, agent, info.task);
+    });
     info.task = written.task;
     const { values, usage, attempts } = written;
     const ordered = Object.fromEntries(plan.deliverables.map((t) => [t, values[t]!]));
@@ -255,9 +264,14 @@ export function compileMission(mission: Mission, options: CompileOptions) {
   const reviewNode = (plan: PhasePlan) => (state: RunStateValue): RunStateUpdate => {
     const phase = plan.phase.index;
     // interrupt() re-runs this node from the top on resume, so nothing before it has side effects.
-    const decision = interrupt({ phase, title: plan.phase.title, deliverables: Object.keys(state.deliverables[phase] ?? {}) }) as ReviewDecision;
+    const decision = interrupt({ phase, title: plan.phase.title, deliverables: Object.keys(state.deliverables[phase] ?? {}) }) as ReviewDecision | undefined;
     const action = decision?.action === "reject" ? "reject" : "approve";
-    return { reviews: { [phase]: { action, ...(decision?.note && { note: decision.note }) } } };
+    const review: ReviewDecision = { action, ...(decision?.note && { note: decision.note }) };
+    // resumeRun stamps who and when; a caller resuming the graph itself may not, so stamp here too.
+    const { by, at } = stampDecision(decision ?? review);
+    // The trail is written here, once per decision, in the same checkpointed write as the review.
+    const approval: ApprovalRecord = { phase, ...review, by, at };
+    return { reviews: { [phase]: review }, approvals: { [nextApprovalKey(state.approvals, phase)]: approval } };
   };
 
   // Node names are dynamic (one per agent and phase), which the typed builder cannot express.

@@ -14,6 +14,7 @@ import type { Emit, Env } from "./events.js";
 import { runProjectHook, type HookContext } from "./hooks.js";
 import { openCheckpointer, type RunGuard } from "./checkpointer.js";
 import { RUN_FILES } from "./paths.js";
+import { compactRun, isFinished } from "./retention.js";
 import type { RunModels } from "./prepare.js";
 import { buildRecord, initialState, renderReport, type RunRecord } from "./record.js";
 import type { RunStateValue } from "./state.js";
@@ -54,7 +55,11 @@ export async function executeRun(spec: RunSpec, models: RunModels, input: unknow
     try {
       const opened = openGraph(spec, models, ctx.home, guardedEffects(stepEffects(spec, logger, ctx.emit, hooks), ctx.guard), mcp, ctx.guard);
       try {
-        return await invokeAndRecord(spec, input, isNew, opened, { logger, hooks, ...(ctx.guard && { guard: ctx.guard }) });
+        const outcome = await invokeAndRecord(spec, input, isNew, opened, { logger, hooks, ...(ctx.guard && { guard: ctx.guard }) });
+        // A finished run keeps its last checkpoint only, so checkpoint tables don't grow without
+        // bound; housekeeping, so a failure here is a warning, never the run's failure.
+        if (isFinished(outcome.record.status)) await compactRun(ctx.home, spec.runId).catch((e: Error) => warn(`could not compact the run's checkpoints: ${e.message}`));
+        return outcome;
       } finally {
         opened.close();
       }
@@ -124,7 +129,7 @@ function guardedEffects(effects: StepEffects, guard: RunGuard | undefined): Step
 }
 
 function openGraph(spec: RunSpec, models: RunModels, home: string, effects?: StepEffects, mcp?: McpTools, guard?: RunGuard) {
-  const options = compileOptions(spec, models, effects, mcp);
+  const options = { ...compileOptions(spec, models, effects, mcp), ...(guard && { guard }) };
   // Opened last, once nothing before it can throw: a server runs many runs in one process, and
   // each closes its database handle when done.
   const checkpointer = openCheckpointer(home, guard);

@@ -12,6 +12,7 @@ import { modelsForRun, type ModelSettings } from "../models/resolve.js";
 import { DEFAULT_RETRY } from "../models/retry.js";
 import type { Emit, Env, RunEvent } from "./events.js";
 import { resolveInputs } from "./inputs.js";
+import { LIBRARY_ACTOR, type Actor } from "./state.js";
 import { checkRunId, homeDir, newRunId, runIds, type RunSpec } from "./store.js";
 
 export interface RunOptions extends LoadOptions {
@@ -32,6 +33,8 @@ export interface RunOptions extends LoadOptions {
   onEvent?: (event: RunEvent) => void;
   /** Also log to this stream (the run folder always gets run.log). */
   logStream?: NodeJS.WritableStream;
+  /** Who starts the run, for run.json (default `{ surface: "library" }`). */
+  startedBy?: Actor;
 }
 
 /** Every agent's model for a run, resolved once. */
@@ -82,6 +85,7 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
     // The run's model is pinned, so resuming it from another shell or environment uses the same.
     settings: { ...settings, models: { ...settings.models, default: models.runSpec } },
     startedAt: new Date().toISOString(),
+    startedBy: options.startedBy ?? LIBRARY_ACTOR,
   };
   return { spec, models, home };
 }

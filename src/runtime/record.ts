@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { planMission, type PhasePlan } from "../definitions/plan.js";
 import type { RunSpec } from "./store.js";
 import { RUN_FILES, deliverableFile } from "./paths.js";
-import type { CallRecord, RunStateValue, Usage } from "./state.js";
+import { approvalsInOrder, type Actor, type ApprovalRecord, type CallRecord, type RunStateValue, type Usage } from "./state.js";
 import { DEFAULT_PRICES, costOf } from "../models/prices.js";
 import { addUsage, zeroUsage } from "../models/usage.js";
 import { embed, stripOwnHeading } from "../models/prompt-format.js";
@@ -23,6 +23,8 @@ export interface RunRecord {
   error?: string;
   model: string;
   startedAt: string;
+  /** Who started the run (absent for runs started before coord recorded it). */
+  startedBy?: Actor;
   finishedAt: string | null;
   runDir: string;
   phases: Array<{
@@ -36,6 +38,8 @@ export interface RunRecord {
   }>;
   /** Token totals; `costUsd` is null when some model has no known price. */
   usage: Usage & { costUsd: number | null };
+  /** Every decision on a paused phase, in the order taken, rejections included. */
+  approvals: ApprovalRecord[];
 }
 
 function sumUsage(calls: CallRecord[]): Usage {
@@ -94,11 +98,26 @@ export function buildRecord(
     ...(status.error && { error: status.error }),
     model: spec.model,
     startedAt: spec.startedAt,
+    ...(spec.startedBy && { startedBy: spec.startedBy }),
     finishedAt: status.finishedAt ?? null,
     runDir: spec.runDir,
     phases,
     usage: { ...sumUsage(calls), costUsd: calls.some((c) => cost(c) === null) ? null : calls.reduce((a, c) => a + (cost(c) ?? 0), 0) },
+    approvals: approvalsInOrder(state.approvals),
   };
+}
+
+/** `cli:ana`, `slack:U012ABCDEF`, or just the surface when it knows no user. */
+export function actorLabel(actor: Actor): string {
+  return actor.user ? `${actor.surface}:${actor.user}` : actor.surface;
+}
+
+/** One decision on one line, for `coord runs show` and the report: `phase 1: rejected by cli:ana at ... — "note"`. */
+export function decisionLine(approval: ApprovalRecord): string {
+  const verb = approval.action === "reject" ? "rejected" : "approved";
+  // A note may span lines; the trail keeps one decision per line.
+  const note = approval.note ? ` — "${approval.note.replace(/\s+/g, " ").trim()}"` : "";
+  return `phase ${approval.phase}: ${verb} by ${actorLabel(approval.by)} at ${approval.at}${note}`;
 }
 
 /** Reads a run's run.json if it has one (a run killed before its first write has none). */
@@ -126,6 +145,9 @@ export function renderReport(spec: RunSpec, record: RunRecord, state: RunStateVa
       // Headings inside a deliverable go below its own `###`, so they never open a phase of the report.
       out.push(`### ${d.title}`, "", embed(stripOwnHeading(state.deliverables[phase.index]?.[d.title] ?? "")), "");
     }
+  }
+  if (record.approvals.length) {
+    out.push("## Decisions", "", ...record.approvals.map((a) => `- ${decisionLine(a)}`), "");
   }
   if (spec.mission.successCriteria.length) {
     out.push("## Success criteria", "", ...spec.mission.successCriteria.map((c) => `- [ ] ${c}`), "");

@@ -12,7 +12,7 @@ import { executeRun, readRunState, writeOutputs, type ExecuteContext, type RunOu
 import { lockRun } from "./lock.js";
 import { prepareRun, resolveRunModels, type RunOptions } from "./prepare.js";
 import { initialState, readRecord, type RunRecord } from "./record.js";
-import type { ReviewDecision, RunStateValue } from "./state.js";
+import { stampDecision, type ReviewDecision, type RunStateValue } from "./state.js";
 import { homeDir, loadSpec, runIds, saveSpec, type RunSpec } from "./store.js";
 
 export type { RunEvent, RunGuard, RunOptions, RunOutcome };
@@ -54,6 +54,10 @@ export interface ResumeOptions {
   settings?: SettingsInput;
   /** A higher budget for a run paused on its budget: the one setting a resume may change. */
   budget?: Partial<Settings["budget"]>;
+  /**
+   * The decision on a run paused for approval. `by` says who took it (default the library) and
+   * `at` when (default now, as it reaches here); both go into run.json's `approvals`.
+   */
   decision?: ReviewDecision;
   env?: Env;
   onEvent?: (event: RunEvent) => void;
@@ -73,13 +77,15 @@ export interface ResumeOptions {
  */
 export async function resumeRun(runId: string, options: ResumeOptions = {}): Promise<RunOutcome> {
   const cwd = options.cwd ?? process.cwd();
+  // Stamped before waiting on anything: the time is the decision's, not the graph's.
+  const decision = options.decision && stampDecision(options.decision);
   const current = SettingsSchema.parse(options.settings ?? {});
   const home = homeDir(cwd, current);
   const saved = loadSpec(home, runId);
   // A worker's lease is the run's lock across machines; the lock file serves one machine.
   const unlock = options.guard ? () => {} : lockRun(home, runId);
   try {
-    return await resumeLocked(withHooksAllowed(withBudget(saved, options.budget, home), options.allowHooks), home, { ...options, settings: current });
+    return await resumeLocked(withHooksAllowed(withBudget(saved, options.budget, home), options.allowHooks), home, { ...options, settings: current, ...(decision && { decision }) });
   } finally {
     unlock();
   }

@@ -6,6 +6,7 @@ import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import type { Settings } from "../definitions/schemas/settings.js";
 import { closestNames } from "../definitions/suggest.js";
+import type { Actor } from "./state.js";
 import { specFile, specsDir } from "./paths.js";
 
 /** Everything needed to continue a run from its id alone, written when the run starts. */
@@ -31,6 +32,8 @@ export interface RunSpec {
    */
   settings: Settings;
   startedAt: string;
+  /** Who started the run; runs started before coord recorded it have none. */
+  startedBy?: Actor;
 }
 
 /** The folder coord keeps a project's state in: `settings.home` (`.coord`) under the project. */

@@ -3,24 +3,43 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { checkpointFile } from "../runtime/paths.js";
 
-/** A run a worker holds: its id, and the fence that proves the lease is still this worker's. */
+import type { ReviewDecision } from "../runtime/state.js";
+
+/** A run a worker holds: its id, the fence that proves the lease is still this worker's, and the decision to carry out. */
 export interface Lease {
   runId: string;
   fence: number;
+  /** A paused run's approval or rejection, taken on any surface and carried out by the worker. */
+  decision?: ReviewDecision;
 }
 
 // The queue lives in the checkpoint file: one file holds everything a run needs on one machine.
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS coord_jobs (
-  run_id TEXT PRIMARY KEY,
-  state TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'done')),
-  worker TEXT,
-  lease_until INTEGER,
-  fence INTEGER NOT NULL DEFAULT 0,
-  queued_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS coord_jobs_claimable ON coord_jobs (state, queued_at);
-`;
+// Its schema changes are versioned migrations, applied in order by whoever opens the file first;
+// `coord_queue_version` remembers how far they went (LangGraph's own tables are LangGraph's).
+const MIGRATIONS = [
+  `CREATE TABLE coord_jobs (
+     run_id TEXT PRIMARY KEY,
+     state TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'done')),
+     worker TEXT,
+     lease_until INTEGER,
+     fence INTEGER NOT NULL DEFAULT 0,
+     queued_at INTEGER NOT NULL
+   );
+   CREATE INDEX coord_jobs_claimable ON coord_jobs (state, queued_at);`,
+  "ALTER TABLE coord_jobs ADD COLUMN decision TEXT;",
+];
+
+function migrate(db: Database.Database): void {
+  db.exec("CREATE TABLE IF NOT EXISTS coord_queue_version (version INTEGER NOT NULL)");
+  const apply = db.transaction(() => {
+    const row = db.prepare("SELECT version FROM coord_queue_version").get() as { version: number } | undefined;
+    const from = row?.version ?? 0;
+    MIGRATIONS.slice(from).forEach((sql) => db.exec(sql));
+    if (!row) db.prepare("INSERT INTO coord_queue_version (version) VALUES (?)").run(MIGRATIONS.length);
+    else if (from < MIGRATIONS.length) db.prepare("UPDATE coord_queue_version SET version = ?").run(MIGRATIONS.length);
+  });
+  apply.immediate();
+}
 
 /**
  * The run queue of one machine, in the project's SQLite file: queued runs wait for a worker, a
@@ -36,14 +55,27 @@ export class RunQueue {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file, { timeout: 10_000 });
     this.db.pragma("journal_mode = WAL");
-    this.db.exec(SCHEMA);
+    migrate(this.db);
   }
 
   /** Queues a run (again): a worker will start it, or continue it from its last checkpoint. */
   enqueue(runId: string): void {
     this.db
-      .prepare("INSERT INTO coord_jobs (run_id, state, queued_at) VALUES (?, 'queued', ?) ON CONFLICT (run_id) DO UPDATE SET state = 'queued', worker = NULL, lease_until = NULL, queued_at = excluded.queued_at")
+      .prepare("INSERT INTO coord_jobs (run_id, state, queued_at) VALUES (?, 'queued', ?) ON CONFLICT (run_id) DO UPDATE SET state = 'queued', worker = NULL, lease_until = NULL, queued_at = excluded.queued_at, decision = NULL")
       .run(runId, this.now());
+  }
+
+  /**
+   * Queues a decision on a paused run for a worker to carry out. The first decision on a pause
+   * wins: false when the run is already queued or in a worker's hands.
+   */
+  decide(runId: string, decision: ReviewDecision): boolean {
+    const result = this.db
+      .prepare(
+        "INSERT INTO coord_jobs (run_id, state, queued_at, decision) VALUES (?, 'queued', ?, ?) ON CONFLICT (run_id) DO UPDATE SET state = 'queued', worker = NULL, lease_until = NULL, queued_at = excluded.queued_at, decision = excluded.decision WHERE coord_jobs.state = 'done'",
+      )
+      .run(runId, this.now(), JSON.stringify(decision));
+    return result.changes === 1;
   }
 
   /** Leases the oldest run that is queued or whose lease ran out, or returns undefined. */
@@ -51,13 +83,13 @@ export class RunQueue {
     const claim = this.db.transaction((): Lease | undefined => {
       const now = this.now();
       const row = this.db
-        .prepare("SELECT run_id FROM coord_jobs WHERE state = 'queued' OR (state = 'leased' AND lease_until < ?) ORDER BY queued_at LIMIT 1")
-        .get(now) as { run_id: string } | undefined;
+        .prepare("SELECT run_id, decision FROM coord_jobs WHERE state = 'queued' OR (state = 'leased' AND lease_until < ?) ORDER BY queued_at LIMIT 1")
+        .get(now) as { run_id: string; decision: string | null } | undefined;
       if (!row) return undefined;
       const leased = this.db
         .prepare("UPDATE coord_jobs SET state = 'leased', worker = ?, lease_until = ?, fence = fence + 1 WHERE run_id = ? RETURNING fence")
         .get(worker, now + leaseMs, row.run_id) as { fence: number };
-      return { runId: row.run_id, fence: leased.fence };
+      return { runId: row.run_id, fence: leased.fence, ...(row.decision && { decision: JSON.parse(row.decision) as ReviewDecision }) };
     });
     // IMMEDIATE: two workers claiming at once take the write lock in turn, never the same run.
     return claim.immediate();
@@ -82,7 +114,18 @@ export class RunQueue {
 
   /** The run stopped (completed, paused, failed): done, unless someone else holds it by now. */
   finish(lease: Lease): void {
-    this.db.prepare("UPDATE coord_jobs SET state = 'done', worker = NULL, lease_until = NULL WHERE run_id = ? AND fence = ?").run(lease.runId, lease.fence);
+    this.db.prepare("UPDATE coord_jobs SET state = 'done', worker = NULL, lease_until = NULL, decision = NULL WHERE run_id = ? AND fence = ?").run(lease.runId, lease.fence);
+  }
+
+  /** Drops a finished run's entry (prune); false when there was none or the run is active. */
+  forget(runId: string): boolean {
+    return this.db.prepare("DELETE FROM coord_jobs WHERE run_id = ? AND state = 'done'").run(runId).changes === 1;
+  }
+
+  /** Whether a run is waiting for a worker or in one's hands. */
+  isActive(runId: string): boolean {
+    const row = this.db.prepare("SELECT state FROM coord_jobs WHERE run_id = ?").get(runId) as { state: string } | undefined;
+    return !!row && row.state !== "done";
   }
 
   /** Runs waiting for a worker, oldest first. */

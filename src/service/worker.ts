@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { CoordError } from "../errors.js";
 import type { Settings } from "../definitions/schemas/settings.js";
 import type { RunEvent } from "../runtime/events.js";
-import { resumeRun, type RunGuard } from "../runtime/run.js";
+import { resumeRun, type RunGuard, type RunOutcome } from "../runtime/run.js";
 import { homeDir } from "../runtime/store.js";
 import { RunQueue, type Lease } from "./queue.js";
 
@@ -22,6 +22,8 @@ export interface WorkerOptions {
   signal?: AbortSignal;
   log?: (message: string) => void;
   onEvent?: (runId: string, event: RunEvent) => void;
+  /** Tells whoever waits (a Slack channel, a webhook) that a run completed, paused or failed. */
+  onStop?: (outcome: RunOutcome) => Promise<void>;
 }
 
 export const DEFAULT_LEASE_MS = 30_000;
@@ -87,10 +89,12 @@ async function workOn(lease: Lease, queue: RunQueue, options: WorkerOptions & { 
       env: options.env,
       guard,
       allowHooks: !!options.allowHooks,
+      ...(lease.decision && { decision: lease.decision }),
       onEvent: (event) => options.onEvent?.(lease.runId, event),
     });
     queue.finish(lease);
     options.log(`run ${lease.runId}: ${outcome.record.status}${outcome.record.reason ? ` (${outcome.record.reason})` : ""}`);
+    await options.onStop?.(outcome).catch((error: unknown) => options.log(`run ${lease.runId}: could not tell who waits: ${(error as Error).message}`));
   } catch (error) {
     if (error instanceof LeaseLostError || (error as CoordError)?.code === "LEASE_LOST") {
       options.log(`run ${lease.runId}: lease lost, stopped; another worker carries it on`);

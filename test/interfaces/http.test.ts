@@ -6,6 +6,9 @@ import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadSettings } from "../../src/definitions/settings.js";
+import type { Settings } from "../../src/definitions/schemas/settings.js";
+import { runNotifier } from "../../src/interfaces/notify.js";
+import { runWorker } from "../../src/service/worker.js";
 import type { ErrorCode } from "../../src/errors.js";
 import { httpStatusOf } from "../../src/interfaces/error-voice.js";
 import { checkBind, createCoordServer, MAX_BODY } from "../../src/interfaces/http/server.js";
@@ -19,7 +22,11 @@ const MISSION = missionMarkdown("Http Plan", ["Brief"], [{ title: "Plan", lead: 
 
 let children: ChildProcess[] = [];
 let servers: Server[] = [];
+let workers: Array<{ stop: AbortController; done: Promise<void> }> = [];
 afterEach(async () => {
+  for (const worker of workers) worker.stop.abort();
+  await Promise.all(workers.map((w) => w.done));
+  workers = [];
   for (const child of children) child.kill("SIGTERM");
   for (const server of servers) await new Promise((r) => server.close(r));
   children = [];
@@ -32,12 +39,20 @@ async function listen(server: Server, host = "127.0.0.1"): Promise<string> {
   return `http://${host}:${(server.address() as AddressInfo).port}`;
 }
 
-/** `coord serve` in this process, as the CLI starts it: its base URL and what it logged. */
-async function serve(cwd: string, env: Record<string, string | undefined> = {}, host = "127.0.0.1"): Promise<{ url: string; logs: string[] }> {
+/** `coord serve` in this process, as the CLI starts it (its worker included): its base URL and what it logged. */
+async function serve(cwd: string, env: Record<string, string | undefined> = {}, host = "127.0.0.1", options: { workers?: number } = {}): Promise<{ url: string; logs: string[] }> {
   const { settings, env: fullEnv } = loadSettings(cwd, cliEnv({ COORD_SLACK_SIGNING_SECRET: SECRET, ...env }));
   const logs: string[] = [];
-  const server = createCoordServer({ cwd, host, settings, env: fullEnv, log: (message) => logs.push(message) });
+  const log = (message: string) => logs.push(message);
+  const server = createCoordServer({ cwd, host, settings, env: fullEnv, log });
+  if (options.workers !== 0) startWorker(cwd, settings, fullEnv, log);
   return { url: await listen(server, host), logs };
+}
+
+/** A worker in this process, as `coord serve` runs one, answering Slack when a run stops. */
+function startWorker(cwd: string, settings: Settings, env: Record<string, string | undefined>, log: (m: string) => void): void {
+  const stop = new AbortController();
+  workers.push({ stop, done: runWorker({ cwd, settings, env, signal: stop.signal, pollMs: 20, log, onStop: runNotifier({ cwd, settings, env }, log) }) });
 }
 
 function slackPost(url: string, fields: Record<string, string>, headers: Record<string, string>) {
@@ -142,7 +157,7 @@ describe("coord serve: Slack slash commands", () => {
     expect(paused.text).toContain("⏸️ paused (approval)");
     const runId = runIdOf(paused.text);
     expect(paused.text).toContain(`/coord approve ${runId}`);
-    expect(JSON.parse(readFileSync(`${cwd}/.coord/runs/${runId}.owner`, "utf8"))).toEqual({ slackUser: "UALICE" });
+    expect(JSON.parse(readFileSync(`${cwd}/.coord/runs/${runId}.owner`, "utf8"))).toMatchObject({ slackUser: "UALICE" });
 
     // Anyone else in the workspace is refused, in a reply only they see, and nothing runs.
     for (const [user, text] of [["UMALLORY", `approve ${runId}`], ["UMALLORY", `reject ${runId} start over`], [undefined, `approve ${runId}`]] as const) {
@@ -191,11 +206,13 @@ describe("coord serve: Slack slash commands", () => {
     const { url } = await serve(cwd, { COORD_SLACK_RESPONSE_HOSTS: "127.0.0.1", COORD_SLACK_APPROVERS: "UBOSS" });
     const hook = await slackStandIn();
     const quick = [await slack(url, "UBOSS", "status no-such-run"), await slack(url, "UBOSS", "test-mission oops")];
-    const background = ["test-mission", `${cwd}/missions/test-mission.md brief=x`, "no-such-mission brief=x", "test-mission brief=@/etc/passwd", "approve no-such-run"];
-    for (const text of background) await slack(url, "UBOSS", text, hook.url);
-    await hook.post(background.length - 1);
-    const replies = [...quick, ...hook.posts].map((r) => r.text);
-    // Background replies arrive in the order their work ends.
+    // Runs and decisions are checked before they are queued: what fails is answered at once.
+    const queued = ["test-mission", `${cwd}/missions/test-mission.md brief=x`, "no-such-mission brief=x", "test-mission brief=@/etc/passwd", "approve no-such-run"];
+    const answers: SlackMessage[] = [];
+    for (const text of queued) answers.push(await slack(url, "UBOSS", text, hook.url));
+    expect(answers.every((a) => a.response_type === "ephemeral")).toBe(true);
+    expect(hook.posts).toEqual([]);
+    const replies = [...quick, ...answers].map((r) => r.text);
     for (const failure of ['no run "no-such-run"', "not key=value", "missing required input", "is not a mission id", "no mission named", "may not read files"]) {
       expect(replies.join("\n")).toContain(failure);
     }
@@ -211,7 +228,7 @@ describe("coord serve: the runs API", () => {
   const status = (url: string, id: string) =>
     poll(async () => {
       const r = (await (await fetch(`${url}/api/runs/${id}`)).json()) as { status: string };
-      return r.status === "running" ? undefined : r.status;
+      return r.status === "running" || r.status === "queued" ? undefined : r.status;
     });
 
   it("starts a run (202 with its id), returns its record, and approves a paused run", async () => {
@@ -248,6 +265,18 @@ describe("coord serve: the runs API", () => {
     const record = (await (await fetch(`${url}/api/runs/${runId}`)).json()) as { phases: Array<{ calls: Array<{ role: string }> }> };
     // The lead wrote the phase twice: the first draft, and the redo with the note.
     expect(record.phases[0]!.calls.filter((call) => call.role === "lead")).toHaveLength(2);
+  });
+
+  it("holds no run of its own: with --workers 0 a run stays queued until a worker starts, then completes", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const { url, logs } = await serve(cwd, {}, "127.0.0.1", { workers: 0 });
+    const started = await post(`${url}/api/runs`, { mission: "test-mission", inputs: { brief: "Grow onboarding." } });
+    const { runId } = (await started.json()) as { runId: string };
+    await new Promise((r) => setTimeout(r, 300));
+    expect(((await (await fetch(`${url}/api/runs/${runId}`)).json()) as { status: string }).status).toBe("queued");
+    const { settings, env } = loadSettings(cwd, cliEnv());
+    startWorker(cwd, settings, env, (m) => logs.push(m));
+    expect(await status(url, runId)).toBe("completed");
   });
 
   it("takes inputs over HTTP as text, never as file paths", async () => {

@@ -1,7 +1,12 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { userInfo } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SLASH_USAGE, parseSlash, tokenize } from "../../src/interfaces/slash/parse.js";
+import { handleSlash, type SlashContext } from "../../src/interfaces/slash/handle.js";
+import { SettingsSchema } from "../../src/definitions/schemas/settings.js";
+import { getRun, runMission } from "../../src/runtime/run.js";
+import { actor, type Actor, type ReviewDecision } from "../../src/runtime/state.js";
 import { STACK_LINE, runCli, tempProject } from "../helpers/cli.js";
 import { missionMarkdown, runProject } from "../helpers/project.js";
 
@@ -79,5 +84,59 @@ describe("coord slash", () => {
     expect(missing.code).toBe(2);
     expect(missing.stdout).toContain("missing required inputs: marketing-framework");
     expect(missing.stdout + missing.stderr).not.toMatch(STACK_LINE);
+  });
+});
+
+describe("who asked, through slash commands", () => {
+  const trailOf = (cwd: string, runId: string) =>
+    JSON.parse(readFileSync(join(cwd, "runs", runId, "run.json"), "utf8")) as { startedBy?: Actor; approvals: Array<{ action: string; note?: string; by: Actor; at: string }> };
+  const contextFor = (cwd: string, user?: Actor): SlashContext => ({ cwd, settings: SettingsSchema.parse({}), env: {}, trusted: false, ...(user && { user }) });
+
+  it("coord slash starts runs and takes decisions as the CLI's OS user", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const started = await runCli(["slash", "/coord test-mission --approve brief=Grow"], { cwd });
+    const runId = /run `([^`]+)`/.exec(started.stdout)![1]!;
+    await runCli(["slash", `/coord reject ${runId} name an owner`], { cwd });
+    const cli = { surface: "cli", user: userInfo().username };
+    const trail = trailOf(cwd, runId);
+    expect(trail.startedBy).toEqual(cli);
+    expect(trail.approvals).toEqual([{ phase: 1, action: "reject", note: "name an owner", by: cli, at: expect.any(String) }]);
+  });
+
+  it("records the context's user as the starter and the decider (a Slack user id), and the library when there is none", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const slack = actor("slack", "U012ABCDEF");
+    const started = await handleSlash("/coord test-mission --approve brief=Grow", contextFor(cwd, slack));
+    expect(started.status, started.text).toBe("paused");
+    await handleSlash(`/coord reject ${started.runId} shorter`, contextFor(cwd, slack));
+    await handleSlash(`/coord approve ${started.runId}`, contextFor(cwd));
+    const trail = trailOf(cwd, started.runId!);
+    expect(trail.startedBy).toEqual({ surface: "slack", user: "U012ABCDEF" });
+    expect(trail.approvals.map((a) => [a.action, a.by])).toEqual([
+      ["reject", { surface: "slack", user: "U012ABCDEF" }],
+      ["approve", { surface: "library" }],
+    ]);
+  });
+
+  it("hands a server's dispatch a decision already stamped with who took it and when, and the run its starter", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const mcp = actor("mcp");
+    const handed: { decision?: ReviewDecision; startedBy?: Actor } = {};
+    const dispatch: NonNullable<SlashContext["dispatch"]> = {
+      run: async (options) => {
+        handed.startedBy = options.startedBy;
+        return (await runMission(options)).record;
+      },
+      decide: async (runId, decision) => {
+        handed.decision = decision;
+        return getRun(runId, { cwd });
+      },
+    };
+    const started = await handleSlash("/coord test-mission --approve brief=Grow", { ...contextFor(cwd, mcp), dispatch });
+    expect(handed.startedBy).toEqual({ surface: "mcp" });
+    const before = new Date().toISOString();
+    await handleSlash(`/coord approve ${started.runId} fine`, { ...contextFor(cwd, mcp), dispatch });
+    expect(handed.decision).toEqual({ action: "approve", note: "fine", by: { surface: "mcp" }, at: expect.any(String) });
+    expect(handed.decision!.at! >= before).toBe(true);
   });
 });

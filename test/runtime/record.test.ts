@@ -8,7 +8,7 @@ import { SettingsSchema, type SettingsInput } from "../../src/definitions/schema
 import { DEFAULT_PRICES } from "../../src/models/prices.js";
 import { RUN_FILES } from "../../src/runtime/paths.js";
 import { buildRecord, initialState, readRecord, renderReport } from "../../src/runtime/record.js";
-import type { CallRecord, RunStateValue } from "../../src/runtime/state.js";
+import type { ApprovalRecord, CallRecord, RunStateValue } from "../../src/runtime/state.js";
 import type { RunSpec } from "../../src/runtime/store.js";
 import { agentText, readFixture, tempDir } from "../definitions/fixtures.js";
 
@@ -256,5 +256,54 @@ describe("readRecord", () => {
     mkdirSync(spec.runDir, { recursive: true });
     writeFileSync(join(spec.runDir, RUN_FILES.record), `${JSON.stringify(record, null, 2)}\n`);
     expect(readRecord(spec.runDir)).toEqual(record);
+  });
+});
+
+describe("the decision trail in run.json and report.md", () => {
+  const ANA = { surface: "cli" as const, user: "ana" };
+  const decision = (phase: number, action: "approve" | "reject", at: string, note?: string): ApprovalRecord => ({ phase, action, ...(note && { note }), by: ANA, at });
+
+  it("buildRecord lists every decision in the order taken: by phase, then by number (as numbers, 1#10 after 1#2)", () => {
+    const spec = specOf(GROWTH, { approve: true });
+    // Keys in any order, and clocks that disagree (decisions taken on two machines): the keys decide.
+    const approvals = {
+      "2#1": decision(2, "approve", "2026-01-01T00:00:01.000Z"),
+      "1#10": decision(1, "approve", "2026-01-01T00:09:00.000Z"),
+      "1#2": decision(1, "reject", "2026-01-01T00:02:00.000Z", "second try"),
+      "1#1": decision(1, "reject", "2026-01-01T00:01:00.000Z", "first try"),
+    };
+    const record = buildRecord(spec, { ...stateWith(spec, {}), approvals }, { status: "running" });
+    expect(record.approvals.map((a) => `${a.phase}:${a.action}:${a.note ?? ""}`)).toEqual(["1:reject:first try", "1:reject:second try", "1:approve:", "2:approve:"]);
+    expect(record.approvals[0]).toEqual({ phase: 1, action: "reject", note: "first try", by: ANA, at: "2026-01-01T00:01:00.000Z" });
+  });
+
+  it("has an empty trail for a run without decisions, also for a state checkpointed before coord kept one", () => {
+    const spec = specOf(GROWTH);
+    const state = initialState(spec);
+    expect(state).not.toHaveProperty("approvals");
+    expect(buildRecord(spec, state, { status: "running" }).approvals).toEqual([]);
+  });
+
+  it("copies who started the run from its spec, and leaves startedBy out for a spec saved without one", () => {
+    const started = specOf(GROWTH, {}, { startedBy: { surface: "slack", user: "U012ABCDEF" } });
+    expect(buildRecord(started, initialState(started), { status: "running" }).startedBy).toEqual({ surface: "slack", user: "U012ABCDEF" });
+    const old = specOf(GROWTH);
+    expect(buildRecord(old, initialState(old), { status: "running" })).not.toHaveProperty("startedBy");
+  });
+
+  it("renderReport lists the decisions, one line each with who, when and the note on one line; no section without any", () => {
+    const spec = specOf(GROWTH, { approve: true });
+    const approvals = { "1#1": decision(1, "reject", "2026-01-01T00:01:00.000Z", "Quantify the churn\nin dollars"), "1#2": { ...decision(1, "approve", "2026-01-01T00:02:00.000Z"), by: { surface: "library" as const } } };
+    const state = { ...stateWith(spec, {}), approvals };
+    const text = renderReport(spec, buildRecord(spec, state, { status: "running" }), state);
+    const section = text.slice(text.indexOf("## Decisions"), text.indexOf("## Success criteria"));
+    expect(section.trim().split("\n")).toEqual([
+      "## Decisions",
+      "",
+      '- phase 1: rejected by cli:ana at 2026-01-01T00:01:00.000Z — "Quantify the churn in dollars"',
+      "- phase 1: approved by library at 2026-01-01T00:02:00.000Z",
+    ]);
+    const none = stateWith(spec, {});
+    expect(renderReport(spec, buildRecord(spec, none, { status: "running" }), none)).not.toContain("## Decisions");
   });
 });

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
+import { userInfo } from "node:os";
 import { join } from "node:path";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { describe, expect, it } from "vitest";
-import { BIN, REPO, STACK_LINE, runCli, tempProject, waitUntil } from "../helpers/cli.js";
+import { BIN, REPO, STACK_LINE, runBinAsync, runCli, tempProject, waitUntil } from "../helpers/cli.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, missionMarkdown, runProject } from "../helpers/project.js";
 import { createRun, resumeRun, runMission } from "../../src/runtime/run.js";
 import { CoordError, isCoordError } from "../../src/errors.js";
@@ -348,5 +349,88 @@ describe("a run held under a lease", () => {
     expect(JSON.parse(written).status).toBe("running");
     const finished = logOf(spec.runDir).filter((l) => l.msg === "step finished");
     expect(finished.length).toBeLessThan(5);
+  });
+});
+
+describe("who started a run and who decided", () => {
+  interface Trail {
+    startedBy?: { surface: string; user?: string };
+    approvals: Array<{ phase: number; action: string; note?: string; by: { surface: string; user?: string }; at: string }>;
+  }
+  const trailOf = (runDir: string): Trail => JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")) as Trail;
+  const CLI_USER = { surface: "cli", user: userInfo().username };
+  // A phase-2 support step kills its own coord process, only where the test asks for it.
+  const crashHook = 'if [ "$COORD_PHASE" = "$CRASH_IN_PHASE" ]; then kill -9 $PPID; sleep 2; fi';
+
+  it("records the CLI's OS user as the starter and every decision in order, rejections with their notes, in run.json, runs show and the report", async () => {
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
+    const before = new Date().toISOString();
+    expect((await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "who", "--approve", "--quiet"], { cwd })).code).toBe(3);
+    expect((await runCli(["reject", "who", "--note", "Quantify the churn in dollars", "--quiet"], { cwd })).code).toBe(3);
+    expect((await runCli(["approve", "who", "--quiet"], { cwd })).code).toBe(3);
+    const runDir = join(cwd, "runs", "who");
+    const { startedBy, approvals } = trailOf(runDir);
+    expect(startedBy).toEqual(CLI_USER);
+    expect(approvals.map(({ at: _at, ...rest }) => rest)).toEqual([
+      { phase: 1, action: "reject", note: "Quantify the churn in dollars", by: CLI_USER },
+      { phase: 1, action: "approve", by: CLI_USER },
+    ]);
+    // When each decision was taken: in order, during this test.
+    const times = approvals.map((a) => a.at);
+    const after = new Date().toISOString();
+    expect(times).toEqual([...times].sort());
+    expect(times.every((t) => t >= before && t <= after)).toBe(true);
+
+    const show = await runCli(["runs", "show", "who"], { cwd });
+    expect(show.stdout).toContain(`started by cli:${CLI_USER.user} at `);
+    expect(show.stdout).toContain(`phase 1: rejected by cli:${CLI_USER.user} at ${times[0]} — "Quantify the churn in dollars"`);
+    expect(show.stdout).toContain(`phase 1: approved by cli:${CLI_USER.user} at ${times[1]}`);
+    const report = readFileSync(join(runDir, "report.md"), "utf8");
+    expect(report).toContain(`## Decisions\n\n- phase 1: rejected by cli:${CLI_USER.user} at ${times[0]} — "Quantify the churn in dollars"\n- phase 1: approved by`);
+  });
+
+  it("keeps the trail through a coord killed with SIGKILL after a decision, its resume, and a resume of the finished run, once per decision", async () => {
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: { pre: crashHook }, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
+    const runDir = join(cwd, "runs", "trail");
+    expect((await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "trail", "--approve", "--quiet"], { cwd })).code).toBe(3);
+    expect((await runCli(["reject", "trail", "--note", "Add owners", "--quiet"], { cwd })).code).toBe(3);
+    // The approval is taken, then coord dies in phase 2's first step, before it writes run.json again.
+    const killed = await runBinAsync(["approve", "trail", "--quiet"], { cwd, env: { CRASH_IN_PHASE: "2" } });
+    expect(killed.code, killed.stderr).toBe(-1);
+    // run.json was last written as the approve began: the approval itself is only in the checkpoint.
+    expect(trailOf(runDir).approvals.map((a) => a.action)).toEqual(["reject"]);
+
+    const resumed = await runCli(["resume", "trail", "--quiet"], { cwd });
+    expect(resumed.code, resumed.stderr).toBe(3);
+    const afterCrash = trailOf(runDir).approvals;
+    expect(afterCrash.map((a) => `${a.phase}:${a.action}`)).toEqual(["1:reject", "1:approve"]);
+    expect(afterCrash.every((a) => a.by.surface === "cli")).toBe(true);
+
+    expect((await runCli(["approve", "trail", "--note", "ship it", "--quiet"], { cwd })).code).toBe(0);
+    const done = trailOf(runDir).approvals;
+    expect(done.map((a) => `${a.phase}:${a.action}:${a.note ?? ""}`)).toEqual(["1:reject:Add owners", "1:approve:", "2:approve:ship it"]);
+    expect(done.slice(0, 2)).toEqual(afterCrash);
+
+    // Resuming a finished run replays nothing into the trail.
+    expect((await runCli(["resume", "trail", "--quiet"], { cwd })).code).toBe(0);
+    expect(trailOf(runDir).approvals).toEqual(done);
+    expect((await runCli(["runs", "show", "trail"], { cwd })).stdout.match(/^ {2}phase \d: (approved|rejected) by /gm)).toHaveLength(3);
+  }, 120_000);
+
+  it("records { surface: 'library' } for a library call that does not say who, and keeps the who and when a caller passes", async () => {
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
+    const paused = await runMission({ cwd, mission: "test-mission", inputsDir: "inputs", runId: "lib", settings: { approve: true } });
+    expect(paused.record.startedBy).toEqual({ surface: "library" });
+    const before = new Date().toISOString();
+    const rejected = await resumeRun("lib", { cwd, decision: { action: "reject", note: "Shorter" } });
+    expect(rejected.record.approvals).toEqual([{ phase: 1, action: "reject", note: "Shorter", by: { surface: "library" }, at: expect.any(String) }]);
+    expect(rejected.record.approvals[0]!.at >= before).toBe(true);
+    // A decision queued for a worker keeps the time it was taken at, not the time it is carried out.
+    const taken = { action: "approve" as const, by: { surface: "api" as const, user: "ops-bot" }, at: "2026-01-01T09:00:00.000Z" };
+    const approved = await resumeRun("lib", { cwd, decision: taken });
+    expect(approved.record.approvals[1]).toEqual({ phase: 1, ...taken });
+    const started = await runMission({ cwd, mission: "test-mission", inputsDir: "inputs", runId: "lib2", startedBy: { surface: "web", user: "ana@example.com" } });
+    expect(started.record.startedBy).toEqual({ surface: "web", user: "ana@example.com" });
+    expect(started.record.approvals).toEqual([]);
   });
 });

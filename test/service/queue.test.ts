@@ -1,4 +1,6 @@
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { RunQueue } from "../../src/service/queue.js";
 import { tempProject } from "../helpers/cli.js";
@@ -51,5 +53,30 @@ describe("RunQueue", () => {
     expect(b.claim("w2", 1000)).toBeUndefined();
     b.enqueue("r");
     expect(b.claim("w2", 1000)?.runId).toBe("r");
+  });
+
+  it("takes the first decision on a paused run and refuses a second while it is queued or worked on", () => {
+    const { a, b } = queues();
+    expect(a.decide("paused", { action: "reject", note: "more numbers" })).toBe(true);
+    expect(b.decide("paused", { action: "approve" })).toBe(false);
+    const lease = b.claim("w", 1000)!;
+    expect(lease.decision).toEqual({ action: "reject", note: "more numbers" });
+    expect(a.decide("paused", { action: "approve" })).toBe(false);
+    b.finish(lease);
+    expect(a.decide("paused", { action: "approve" })).toBe(true);
+  });
+
+  it("brings a queue file of the first schema up to date by itself, keeping its runs", () => {
+    const home = join(tempProject(), ".coord");
+    mkdirSync(home, { recursive: true });
+    const old = new Database(join(home, "checkpoints.sqlite"));
+    old.exec("CREATE TABLE coord_jobs (run_id TEXT PRIMARY KEY, state TEXT NOT NULL, worker TEXT, lease_until INTEGER, fence INTEGER NOT NULL DEFAULT 0, queued_at INTEGER NOT NULL)");
+    old.exec("CREATE TABLE coord_queue_version (version INTEGER NOT NULL); INSERT INTO coord_queue_version VALUES (1)");
+    old.prepare("INSERT INTO coord_jobs (run_id, state, queued_at) VALUES ('kept', 'queued', 1)").run();
+    old.close();
+    const queue = new RunQueue(home);
+    expect(queue.queued()).toEqual(["kept"]);
+    expect(queue.decide("other", { action: "approve" })).toBe(true);
+    expect(queue.claim("w", 1000)?.runId).toBe("kept");
   });
 });

@@ -204,12 +204,13 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .description("serve Slack slash commands and a JSON API for runs over HTTP")
     .option("--host <host>", "address to bind (other than loopback needs COORD_API_TOKEN)", "127.0.0.1")
     .option("--port <n>", "port (0 picks a free one)", "8787")
-    .action(act(async ({ io, load }, _args: [], flags: { host: string; port: string }) => (await import("./commands/serve.js")).serve(io, flags, load)));
+    .option("--workers <n>", "runs this server works on at once; 0 to only serve and leave runs to `coord worker` processes", "1")
+    .action(act(async ({ io, load }, _args: [], flags: { host: string; port: string; workers: string }) => (await import("./commands/serve.js")).serve(io, flags, load)));
   program
     .command("mcp")
     .description("serve the Model Context Protocol over stdio: missions as prompts, runs as tools")
     .action(act(async ({ io, load }) => (await import("./commands/serve.js")).mcp(io, load)));
-  const runs = program.command("runs").description("list and show runs of this project");
+  const runs = program.command("runs").description("list, show, wait for, export and prune runs of this project");
   runs
     .command("list")
     .option("--json", "print JSON on stdout")
@@ -226,6 +227,21 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .argument("<run-id>")
     .option("--json", "print JSON on stdout")
     .action(act(async ({ io }, [runId]: [string]) => (await import("./commands/run.js")).runsShow(io, runId)));
+  runs
+    .command("export")
+    .description("write a run's folder anew from its spec and last checkpoint, even after the folder was deleted")
+    .argument("<run-id>")
+    .option("--out <dir>", "where to write it (default: exports/RUN_ID); must be empty unless --force")
+    .option("--force", "write into a folder that is not empty, replacing the files coord writes")
+    .option("--json", "print the exported run.json on stdout")
+    .action(act(async ({ io }, [runId]: [string], flags: { out?: string; force?: boolean }) => (await import("./commands/runs.js")).runsExport(io, runId, flags)));
+  runs
+    .command("prune")
+    .description("delete finished runs (completed or failed) older than --older-than: checkpoints, spec, queue entry, folder")
+    .requiredOption("--older-than <age>", "finished longer ago than this: 30d, 12h or 45m (minutes)")
+    .option("--dry-run", "list what would be removed; remove nothing")
+    .option("--json", "print JSON on stdout")
+    .action(act(async ({ io }, _args: [], flags: { olderThan: string; dryRun?: boolean }) => (await import("./commands/runs.js")).runsPrune(io, flags)));
 
   return program;
 }

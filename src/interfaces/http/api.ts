@@ -4,7 +4,8 @@ import { z } from "zod";
 import { CoordError } from "../../errors.js";
 import { isRunLocked } from "../../runtime/lock.js";
 import type { RunRecord } from "../../runtime/record.js";
-import { getRun, resumeRun, runMission, type RunEvent } from "../../runtime/run.js";
+import { createRun, getRun } from "../../runtime/run.js";
+import { actor, stampDecision, type ReviewDecision } from "../../runtime/state.js";
 import { homeDir } from "../../runtime/store.js";
 import { remoteRecord, remoteRunSettings, requireMissionId } from "../surface.js";
 import type { ServerContext } from "./context.js";
@@ -64,24 +65,15 @@ async function jsonObject(c: Context, example: string, allowEmpty = false): Prom
   return value as Record<string, unknown>;
 }
 
-/**
- * Starts a run and resolves with its id once it has passed validation and has one; failures
- * before that reject (the caller answers 4xx), failures after it are the run's own, recorded in
- * it, and only logged.
- */
-export function untilStarted(start: (onEvent: (event: RunEvent) => void) => Promise<unknown>, log: (message: string) => void): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let started = false;
-    start((event) => {
-      if (event.type !== "start" || started) return;
-      started = true;
-      resolve(event.runId);
-    }).catch((error: unknown) => (started ? log(`run failed: ${(error as Error).message}`) : reject(error)));
-  });
+/** Queues a decision for a worker; the first decision on a pause wins, a second is refused. */
+export function decideOnPause(ctx: ServerContext, runId: string, decision: ReviewDecision): void {
+  if (!ctx.queue.decide(runId, decision)) {
+    throw new CoordError("RUN_NOT_PAUSED", `run "${runId}" already has a decision being carried out`, { hints: { remote: "ask for the run's status; decide again when it pauses" } });
+  }
 }
 
 /** A run that may be approved right now: not driven by anyone else, and paused for approval. */
-function requireAwaitingApproval(record: RunRecord, home: string): void {
+export function requireAwaitingApproval(record: RunRecord, home: string): void {
   if (isRunLocked(home, record.runId)) {
     // The first decision on a pause wins: one already being carried out leaves nothing to decide.
     throw new CoordError("RUN_NOT_PAUSED", `run "${record.runId}" is being continued by another decision or process`, { hints: { remote: "ask for the run's status; decide again when it pauses" } });
@@ -103,20 +95,9 @@ export function runsApi(ctx: ServerContext): Hono {
     const payload = runRequest(await jsonObject(c, RUN_BODY));
     const mission = payload.mission;
     requireMissionId(mission);
-    const runId = await untilStarted(
-      (onEvent) =>
-        runMission({
-          ...ctx.load,
-          cwd,
-          mission,
-          inputValues: payload.inputs ?? {},
-          settings: { ...remoteRunSettings(settings), approve: payload.approve === true },
-          env,
-          onEvent,
-        }),
-      ctx.log,
-    );
-    return c.json({ runId }, 202);
+    const spec = await createRun({ ...ctx.load, cwd, mission, inputValues: payload.inputs ?? {}, settings: { ...remoteRunSettings(settings), approve: payload.approve === true }, env, startedBy: actor("api") });
+    ctx.queue.enqueue(spec.runId);
+    return c.json({ runId: spec.runId }, 202);
   });
 
   api.get("/runs/:id", (c) => c.json(remoteRecord(getRun(c.req.param("id"), { cwd, settings }), cwd)));
@@ -129,8 +110,8 @@ export function runsApi(ctx: ServerContext): Hono {
       const record = getRun(c.req.param("id"), { cwd, settings });
       requireAwaitingApproval(record, homeDir(cwd, settings));
       const decision = action === "approve" ? { action, ...(note && { note }) } : { action, note: note! };
-      // resumeRun takes the run's lock before its first await, so a second decision gets 409 above.
-      ctx.background(resumeRun(record.runId, { cwd, settings, env, decision }), action);
+      // Stamped now, so the trail says when the caller decided, not when a worker got to it.
+      decideOnPause(ctx, record.runId, stampDecision({ ...decision, by: actor("api") }));
       return c.json({ runId: record.runId }, 202);
     });
   }

@@ -1,3 +1,5 @@
+import { homeDir } from "../../runtime/store.js";
+import { RunQueue } from "../../service/queue.js";
 import type { SurfaceContext } from "../surface.js";
 
 /** What `coord serve` is started with. */
@@ -17,6 +19,11 @@ export interface ServerContext extends SurfaceContext {
   log: (message: string) => void;
   /** Runs work that outlives its request; its failure is logged, since nobody waits for it. */
   background: (work: Promise<unknown>, what: string) => void;
+  /**
+   * Runs and decisions go to the queue, for whichever worker is free (in this process, or
+   * another): the server holds no run state of its own, and a restart loses nothing.
+   */
+  queue: RunQueue;
 }
 
 export function serverContext(options: ServeOptions): ServerContext {
@@ -29,5 +36,6 @@ export function serverContext(options: ServeOptions): ServerContext {
     ...(load && { load }),
     log,
     background: (work, what) => void work.catch((error: unknown) => log(`${what}: ${(error as Error).message}`)),
+    queue: new RunQueue(homeDir(cwd, settings)),
   };
 }

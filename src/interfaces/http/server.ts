@@ -7,7 +7,7 @@ import { CoordError } from "../../errors.js";
 import { runsApi } from "./api.js";
 import { requireBearer } from "./auth.js";
 import { apiToken, checkBind, isLoopback } from "./bind.js";
-import { serverContext, type ServeOptions } from "./context.js";
+import { serverContext, type ServeOptions, type ServerContext } from "./context.js";
 import { browserGuard } from "./guard.js";
 import { errorResponse } from "./respond.js";
 import { slackRoutes } from "./slack-commands.js";
@@ -22,8 +22,7 @@ export const MAX_BODY = 2_000_000;
  * started here run no agent hooks and read no files beyond the project: callers are not the
  * machine's user. Every error is answered through error-voice, so statuses come from one map.
  */
-export function coordApp(options: ServeOptions): Hono {
-  const ctx = serverContext(options);
+export function coordApp(options: ServeOptions, ctx: ServerContext = serverContext(options)): Hono {
   const { cwd } = ctx;
   const token = apiToken(options.env);
   const app = new Hono();
@@ -53,7 +52,8 @@ function malformedRequest(error: unknown): unknown {
 
 /** The app as a node `http.Server`, for callers to `.listen()`. */
 export function createCoordServer(options: ServeOptions): Server {
-  const listener = getRequestListener(coordApp(options).fetch, {
+  const ctx = serverContext(options);
+  const listener = getRequestListener(coordApp(options, ctx).fetch, {
     // Node's own Request and Response stay global: coord's fetches (models, Slack) use them.
     overrideGlobalObjects: false,
     errorHandler: (error) => errorResponse(malformedRequest(error), options.cwd),
@@ -66,5 +66,6 @@ export function createCoordServer(options: ServeOptions): Server {
     if (req.headers.host) req.headers.host = req.headers.host.toLowerCase();
     void listener(req, res);
   });
+  server.on("close", () => ctx.queue.close());
   return server;
 }

@@ -16,23 +16,38 @@ export interface SlackDecisionRights {
   approvers: string[];
 }
 
-/** Remembers that a Slack user started a run, so they may approve it. */
-export function rememberSlackStarter(home: string, runId: string, slackUser: string): void {
+/** Who started a run from Slack, and where the channel waits for its news. */
+export interface SlackOwner {
+  slackUser?: string;
+  /** The command's response_url: whichever worker stops the run posts its reply there. */
+  responseUrl?: string;
+}
+
+/** Remembers that a Slack user started a run (so they may approve it) and where to answer. */
+export function rememberSlackStarter(home: string, runId: string, owner: SlackOwner): void {
   checkRunId(runId);
-  writeFileAtomic(runOwnerFile(home, runId), `${JSON.stringify({ slackUser })}\n`);
+  writeFileAtomic(runOwnerFile(home, runId), `${JSON.stringify(owner)}\n`);
+}
+
+/** Who started a run from Slack, if someone did. */
+export function slackOwner(home: string, runId: string): SlackOwner {
+  checkRunId(runId);
+  const file = runOwnerFile(home, runId);
+  if (!existsSync(file)) return {};
+  try {
+    const owner = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    return {
+      ...(typeof owner.slackUser === "string" && { slackUser: owner.slackUser }),
+      ...(typeof owner.responseUrl === "string" && { responseUrl: owner.responseUrl }),
+    };
+  } catch {
+    return {};
+  }
 }
 
 /** The Slack user who started a run from Slack, if one did. */
 export function slackStarter(home: string, runId: string): string | undefined {
-  checkRunId(runId);
-  const file = runOwnerFile(home, runId);
-  if (!existsSync(file)) return undefined;
-  try {
-    const owner = JSON.parse(readFileSync(file, "utf8")) as { slackUser?: unknown };
-    return typeof owner.slackUser === "string" ? owner.slackUser : undefined;
-  } catch {
-    return undefined;
-  }
+  return slackOwner(home, runId).slackUser;
 }
 
 /** The one decision: may this Slack user approve or reject this run? */

@@ -1,14 +1,15 @@
 import { Hono } from "hono";
 import { CoordError } from "../../errors.js";
-import type { RunEvent } from "../../runtime/run.js";
+import { createRun, getRun } from "../../runtime/run.js";
+import { actor } from "../../runtime/state.js";
 import { homeDir } from "../../runtime/store.js";
 import { chatErrorText } from "../error-voice.js";
 import { handleSlashCommand, slashErrorReply, type SlashContext } from "../slash/handle.js";
 import { parseSlash, type SlashCommand } from "../slash/parse.js";
 import type { ServerContext } from "./context.js";
 import { toSlackMrkdwn, verifySlackSignature } from "./slack.js";
-import { rememberSlackStarter, requireSlackDecisionRight } from "./slack-approval.js";
-import { postSlackReply } from "./slack-reply.js";
+import { decideOnPause, requireAwaitingApproval } from "./api.js";
+import { rememberSlackStarter, requireSlackDecisionRight, slackStarter } from "./slack-approval.js";
 
 /** What Slack posts for a slash command, the fields coord reads. */
 interface SlackCommandForm {
@@ -46,7 +47,7 @@ function requireSlackSignature(body: string, headers: { timestamp: string | unde
  * command's response_url. Approvals and redos are taken only from those allowed to decide.
  */
 export async function answerSlackCommand(form: SlackCommandForm, ctx: ServerContext): Promise<SlackMessage> {
-  const slash: SlashContext = { ...ctx, trusted: false };
+  const slash: SlashContext = { ...ctx, trusted: false, user: actor("slack", form.userId) };
   let command: SlashCommand;
   try {
     command = parseSlash(form.text);
@@ -62,15 +63,33 @@ export async function answerSlackCommand(form: SlackCommandForm, ctx: ServerCont
       return onlyToUser(chatErrorText(error, ctx.cwd));
     }
   }
-  const rememberStarter = (event: RunEvent) => {
-    if (event.type === "start" && form.userId) rememberSlackStarter(home, event.runId, form.userId);
-  };
-  const work = handleSlashCommand(command, { ...slash, ...(command.kind === "run" && { onEvent: rememberStarter }) });
-  ctx.background(
-    work.then((reply) => postSlackReply(form.responseUrl, reply.text, ctx.settings.remote.slackResponseHosts)),
-    "slack command",
-  );
+  // Runs and decisions are checked here and queued; whichever worker carries them out answers
+  // on the response_url when the run completes, pauses or fails.
+  const reply = await handleSlashCommand(command, { ...slash, dispatch: slackDispatch(ctx, form, home) });
+  if (!reply.ok) return onlyToUser(reply.text);
   return toChannel(acknowledgement(command));
+}
+
+/** Runs and decisions from Slack go to the queue, remembering who asked and where to answer. */
+function slackDispatch(ctx: ServerContext, form: SlackCommandForm, home: string): NonNullable<SlashContext["dispatch"]> {
+  const answerTo = (runId: string, starter: string | undefined) =>
+    rememberSlackStarter(home, runId, { ...(starter && { slackUser: starter }), ...(form.responseUrl && { responseUrl: form.responseUrl }) });
+  return {
+    async run(options) {
+      const spec = await createRun(options);
+      answerTo(spec.runId, form.userId);
+      ctx.queue.enqueue(spec.runId);
+      return getRun(spec.runId, ctx);
+    },
+    async decide(runId, decision) {
+      const record = getRun(runId, ctx);
+      requireAwaitingApproval(record, home);
+      // The run keeps its starter; the answer goes to whoever decided.
+      answerTo(runId, slackStarter(home, runId));
+      decideOnPause(ctx, runId, decision);
+      return record;
+    },
+  };
 }
 
 /** `POST /slack/commands`: Slack's slash commands, signed with the app's signing secret. */

@@ -9,6 +9,7 @@ import type { RunRecord } from "../../runtime/record.js";
 import type { RunOutcome } from "../../runtime/run.js";
 import type { ServerNotification } from "@modelcontextprotocol/sdk/types.js";
 import { InFlightRuns, stepsOf, type Progress } from "../in-flight.js";
+import { actor, stampDecision } from "../../runtime/state.js";
 import { getRun, resumeRun, runMission } from "../../runtime/run.js";
 import { mcpErrorText } from "../error-voice.js";
 import { handleSlash } from "../slash/handle.js";
@@ -30,6 +31,9 @@ async function answer(cwd: string, work: () => Promise<string>): Promise<ToolAns
     return text(mcpErrorText(error, cwd), true);
   }
 }
+
+/** Who started a run or decided on it, in run.json: MCP clients do not say who their user is. */
+const MCP_CALLER = actor("mcp");
 
 /** How long a run tool waits for the run before answering with where it stands. */
 const DEFAULT_WAIT_SECONDS = 20;
@@ -129,7 +133,7 @@ export function createMcpServer(options: McpOptions): McpServer {
     async ({ mission, inputs, wait_seconds }, extra) =>
       answer(cwd, async () => {
         requireMissionId(mission);
-        const runId = await flights.start(stepsOfMission(mission), (onEvent) => runMission({ ...options.load, cwd, mission, inputValues: inputs ?? {}, settings: runSettings, env, onEvent }));
+        const runId = await flights.start(stepsOfMission(mission), (onEvent) => runMission({ ...options.load, cwd, mission, inputValues: inputs ?? {}, settings: runSettings, env, onEvent, startedBy: MCP_CALLER }));
         return waitAnswer(runId, wait_seconds, extra);
       }),
   );
@@ -153,7 +157,7 @@ export function createMcpServer(options: McpOptions): McpServer {
       },
       async ({ runId, note, wait_seconds }, extra) =>
         answer(cwd, async () => {
-          const decision = action === "approve" ? { action, ...(note && { note }) } : { action, note: note ?? "" };
+          const decision = stampDecision(action === "approve" ? { action, ...(note && { note }), by: MCP_CALLER } : { action, note: note ?? "", by: MCP_CALLER });
           flights.resume(runId, stepsOfRun(runId), (onEvent) => resumeRun(runId, { cwd, settings: options.settings, env, decision, onEvent }));
           return waitAnswer(runId, wait_seconds, extra);
         }),
@@ -168,7 +172,7 @@ export function createMcpServer(options: McpOptions): McpServer {
     },
     // The same handler as every chat surface, untrusted: no hooks, no file reads unless allowed.
     async ({ text: command }) => {
-      const reply = await handleSlash(command, { ...options, trusted: false });
+      const reply = await handleSlash(command, { ...options, trusted: false, user: MCP_CALLER });
       return text(reply.text, !reply.ok);
     },
   );

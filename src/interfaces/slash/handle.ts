@@ -5,7 +5,8 @@ import { chatErrorText, scrubPaths } from "../error-voice.js";
 import { CoordError } from "../../errors.js";
 import { loadMissions } from "../../definitions/mission-catalog.js";
 import type { RunRecord } from "../../runtime/record.js";
-import { getRun, resumeRun, runMission, type RunEvent } from "../../runtime/run.js";
+import { getRun, resumeRun, runMission, type RunEvent, type RunOptions } from "../../runtime/run.js";
+import { stampDecision, type Actor, type ReviewDecision } from "../../runtime/state.js";
 import { SLASH_USAGE, SlashSyntaxError, parseSlash, type SlashCommand } from "./parse.js";
 
 export interface SlashContext extends SurfaceContext {
@@ -14,7 +15,17 @@ export interface SlashContext extends SurfaceContext {
    * hooks and read no files, unless the project allows `@file` inputs (inside the project only).
    */
   trusted: boolean;
+  /** Who is asking: run.json's `startedBy` for runs started here, `by` for decisions (default: the library). */
+  user?: Actor;
   onEvent?: (event: RunEvent) => void;
+  /**
+   * Where runs and decisions go instead of this process, when a server hands them to its
+   * workers: the reply then says the run is queued, and the worker answers when it stops.
+   */
+  dispatch?: {
+    run(options: RunOptions): Promise<RunRecord>;
+    decide(runId: string, decision: ReviewDecision): Promise<RunRecord>;
+  };
 }
 
 export interface SlashReply {
@@ -73,6 +84,15 @@ function readFileInputs(files: Record<string, string>, ctx: SlashContext): Recor
   return out;
 }
 
+/**
+ * A slash approve or reject as a decision, stamped now: a server may queue it for a worker, and
+ * the trail keeps when the person decided, not when the worker got to it.
+ */
+function decisionOf(command: Extract<SlashCommand, { kind: "approve" | "reject" }>, user: Actor | undefined): ReviewDecision {
+  const decision: ReviewDecision = command.kind === "approve" ? { action: "approve", ...(command.note && { note: command.note }) } : { action: "reject", note: command.note };
+  return stampDecision({ ...decision, ...(user && { by: user }) });
+}
+
 /** Runs one parsed slash command and answers it; never throws. */
 export async function handleSlashCommand(command: SlashCommand, ctx: SlashContext): Promise<SlashReply> {
   try {
@@ -90,24 +110,28 @@ export async function handleSlashCommand(command: SlashCommand, ctx: SlashContex
       }
       case "approve":
       case "reject": {
-        const decision = command.kind === "approve" ? { action: "approve" as const, ...(command.note && { note: command.note }) } : { action: "reject" as const, note: command.note };
-        const outcome = await resumeRun(command.runId, { cwd: ctx.cwd, settings: ctx.settings, env: ctx.env, decision, ...(ctx.onEvent && { onEvent: ctx.onEvent }) });
-        return { ok: true, text: recordReply(outcome.record, ctx.cwd), runId: outcome.record.runId, status: outcome.record.status };
+        const decision = decisionOf(command, ctx.user);
+        const record = ctx.dispatch
+          ? await ctx.dispatch.decide(command.runId, decision)
+          : (await resumeRun(command.runId, { cwd: ctx.cwd, settings: ctx.settings, env: ctx.env, decision, ...(ctx.onEvent && { onEvent: ctx.onEvent }) })).record;
+        return { ok: true, text: recordReply(record, ctx.cwd), runId: record.runId, status: record.status };
       }
       case "run": {
         if (!ctx.trusted) requireMissionId(command.mission);
         const inputs = { ...command.inputs, ...readFileInputs(command.files, ctx) };
         const settings = ctx.trusted ? ctx.settings : remoteRunSettings(ctx.settings);
-        const outcome = await runMission({
+        const options: RunOptions = {
           ...ctx.load,
           cwd: ctx.cwd,
           mission: command.mission,
           inputValues: inputs,
           settings: command.approve ? { ...settings, approve: true } : settings,
           env: ctx.env,
+          ...(ctx.user && { startedBy: ctx.user }),
           ...(ctx.onEvent && { onEvent: ctx.onEvent }),
-        });
-        return { ok: true, text: recordReply(outcome.record, ctx.cwd), runId: outcome.record.runId, status: outcome.record.status };
+        };
+        const record = ctx.dispatch ? await ctx.dispatch.run(options) : (await runMission(options)).record;
+        return { ok: true, text: recordReply(record, ctx.cwd), runId: record.runId, status: record.status };
       }
     }
   } catch (error) {

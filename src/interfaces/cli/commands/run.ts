@@ -1,8 +1,9 @@
+import { userInfo } from "node:os";
 import type { LoadOptions } from "../../../definitions/discover.js";
 import type { Settings, SettingsInput } from "../../../definitions/schemas/settings.js";
-import type { RunRecord } from "../../../runtime/record.js";
+import { actorLabel, decisionLine, type RunRecord } from "../../../runtime/record.js";
 import { getRun, listRuns, resumeRun, runMission, type RunOutcome } from "../../../runtime/run.js";
-import type { ReviewDecision } from "../../../runtime/state.js";
+import { actor, type Actor, type ReviewDecision } from "../../../runtime/state.js";
 import { CoordError } from "../../../errors.js";
 import { displayPath, printJson, table, type Io } from "../io.js";
 import { progress } from "../progress.js";
@@ -56,6 +57,20 @@ export function runFlagSettings(flags: RunFlags): SettingsInput {
   };
 }
 
+/** Whoever is at this terminal: runs and decisions from the CLI are the OS user's. */
+export function cliActor(): Actor {
+  return actor("cli", osUserName());
+}
+
+/** The OS user's name; none where the system has no entry for the process's user (some containers). */
+function osUserName(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What a person needs after a run: where it is, its state, and what to type next. */
 function summary(record: RunRecord, cwd: string): string {
   const dir = displayPath(record.runDir, cwd);
@@ -88,6 +103,7 @@ export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOp
     ...(flags.runId && { runId: flags.runId }),
     settings,
     env,
+    startedBy: cliActor(),
     onEvent: view.onEvent,
     ...(io.verbose && { logStream: io.errStream as NodeJS.WritableStream }),
   }).finally(view.stop);
@@ -102,7 +118,7 @@ export async function resume(io: Io, runId: string, decision?: ReviewDecision, f
     settings,
     budget: budget(flags),
     env,
-    ...(decision && { decision }),
+    ...(decision && { decision: { ...decision, by: cliActor() } }),
     onEvent: view.onEvent,
     ...(io.verbose && { logStream: io.errStream as NodeJS.WritableStream }),
   }).finally(view.stop);
@@ -127,9 +143,13 @@ export function runsShow(io: Io, runId: string): number {
     return 0;
   }
   io.out(summary(record, io.cwd));
+  if (record.startedBy) io.out(`started by ${actorLabel(record.startedBy)} at ${record.startedAt}`);
   for (const phase of record.phases) {
     io.out(`\nphase ${phase.index}: ${phase.title} [${phase.status}]  lead ${phase.lead}${phase.support.length ? `, support ${phase.support.join(", ")}` : ""}`);
     for (const d of phase.deliverables) io.out(`  - ${d.title}  (${d.file})`);
   }
+  // run.json written before coord kept the trail has no approvals.
+  const approvals = record.approvals ?? [];
+  if (approvals.length) io.out(`\ndecisions:\n${approvals.map((a) => `  ${decisionLine(a)}`).join("\n")}`);
   return 0;
 }

@@ -3,15 +3,19 @@ import { CoordError } from "../../../errors.js";
 import type { LoadOptions } from "../../../definitions/discover.js";
 import { checkBind, createCoordServer } from "../../http/server.js";
 import type { Io } from "../io.js";
-import { projectSettings } from "../settings.js";
+import { runWorker } from "../../../service/worker.js";
+import { runNotifier } from "../../notify.js";
+import { positiveInt, projectSettings } from "../settings.js";
 
 /** `coord serve`: runs until SIGINT or SIGTERM; the first stdout line says where it listens. */
-export async function serve(io: Io, flags: { host: string; port: string }, load: LoadOptions): Promise<number> {
+export async function serve(io: Io, flags: { host: string; port: string; workers?: string }, load: LoadOptions): Promise<number> {
   const { settings, env } = projectSettings(io);
   checkBind(flags.host, env);
   const port = /^\d+$/.test(flags.port) ? Number(flags.port) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CoordError("USAGE", `--port ${flags.port} is not a port number`, { hint: "use 0-65535 (0 picks a free port)" });
-  const server = createCoordServer({ cwd: io.cwd, host: flags.host, load, settings, env, log: (message) => io.err(`coord serve: ${message}`) });
+  const workers = flags.workers === undefined ? 1 : flags.workers === "0" ? 0 : positiveInt(flags.workers, "--workers")!;
+  const log = (message: string) => io.err(`coord serve: ${message}`);
+  const server = createCoordServer({ cwd: io.cwd, host: flags.host, load, settings, env, log });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
       reject(
@@ -25,11 +29,17 @@ export async function serve(io: Io, flags: { host: string; port: string }, load:
   });
   const bound = (server.address() as AddressInfo).port;
   io.out(`coord listening on http://${flags.host.includes(":") ? `[${flags.host}]` : flags.host}:${bound}`);
+  // The server's own worker: runs queued over HTTP or Slack (and any others) are worked on here,
+  // and whatever was queued or running when it stopped carries on when it starts again.
+  const stopWorkers = new AbortController();
+  const working = workers > 0 ? runWorker({ cwd: io.cwd, settings, env, concurrency: workers, signal: stopWorkers.signal, log, onStop: runNotifier({ cwd: io.cwd, settings, env }, log) }) : Promise.resolve();
   await new Promise<void>((resolve) => {
     const stop = () => server.close(() => resolve());
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
+  stopWorkers.abort();
+  await working;
   return 0;
 }
 

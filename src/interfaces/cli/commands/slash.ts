@@ -6,12 +6,13 @@ import { handleSlash } from "../../slash/handle.js";
 import type { Io } from "../io.js";
 import { progress } from "../progress.js";
 import { projectSettings } from "../settings.js";
+import { cliActor } from "./run.js";
 
 /** `coord slash "TEXT"`: one slash command from any bot or script; the reply goes to stdout. */
 export async function slash(io: Io, text: string, load: LoadOptions): Promise<number> {
   const { settings, env } = projectSettings(io);
   const view = progress({ ...io, quiet: true });
-  const reply = await handleSlash(text, { cwd: io.cwd, load, settings, env, trusted: true, onEvent: view.onEvent }).finally(view.stop);
+  const reply = await handleSlash(text, { cwd: io.cwd, load, settings, env, trusted: true, user: cliActor(), onEvent: view.onEvent }).finally(view.stop);
   if (io.json) io.out(JSON.stringify(reply, null, 2));
   else io.out(reply.text);
   if (reply.malformed || !reply.ok) return 2;

@@ -5,9 +5,10 @@ import { createRun, getRun } from "../../../runtime/run.js";
 import { homeDir } from "../../../runtime/store.js";
 import { CoordError } from "../../../errors.js";
 import type { RunRecord } from "../../../runtime/record.js";
+import { runNotifier } from "../../notify.js";
 import { printJson, type Io } from "../io.js";
 import { positiveInt, projectSettings, secondsFlag } from "../settings.js";
-import { runFlagSettings, type RunFlags } from "./run.js";
+import { cliActor, runFlagSettings, type RunFlags } from "./run.js";
 
 /** `coord worker`: works on queued runs until SIGINT or SIGTERM, finishing the runs in hand. */
 export async function worker(io: Io, flags: { concurrency?: string; leaseSeconds?: string; allowHooks?: boolean; pollMs?: string }): Promise<number> {
@@ -18,6 +19,7 @@ export async function worker(io: Io, flags: { concurrency?: string; leaseSeconds
   process.once("SIGTERM", onSignal);
   const leaseMs = secondsFlag(flags.leaseSeconds, "--lease-seconds") ?? secondsFlag(io.env.COORD_LEASE_SECONDS, "COORD_LEASE_SECONDS");
   const pollMs = positiveInt(flags.pollMs, "--poll-ms");
+  const log = (message: string) => io.err(`coord worker ${process.pid}: ${message}`);
   try {
     io.err(`coord worker ${process.pid}: waiting for runs in ${homeDir(io.cwd, settings)}`);
     await runWorker({
@@ -29,7 +31,8 @@ export async function worker(io: Io, flags: { concurrency?: string; leaseSeconds
       ...(pollMs && { pollMs }),
       allowHooks: !!flags.allowHooks,
       signal: stop.signal,
-      log: (message) => io.err(`coord worker ${process.pid}: ${message}`),
+      log,
+      onStop: runNotifier({ cwd: io.cwd, settings, env }, log),
     });
     return 0;
   } finally {
@@ -50,6 +53,7 @@ export async function detach(io: Io, mission: string, flags: RunFlags, load: Loa
     ...(flags.runId && { runId: flags.runId }),
     settings,
     env,
+    startedBy: cliActor(),
   });
   const queue = new RunQueue(homeDir(io.cwd, settings));
   try {

@@ -1,0 +1,75 @@
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { CoordError } from "../errors.js";
+import { writeFileAtomic } from "../files.js";
+import { writeOutputs } from "./execute.js";
+import { RUN_FILES, notesFile } from "./paths.js";
+import type { RunRecord } from "./record.js";
+import { readSavedRun } from "./saved-run.js";
+import type { RunStateValue } from "./state.js";
+import { loadSpec } from "./store.js";
+
+export interface ExportOptions {
+  /** The folder to write (relative paths are from the process's folder); empty or missing unless `force`. */
+  outDir: string;
+  /** Write into a folder that holds files: coord's own files are replaced, others are left. */
+  force?: boolean;
+}
+
+export interface ExportedRun {
+  /** run.json as written in the export: `runDir` is the export's folder. */
+  record: RunRecord;
+  dir: string;
+  /** The files written, relative to `dir`. */
+  files: string[];
+}
+
+/**
+ * Writes a run's folder anew from what coord keeps of it (its spec and its last checkpoint):
+ * report.md, run.json, deliverables/ and notes/. The run folder itself is never read, so this
+ * works after it was deleted. Logs, hook logs and task files are not kept, so not written.
+ */
+export async function exportRun(home: string, runId: string, options: ExportOptions): Promise<ExportedRun> {
+  const spec = loadSpec(home, runId);
+  const dir = resolve(options.outDir);
+  checkOutDir(dir, !!options.force, dir === resolve(spec.runDir));
+  const { state, stop } = await readSavedRun(home, spec);
+  const record = await writeOutputs({ ...spec, runDir: dir }, state, stop);
+  const files = [RUN_FILES.report, RUN_FILES.record, ...writeDeliverables(dir, record, state), ...writeNotes(dir, state)];
+  return { record, dir, files };
+}
+
+/** A missing or empty folder, or with `force` any folder: never a file, never files replaced unasked. */
+function checkOutDir(dir: string, force: boolean, isRunFolder: boolean): void {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new CoordError("USAGE", "--out names a file, not a folder", { file: dir, hint: "name a new folder" });
+  if (force || readdirSync(dir).length === 0) return;
+  throw new CoordError("USAGE", `--out folder is not empty${isRunFolder ? " (it is the run's own folder)" : ""}`, {
+    file: dir,
+    hint: "name a new folder, or add --force to write over the files coord writes there",
+  });
+}
+
+// The same text the run's steps wrote (see effects.ts): an export of an intact run matches it byte for byte.
+const deliverableText = (text: string) => `${text.trim()}\n`;
+const notesText = (text: string) => `${text}\n`;
+
+/** Every deliverable run.json lists, at the file it names. */
+function writeDeliverables(dir: string, record: RunRecord, state: RunStateValue): string[] {
+  return record.phases.flatMap((phase) =>
+    phase.deliverables.map(({ title, file }) => {
+      writeFileAtomic(join(dir, file), deliverableText(state.deliverables[phase.index]![title]!));
+      return file;
+    }),
+  );
+}
+
+function writeNotes(dir: string, state: RunStateValue): string[] {
+  return Object.entries(state.notes).flatMap(([phase, byAgent]) =>
+    Object.entries(byAgent).map(([agent, text]) => {
+      const file = notesFile(Number(phase), agent);
+      writeFileAtomic(join(dir, file), notesText(text));
+      return file;
+    }),
+  );
+}
