@@ -39,10 +39,19 @@ export async function runMission(options: RunOptions): Promise<RunOutcome> {
  * check a run makes before its first step is made here, so a mistake is the caller's at once.
  */
 export async function createRun(options: RunOptions): Promise<RunSpec> {
-  const { spec, home } = await prepareRun(options);
-  saveSpec(home, spec);
-  await writeOutputs(spec, initialState(spec), { status: "queued" });
-  return spec;
+  const [spec] = await createRuns([options]);
+  return spec!;
+}
+
+/** Several runs at once (a batch): every one is checked before any is saved, so none or all are created. */
+export async function createRuns(options: RunOptions[]): Promise<RunSpec[]> {
+  const prepared = [];
+  for (const one of options) prepared.push(await prepareRun(one));
+  for (const { spec, home } of prepared) {
+    saveSpec(home, spec);
+    await writeOutputs(spec, initialState(spec), { status: "queued" });
+  }
+  return prepared.map((p) => p.spec);
 }
 
 export interface ResumeOptions {

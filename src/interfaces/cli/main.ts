@@ -5,6 +5,7 @@ import type { LoadOptions } from "../../definitions/discover.js";
 import { cliErrorLine } from "../error-voice.js";
 import type { Io } from "./io.js";
 import type { BudgetFlags, RunFlags } from "./commands/run.js";
+import type { BatchFlags } from "./commands/batch.js";
 
 interface GlobalOptions {
   agents: string[];
@@ -147,6 +148,17 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
         flags.detach ? (await import("./commands/worker.js")).detach(io, mission, flags, load) : (await import("./commands/run.js")).run(io, mission, flags, load),
       ),
     );
+  program
+    .command("batch")
+    .description("queue one run of MISSION per subfolder of --inputs-each DIR, work on them, and report them as a table")
+    .argument("<mission>", "mission id or path")
+    .requiredOption("--inputs-each <dir>", "a folder with one subfolder of inputs per run")
+    .option("--max-parallel <n>", "runs at once (default 4)")
+    .option("--input <id=value>", "an input for every run, as ID=VALUE or ID=@FILE (repeatable)", collect, [])
+    .option("--approve", "pause every run for approval after each phase")
+    .option("--model <provider:model>", "model for every agent")
+    .option("--json", "print the run records on stdout")
+    .action(act(async ({ io, load }, [mission]: [string], flags: BatchFlags) => (await import("./commands/batch.js")).batch(io, mission, flags, load)));
   program
     .command("worker")
     .description("work on queued runs (coord run --detach), under renewed leases, until SIGINT or SIGTERM")
