@@ -6,13 +6,7 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
 import { checkpointFile } from "./paths.js";
 
-/**
- * What a process must still hold to write a run: a worker's lease on it. `check()` throws
- * (LeaseLostError) once another worker may have taken the run over.
- */
-export interface RunGuard {
-  check(): void;
-}
+import type { RunGuard } from "./events.js";
 
 // Several processes write one file (a CLI run, a server, workers): wait for the lock, don't fail.
 const BUSY_TIMEOUT_MS = 10_000;

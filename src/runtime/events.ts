@@ -11,3 +11,11 @@ export type Emit = (event: RunEvent) => void;
 
 /** The environment a run reads keys and gives hooks: what the interface resolved, never process.env. */
 export type Env = Record<string, string | undefined>;
+
+/**
+ * What a process must still hold to write a run: a worker's lease on it. `check()` throws
+ * (LEASE_LOST) once another worker may have taken the run over.
+ */
+export interface RunGuard {
+  check(): void;
+}

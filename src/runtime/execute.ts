@@ -12,7 +12,8 @@ import { compileMission, recursionLimitFor, type CompileOptions, type StepEffect
 import { stepEffects } from "./effects.js";
 import type { Emit, Env } from "./events.js";
 import { runProjectHook, type HookContext } from "./hooks.js";
-import { openCheckpointer, type RunGuard } from "./checkpointer.js";
+import { openCheckpointer } from "./checkpointer.js";
+import type { RunGuard } from "./events.js";
 import { RUN_FILES } from "./paths.js";
 import { compactRun, isFinished } from "./retention.js";
 import type { RunModels } from "./prepare.js";

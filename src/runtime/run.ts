@@ -7,7 +7,7 @@ import { readText } from "../definitions/discover.js";
 import type { Agent } from "../definitions/schemas/agent.js";
 import { SettingsSchema, type Settings, type SettingsInput } from "../definitions/schemas/settings.js";
 import type { Env, RunEvent } from "./events.js";
-import type { RunGuard } from "./checkpointer.js";
+import type { RunGuard } from "./events.js";
 import { executeRun, readRunState, writeOutputs, type ExecuteContext, type RunOutcome } from "./execute.js";
 import { lockRun } from "./lock.js";
 import { prepareRun, resolveRunModels, type RunOptions } from "./prepare.js";
