@@ -82,6 +82,11 @@ export const ERROR_CODES = {
     severity: "error",
     summary: "A worker lost its lease on a run (it stalled past the lease) and stopped before its next step; another worker carries the run on.",
   },
+  FILE_TOO_LARGE: { severity: "error", summary: "An agent or mission file is over the 5 MB limit and was not read." },
+  MARKDOWN_TOO_COMPLEX: {
+    severity: "error",
+    summary: "A mission file nests quotes or lists too deeply (or is built to be slow to parse) and was not parsed.",
+  },
   INTERNAL: { severity: "error", summary: "A bug in coord, not a mistake of yours: please report it with the command you ran." },
 } as const satisfies Record<string, { severity: Severity; summary: string }>;
 

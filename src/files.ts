@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { z } from "zod";
 import { CoordError } from "./errors.js";
@@ -13,8 +13,9 @@ const SKIP_DIRS = new Set(["node_modules", ".git", "dist"]);
 
 /**
  * Files under `dir` (recursive, sorted so results never depend on the file system's order).
- * Symlinked folders are not entered; symlinked files are listed, so callers that must stay
- * inside a folder check each one with confine.
+ * Symlinked folders are not entered; symlinks are listed, so callers that must stay inside a
+ * folder check each one with confine. FIFOs, sockets and devices are listed too, so readers
+ * (readRegularFile) refuse them by name rather than skip them without a word.
  */
 export function walkFiles(dir: string, accept: (name: string) => boolean): string[] {
   const out: string[] = [];
@@ -30,7 +31,7 @@ export function walkFiles(dir: string, accept: (name: string) => boolean): strin
       const path = join(current, entry.name);
       if (entry.isDirectory()) {
         if (!SKIP_DIRS.has(entry.name)) visit(path);
-      } else if ((entry.isFile() || entry.isSymbolicLink()) && accept(entry.name)) out.push(path);
+      } else if (accept(entry.name)) out.push(path);
     }
   };
   visit(dir);
@@ -64,6 +65,110 @@ export function confine(path: string, roots: string[]): string {
   if (!root) throw new PathRefusal(`refused: ${path} is outside the folders this agent may read (the project and the run's inputs)`);
   if (relative(root, real).split(sep).some(isPrivate)) throw new PathRefusal(`refused: ${path} holds secrets or coord's own state`);
   return real;
+}
+
+/** Why readRegularFile did not return a file's text; `message` reads after the file's name. */
+export class FileRefusal extends Error {
+  override name = "FileRefusal";
+  constructor(
+    readonly reason: "missing" | "not-regular" | "too-large" | "unreadable",
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export interface ReadLimit {
+  /** Largest file read, in bytes. */
+  maxBytes: number;
+  /** Return the first maxBytes of a longer file (and say so) instead of refusing it. */
+  truncate?: boolean;
+}
+
+/** What a stat found, in words, for the files coord refuses to open. */
+function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return "a folder";
+  if (stats.isFIFO()) return "a named pipe (FIFO)";
+  if (stats.isSocket()) return "a socket";
+  if (stats.isCharacterDevice()) return "a character device";
+  if (stats.isBlockDevice()) return "a block device";
+  return "not a regular file";
+}
+
+/** 5242880 -> "5 MB": sizes in refusals are read by people. */
+export function formatBytes(bytes: number): string {
+  const units = ["KB", "MB", "GB", "TB"];
+  if (bytes < 1024) return `${bytes} bytes`;
+  let value = bytes / 1024;
+  let unit = 0;
+  for (; value >= 1024 && unit < units.length - 1; unit++) value /= 1024;
+  return `${+value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A size over `limit`, exact when rounding would make it read as the limit itself. */
+function sizeOver(bytes: number, limit: number): string {
+  const size = formatBytes(bytes);
+  return size === formatBytes(limit) ? `${bytes.toLocaleString("en-US")} bytes` : size;
+}
+
+// O_NONBLOCK so that a FIFO swapped in between the stat and the open cannot block the process;
+// it changes nothing for regular files. Windows has no such flag (and no FIFOs to fear).
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+const CHUNK = 64 * 1024;
+
+/** Reads at most `limit` bytes from an open file; one more than `limit` means "longer than that". */
+function readUpTo(fd: number, limit: number): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  while (total < limit) {
+    const chunk = Buffer.allocUnsafe(Math.min(CHUNK, limit - total));
+    const n = readSync(fd, chunk, 0, chunk.length, null);
+    if (n === 0) break;
+    chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    total += n;
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * Reads a regular file (after following links) as UTF-8, refusing anything else before it is
+ * opened: a FIFO would block the process forever, /dev/zero never ends, a socket cannot be
+ * read. The size is checked on the stat and again while reading, since a file may grow.
+ */
+export function readRegularFile(path: string, limit: ReadLimit): { text: string; truncated: boolean } {
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") throw new FileRefusal("missing", "no such file (or a broken link)", { cause });
+    throw new FileRefusal("unreadable", (cause as Error).message, { cause });
+  }
+  if (!stats.isFile()) throw new FileRefusal("not-regular", `it is ${kindOf(stats)}, not a regular file`);
+  const tooLarge = (size: string) =>
+    new FileRefusal("too-large", `it is ${size}, over the ${formatBytes(limit.maxBytes)} limit`);
+  if (stats.size > limit.maxBytes && !limit.truncate) throw tooLarge(sizeOver(stats.size, limit.maxBytes));
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_FLAGS);
+  } catch (cause) {
+    throw new FileRefusal("unreadable", (cause as Error).message, { cause });
+  }
+  try {
+    // The path may have been replaced since the stat: check what was actually opened.
+    const opened = fstatSync(fd);
+    if (!opened.isFile()) throw new FileRefusal("not-regular", `it is ${kindOf(opened)}, not a regular file`);
+    const bytes = readUpTo(fd, limit.maxBytes + 1);
+    const truncated = bytes.length > limit.maxBytes;
+    if (truncated && !limit.truncate) throw tooLarge(`more than ${formatBytes(limit.maxBytes)}`);
+    return { text: (truncated ? bytes.subarray(0, limit.maxBytes) : bytes).toString("utf8"), truncated };
+  } catch (cause) {
+    if (cause instanceof FileRefusal) throw cause;
+    throw new FileRefusal("unreadable", (cause as Error).message, { cause });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Writes through a temporary file so a crash never leaves half a file behind. */

@@ -1,8 +1,11 @@
-import { mkdirSync, realpathSync, symlinkSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, realpathSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { confine, PathRefusal, walkFiles } from "../src/files.js";
+import { confine, FileRefusal, formatBytes, PathRefusal, readRegularFile, walkFiles } from "../src/files.js";
 import { tempProject } from "./helpers/cli.js";
+
+const CAN_MKFIFO = process.platform !== "win32" && spawnSync("mkfifo", ["--version"]).error === undefined;
 
 describe("walkFiles", () => {
   it("lists files recursively, sorted, without node_modules, .git or dist", () => {
@@ -79,5 +82,78 @@ describe("confine", () => {
     const { dir } = setup();
     expect(() => confine("missing.md", [dir])).toThrow(new PathRefusal("no such file or folder: missing.md"));
     expect(() => confine("../nowhere-at-all", [dir])).toThrow("no such file or folder: ../nowhere-at-all");
+  });
+});
+
+describe("walkFiles and special files", () => {
+  it.skipIf(!CAN_MKFIFO)("lists a FIFO by name, so its reader can refuse it out loud", () => {
+    const dir = tempProject({ "a.md": "" });
+    expect(spawnSync("mkfifo", [join(dir, "pipe.md")]).status).toBe(0);
+    expect(walkFiles(dir, (name) => name.endsWith(".md"))).toEqual([join(dir, "a.md"), join(dir, "pipe.md")]);
+  });
+});
+
+describe("readRegularFile", () => {
+  /** The refusal readRegularFile throws, or undefined when it reads. */
+  function refusal(path: string, maxBytes = 1_000): FileRefusal | undefined {
+    try {
+      readRegularFile(path, { maxBytes });
+      return undefined;
+    } catch (error) {
+      expect(error).toBeInstanceOf(FileRefusal);
+      return error as FileRefusal;
+    }
+  }
+
+  it("reads a regular file, through a link too, as UTF-8", () => {
+    const dir = tempProject({ "note.md": "caf\u00e9 \ud83e\udd1d" });
+    symlinkSync(join(dir, "note.md"), join(dir, "link.md"));
+    expect(readRegularFile(join(dir, "note.md"), { maxBytes: 100 })).toEqual({ text: "caf\u00e9 \ud83e\udd1d", truncated: false });
+    expect(readRegularFile(join(dir, "link.md"), { maxBytes: 100 }).text).toBe("caf\u00e9 \ud83e\udd1d");
+  });
+
+  it.skipIf(!CAN_MKFIFO)("refuses a FIFO without opening it, so nothing blocks", () => {
+    const dir = tempProject();
+    expect(spawnSync("mkfifo", [join(dir, "pipe")]).status).toBe(0);
+    expect(refusal(join(dir, "pipe"))).toMatchObject({ reason: "not-regular", message: "it is a named pipe (FIFO), not a regular file" });
+  });
+
+  it.skipIf(!existsSync("/dev/zero"))("refuses a device reached through a link", () => {
+    const dir = tempProject();
+    symlinkSync("/dev/zero", join(dir, "zero.md"));
+    expect(refusal(join(dir, "zero.md"))).toMatchObject({ reason: "not-regular", message: "it is a character device, not a regular file" });
+  });
+
+  it("refuses a folder, a missing file and a broken link", () => {
+    const dir = tempProject();
+    mkdirSync(join(dir, "x.md"));
+    symlinkSync(join(dir, "gone"), join(dir, "broken.md"));
+    expect(refusal(join(dir, "x.md"))).toMatchObject({ reason: "not-regular", message: "it is a folder, not a regular file" });
+    expect(refusal(join(dir, "missing.md"))).toMatchObject({ reason: "missing" });
+    expect(refusal(join(dir, "broken.md"))).toMatchObject({ reason: "missing" });
+  });
+
+  it("refuses a file over the limit from its size alone, and reads one exactly at it", () => {
+    const dir = tempProject({ "at.md": "x".repeat(1_000), "over.md": "x".repeat(1_001) });
+    writeFileSync(join(dir, "sparse.md"), "");
+    truncateSync(join(dir, "sparse.md"), 3 * 1024 * 1024 * 1024);
+    expect(readRegularFile(join(dir, "at.md"), { maxBytes: 1_000 }).text).toHaveLength(1_000);
+    expect(refusal(join(dir, "over.md"))).toMatchObject({ reason: "too-large", message: "it is 1001 bytes, over the 1000 bytes limit" });
+    expect(refusal(join(dir, "over.md"), 1_000)).toMatchObject({ message: "it is 1001 bytes, over the 1000 bytes limit" });
+    truncateSync(join(dir, "over.md"), 5 * 1024 * 1024 + 1);
+    expect(refusal(join(dir, "over.md"), 5 * 1024 * 1024)).toMatchObject({ message: "it is 5,242,881 bytes, over the 5 MB limit" });
+    expect(refusal(join(dir, "sparse.md"), 5 * 1024 * 1024)).toMatchObject({ reason: "too-large", message: "it is 3 GB, over the 5 MB limit" });
+  });
+
+  it("returns the start of a longer file when asked to truncate", () => {
+    const dir = tempProject({ "long.md": "abcdef" });
+    expect(readRegularFile(join(dir, "long.md"), { maxBytes: 4, truncate: true })).toEqual({ text: "abcd", truncated: true });
+    expect(readRegularFile(join(dir, "long.md"), { maxBytes: 6, truncate: true })).toEqual({ text: "abcdef", truncated: false });
+  });
+});
+
+describe("formatBytes", () => {
+  it("writes sizes as people read them", () => {
+    expect([0, 1_023, 1_536, 5 * 1024 * 1024, 64 * 1024 * 1024, 3 * 1024 ** 3].map(formatBytes)).toEqual(["0 bytes", "1023 bytes", "1.5 KB", "5 MB", "64 MB", "3 GB"]);
   });
 });

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { diagnostic, type Diagnostic } from "../errors.js";
-import { walkFiles } from "../files.js";
+import { FileRefusal, readRegularFile, walkFiles } from "../files.js";
 
 /** The folder coord is installed in: its shipped `agents/` and `missions/` live there. */
 export const PACKAGE_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
@@ -50,14 +50,30 @@ export interface LoadOptions {
   builtin?: boolean;
 }
 
+/**
+ * Largest agent or mission file read. The biggest real ones are tens of KB; a file this size is
+ * a mistake (a log, a dump) or an attack, and reading it would stall every command that loads.
+ */
+export const MAX_DEFINITION_BYTES = 5 * 1024 * 1024;
+
+const REFUSAL_HINTS: Record<FileRefusal["reason"], string> = {
+  missing: "check the file exists, or remove the broken link",
+  "not-regular": "agent and mission folders hold regular files only: move or rename it",
+  "too-large": "split the file, or move it out of the agent and mission folders",
+  unreadable: "check the file exists and is readable",
+};
+
+/** An agent or mission file's text, or why it was not read (FILE_TOO_LARGE, FILE_UNREADABLE). */
 export function readText(file: string): string | Diagnostic {
   try {
-    return readFileSync(file, "utf8");
+    return readRegularFile(file, { maxBytes: MAX_DEFINITION_BYTES }).text;
   } catch (cause) {
-    return diagnostic("FILE_UNREADABLE", `cannot read file: ${(cause as Error).message}`, {
-      file,
-      hint: "check the file exists and is readable",
-    });
+    const reason = cause instanceof FileRefusal ? cause.reason : "unreadable";
+    const message = (cause as Error).message;
+    if (reason === "too-large") {
+      return diagnostic("FILE_TOO_LARGE", `file not read: ${message} for agent and mission files`, { file, hint: REFUSAL_HINTS[reason] });
+    }
+    return diagnostic("FILE_UNREADABLE", `cannot read file: ${message}`, { file, hint: REFUSAL_HINTS[reason] });
   }
 }
 

@@ -1,6 +1,6 @@
 import { basename, dirname } from "node:path";
 import { diagnostic, type Diagnostic } from "../errors.js";
-import { lineOf, listItems, parseMarkdown, plainText, sourceOf, type Heading, type RootContent } from "./markdown.js";
+import { lineOf, listItems, markdownHazard, parseMarkdown, plainText, sourceOf, type Heading, type RootContent } from "./markdown.js";
 import { isPromptTemplate, parsePromptTemplate } from "./prompt-template.js";
 import type { Mission, MissionInput, Phase } from "./schemas/mission.js";
 import { normalizeText, repairDiagnostics, slugify } from "./text.js";
@@ -199,6 +199,14 @@ function cleanTitle(title: string): string {
   return title.replace(/^(mission( sequence)?|operation)\s*:\s*/i, "").trim();
 }
 
+function tooComplex(hazard: { line: number; message: string }, file: string): Diagnostic {
+  return diagnostic("MARKDOWN_TOO_COMPLEX", `markdown not parsed: ${hazard.message}`, {
+    file,
+    line: hazard.line,
+    hint: "flatten the nesting, put blank lines between long paragraphs, or split the file",
+  });
+}
+
 /**
  * Parses a mission file: canonical BOS-AI missions, their variants, and prompt templates.
  * Pure: `file` names the mission and its diagnostics; nothing is read from disk.
@@ -207,6 +215,8 @@ export function parseMission(raw: string, file: string): MissionParse {
   const { text, repairs } = normalizeText(raw);
   const diagnostics = repairDiagnostics(repairs, file);
   const id = missionIdFromPath(file);
+  const hazard = markdownHazard(text);
+  if (hazard) return { diagnostics: [...diagnostics, tooComplex(hazard, file)] };
   const tree = parseMarkdown(text);
   if (isPromptTemplate(tree, file)) {
     const parsed = parsePromptTemplate(tree, text, file, id);

@@ -42,17 +42,33 @@ function humanize(id: string): string {
   return id.replace(/[-_]+/g, " ").replace(/\b\w/g, (c) => c.toUpperCase());
 }
 
+// A placeholder's description is the label just in front of it: from the previous placeholder on
+// its line, and at most this many characters. Each used to carry the whole line before it, so
+// 2,000 placeholders on one 39 KB line made 38 MB of descriptions; now their total is at most
+// the file's length.
+const MAX_LABEL = 200;
+
+/** The label in front of a placeholder (`- Website and landing pages: [X]`), without bullets and bold. */
+function labelBefore(line: string, from: number, at: number): string {
+  const start = Math.max(from, at - MAX_LABEL);
+  // A label cut short starts at its next whole word.
+  const label = start > from ? line.slice(start, at).replace(/^\S*\s+/, "") : line.slice(start, at);
+  return label.replace(/^[\s\-*]+|[\s:*]+$/g, "").replace(/\*\*/g, "");
+}
+
 /** Every unique placeholder, with the label text in front of it on its line as description. */
 export function placeholders(text: string): MissionInput[] {
   const seen = new Map<string, MissionInput>();
   for (const line of text.split("\n")) {
+    let labelStart = 0;
     for (const match of line.matchAll(PLACEHOLDER)) {
+      const from = labelStart;
+      labelStart = match.index + match[0].length;
       const title = match[1]!;
       if ((title.match(/[A-Z]/g) ?? []).length < 2) continue;
       const id = slugify(title);
       if (seen.has(id)) continue;
-      const label = line.slice(0, match.index).replace(/^[\s\-*]+|[\s:*]+$/g, "").replace(/\*\*/g, "");
-      seen.set(id, { id, title, required: false, description: label });
+      seen.set(id, { id, title, required: false, description: labelBefore(line, from, match.index) });
     }
   }
   return [...seen.values()];

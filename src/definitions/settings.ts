@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import type { z } from "zod";
 import { CoordError } from "../errors.js";
+import { readRegularFile } from "../files.js";
 import { McpServerSchema, SettingsSchema, type Settings, type SettingsInput } from "./schemas/settings.js";
 
 export const CONFIG_FILE = "coord.config.json";
@@ -116,10 +117,21 @@ export function resolveSettings(sources: SettingsSources = {}): Settings {
   return SettingsSchema.parse(merged);
 }
 
+// Settings files are a few KB; a FIFO or a huge file put in their place must not hang or fill coord.
+const MAX_SETTINGS_BYTES = 1024 * 1024;
+
+function readSettingsFile(path: string, code: "CONFIG_INVALID"): string {
+  try {
+    return readRegularFile(path, { maxBytes: MAX_SETTINGS_BYTES }).text;
+  } catch (cause) {
+    throw new CoordError(code, `not read: ${(cause as Error).message}`, { file: path, hint: "make it a regular file of settings (a few KB)", cause });
+  }
+}
+
 /** Reads a JSON file of the project, or undefined when there is none; bad JSON names its line. */
 function readJsonFile(path: string, code: "CONFIG_INVALID"): { data: unknown; text: string } | undefined {
   if (!existsSync(path)) return undefined;
-  const text = readFileSync(path, "utf8");
+  const text = readSettingsFile(path, code);
   try {
     return { data: JSON.parse(text), text };
   } catch (cause) {
@@ -152,7 +164,7 @@ function readMcpFile(cwd: string): SettingsSources["mcpServers"] {
  */
 export function loadSettings(cwd: string, env: Env, flags: SettingsInput = {}): { settings: Settings; env: Env } {
   const dotenvPath = join(cwd, ".env");
-  const dotenv = existsSync(dotenvPath) ? parseDotenv(readFileSync(dotenvPath)) : {};
+  const dotenv = existsSync(dotenvPath) ? parseDotenv(readSettingsFile(dotenvPath, "CONFIG_INVALID")) : {};
   const config = readJsonFile(join(cwd, CONFIG_FILE), "CONFIG_INVALID");
   const mcpServers = readMcpFile(cwd);
   const settings = resolveSettings({

@@ -1,11 +1,11 @@
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { relative, sep } from "node:path";
 import { tool, type StructuredToolInterface } from "@langchain/core/tools";
 import picomatch from "picomatch";
 import { z } from "zod";
 
 import { FILE_TOOL_NAMES, type FileTool } from "../definitions/tool-names.js";
-import { confine, isPrivate, PathRefusal, walkFiles } from "../files.js";
+import { confine, FileRefusal, isPrivate, PathRefusal, readRegularFile, walkFiles } from "../files.js";
 
 const MAX_READ = 200_000;
 const MAX_MATCHES = 50;
@@ -43,7 +43,30 @@ function globMatcher(pattern: string, anyDepth: boolean): (path: string) => bool
   return (path) => isMatch(path);
 }
 
+/**
+ * The start of a file for the read tool: the first MAX_READ characters, as before. Bytes are
+ * capped too (a UTF-8 character is at most 4 bytes), so a huge file, a FIFO or /dev/zero can
+ * neither block the process nor fill its memory.
+ */
+function readForAgent(file: string, asked: string): string {
+  try {
+    return readRegularFile(file, { maxBytes: MAX_READ * 4, truncate: true }).text.slice(0, MAX_READ);
+  } catch (error) {
+    if (error instanceof FileRefusal) throw new PathRefusal(`refused: ${asked}: ${error.message}`);
+    throw error;
+  }
+}
+
 /** Runs a tool body, turning a refusal or any failure into text the model can read and act on. */
+/** A file grep may search: regular and under 1 MB; a FIFO or a device is skipped, never opened. */
+function searchable(file: string): string | undefined {
+  try {
+    return readRegularFile(file, { maxBytes: 1_000_000 }).text;
+  } catch {
+    return undefined;
+  }
+}
+
 function guarded<T>(fn: (args: T) => string): (args: T) => Promise<string> {
   return async (args) => {
     try {
@@ -63,7 +86,7 @@ export function fileTools(roots: string[]): Record<FileTool, StructuredToolInter
       guarded(({ path }: { path: string }) => {
         const file = confine(path, roots);
         if (statSync(file).isDirectory()) throw new PathRefusal(`${path} is a folder; use ls`);
-        return readFileSync(file, "utf8").slice(0, MAX_READ);
+        return readForAgent(file, path);
       }),
       { name: "read", description: "Read a text file of the project or the run's inputs.", schema: z.object({ path: z.string().describe("File path, relative to the project folder") }) },
     ),
@@ -100,8 +123,9 @@ export function fileTools(roots: string[]): Record<FileTool, StructuredToolInter
         const files = statSync(start).isDirectory() ? walk(start, roots).filter((f) => wanted(globPath(start, f))) : [start];
         const hits: string[] = [];
         for (const file of files) {
-          if (statSync(file).size > 1_000_000) continue;
-          readFileSync(file, "utf8")
+          const text = searchable(file);
+          if (text === undefined) continue;
+          text
             .split("\n")
             .forEach((line, i) => {
               if (hits.length < MAX_MATCHES && line.toLowerCase().includes(needle)) hits.push(`${show(file)}:${i + 1}: ${line.trim().slice(0, 200)}`);

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, extname, join, relative, resolve } from "node:path";
 import { CoordError } from "../errors.js";
+import { readRegularFile } from "../files.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import { closestNames } from "../definitions/suggest.js";
 
@@ -17,11 +18,16 @@ export interface ResolvedInputs {
 
 const SKIP = /^(readme|license|changelog)(\.|$)|^\./i;
 
+/** Inputs go into every prompt: a bound keeps a mistaken file (a log, a dump) from filling them. */
+export const MAX_INPUT_BYTES = 5 * 1024 * 1024;
+
+// Only regular files are read, with a size limit: a FIFO or /dev/zero given as an input must
+// neither block nor fill memory.
 function readInputFile(path: string, cwd: string, what: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return readRegularFile(path, { maxBytes: MAX_INPUT_BYTES }).text;
   } catch (cause) {
-    throw new CoordError("INPUT_INVALID", `${what}: cannot read ${relative(cwd, path) || path}`, {
+    throw new CoordError("INPUT_INVALID", `${what}: cannot read ${relative(cwd, path) || path}: ${(cause as Error).message}`, {
       hint: "check the path; @FILE paths are relative to the current folder",
       cause,
     });

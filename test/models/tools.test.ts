@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -108,6 +109,16 @@ describe("glob and grep patterns", () => {
     expect(await lines(grep, { pattern: "churn", glob: "deep/**" })).toEqual(["deep/x/y/z.md:1: deep churn"]);
     expect(await lines(grep, { pattern: "churn", glob: "[ab].md" })).toEqual(["notes/a.md:1: churn in a"]);
     expect(await lines(grep, { pattern: "churn" })).toEqual(["README.md:1: churn at the top", "deep/x/y/z.md:1: deep churn", "notes/a.md:1: churn in a", "notes/c.txt:1: churn in c"]);
+  });
+});
+
+describe("grep and files that are not regular", () => {
+  it("skips a FIFO it is pointed at or finds in a folder, never blocking on it", async () => {
+    const dir = project();
+    expect(spawnSync("mkfifo", [join(dir, "notes", "pipe.md")]).status).toBe(0);
+    const { grep } = fileTools([dir]);
+    expect(await grep.invoke({ pattern: "churn", path: "notes" })).toContain("notes/plan.md:2: Churn is 14%");
+    expect(await grep.invoke({ pattern: "churn", path: "notes/pipe.md" })).toBe("no matches");
   });
 });
 

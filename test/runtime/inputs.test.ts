@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -104,7 +105,11 @@ describe("resolveInputs from --input flags", () => {
   it("refuses an @FILE it cannot read, a missing file or a folder, naming the path", () => {
     const cwd = tempTree({ "notes/sales.md": SALES });
     mkdirSync(join(cwd, "drafts"));
-    for (const [flag, shown] of [["market-brief=@missing.md", "missing.md"], ["market-brief=@drafts", "drafts"]] as const) {
+    const cases = [
+      ["market-brief=@missing.md", "missing.md: no such file (or a broken link)"],
+      ["market-brief=@drafts", "drafts: it is a folder, not a regular file"],
+    ] as const;
+    for (const [flag, shown] of cases) {
       const error = thrown(() => resolveInputs(GROWTH, { inputs: [flag, "sales-notes=@notes/sales.md"], cwd }));
       expect(error.code).toBe("INPUT_INVALID");
       expect(error.message).toBe(`--input market-brief: cannot read ${shown}`);
@@ -153,5 +158,32 @@ describe("resolveInputs with required inputs", () => {
     const r = resolveInputs(TEMPLATE, { inputs: ["product-name=Acme Sync"], cwd: tempTree({}) });
     expect(r.values).toEqual({ "product-name": "Acme Sync" });
     expect(r.notProvided).toEqual(["target-audience"]);
+  });
+});
+
+describe("resolveInputs and files that are not regular", () => {
+  const fifo = (dir: string, name: string) => {
+    const path = join(dir, name);
+    expect(spawnSync("mkfifo", [path]).status).toBe(0);
+    return path;
+  };
+
+  it("refuses a FIFO or /dev/zero given as --input @FILE with INPUT_INVALID, without blocking or reading it", () => {
+    const cwd = tempTree({ "inputs/sales-notes.md": SALES });
+    fifo(cwd, "pipe.md");
+    const error = thrown(() => resolveInputs(GROWTH, { inputs: ["market-brief=@pipe.md", "sales-notes=x"], cwd }));
+    expect(error.code).toBe("INPUT_INVALID");
+    expect(error.message).toContain("named pipe");
+    const zero = thrown(() => resolveInputs(GROWTH, { inputs: ["market-brief=@/dev/zero", "sales-notes=x"], cwd }));
+    expect(zero.code).toBe("INPUT_INVALID");
+    expect(zero.message).toContain("not a regular file");
+  });
+
+  it("leaves a FIFO in the inputs folder aside instead of reading it", () => {
+    const cwd = tempTree({ "inputs/market-brief.md": MARKET, "inputs/sales-notes.md": SALES });
+    fifo(join(cwd, "inputs"), "stream.md");
+    const inputs = resolveInputs(GROWTH, { inputsDir: "inputs", cwd });
+    expect(inputs.values["market-brief"]).toBe(MARKET);
+    expect(inputs.extra.map((e) => e.name)).toEqual([]);
   });
 });

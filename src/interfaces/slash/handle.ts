@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from "node:fs";
-import { confine } from "../../files.js";
+import { confine, readRegularFile } from "../../files.js";
+import { MAX_INPUT_BYTES } from "../../runtime/inputs.js";
 import { remoteRunSettings, requireMissionId, type SurfaceContext } from "../surface.js";
 import { chatErrorText, scrubPaths } from "../error-voice.js";
 import { CoordError } from "../../errors.js";
@@ -78,8 +78,11 @@ function readFileInputs(files: Record<string, string>, ctx: SlashContext): Recor
     } catch (error) {
       throw new CoordError("INPUT_INVALID", `${key}=@${path}: ${(error as Error).message.replace(/^refused: /, "")}`, { hint: "use a file inside the project folder" });
     }
-    if (!statSync(real).isFile()) throw new CoordError("INPUT_INVALID", `${key}=@${path} is not a file`, { hint: "name a file inside the project folder" });
-    out[key] = readFileSync(real, "utf8");
+    try {
+      out[key] = readRegularFile(real, { maxBytes: MAX_INPUT_BYTES }).text;
+    } catch (error) {
+      throw new CoordError("INPUT_INVALID", `${key}=@${path}: ${(error as Error).message}`, { hint: "name a regular file inside the project folder" });
+    }
   }
   return out;
 }
