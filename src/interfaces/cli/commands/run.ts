@@ -2,7 +2,7 @@ import { userInfo } from "node:os";
 import type { LoadOptions } from "../../../definitions/discover.js";
 import type { Settings, SettingsInput } from "../../../definitions/schemas/settings.js";
 import { actorLabel, decisionLine, type RunRecord } from "../../../runtime/record.js";
-import { getRun, listRuns, resumeRun, runMission, type RunOutcome } from "../../../runtime/run.js";
+import { getRun, listRuns, resumeRun, runMission, type RunOptions, type RunOutcome } from "../../../runtime/run.js";
 import { actor, type Actor, type ReviewDecision } from "../../../runtime/state.js";
 import { CoordError } from "../../../errors.js";
 import { displayPath, printJson, table, type Io } from "../io.js";
@@ -91,10 +91,10 @@ function finish(io: Io, outcome: RunOutcome): number {
   return outcome.exitCode;
 }
 
-export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOptions): Promise<number> {
+/** `coord run`'s flags and the project's settings as the library's run options: one place for both ways to run. */
+export function cliRunOptions(io: Io, mission: string, flags: RunFlags, load: LoadOptions): RunOptions {
   const { settings, env } = projectSettings(io, runFlagSettings(flags));
-  const view = progress(io);
-  const outcome = await runMission({
+  return {
     ...load,
     mission,
     ...(flags.inputs && { inputsDir: flags.inputs }),
@@ -104,6 +104,13 @@ export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOp
     settings,
     env,
     startedBy: cliActor(),
+  };
+}
+
+export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOptions): Promise<number> {
+  const view = progress(io);
+  const outcome = await runMission({
+    ...cliRunOptions(io, mission, flags, load),
     onEvent: view.onEvent,
     ...(io.verbose && { logStream: io.errStream as NodeJS.WritableStream }),
   }).finally(view.stop);

@@ -8,7 +8,7 @@ import type { RunRecord } from "../../../runtime/record.js";
 import { runNotifier } from "../../notify.js";
 import { printJson, type Io } from "../io.js";
 import { positiveInt, projectSettings, secondsFlag } from "../settings.js";
-import { cliActor, runFlagSettings, type RunFlags } from "./run.js";
+import { cliRunOptions, type RunFlags } from "./run.js";
 
 /** `coord worker`: works on queued runs until SIGINT or SIGTERM, finishing the runs in hand. */
 export async function worker(io: Io, flags: { concurrency?: string; leaseSeconds?: string; allowHooks?: boolean; pollMs?: string }): Promise<number> {
@@ -43,18 +43,9 @@ export async function worker(io: Io, flags: { concurrency?: string; leaseSeconds
 
 /** `coord run --detach`: checks and queues the run, prints its id, and returns at once. */
 export async function detach(io: Io, mission: string, flags: RunFlags, load: LoadOptions): Promise<number> {
-  const { settings, env } = projectSettings(io, runFlagSettings(flags));
-  const spec = await createRun({
-    ...load,
-    mission,
-    ...(flags.inputs && { inputsDir: flags.inputs }),
-    inputs: flags.input ?? [],
-    ...(flags.out && { outDir: flags.out }),
-    ...(flags.runId && { runId: flags.runId }),
-    settings,
-    env,
-    startedBy: cliActor(),
-  });
+  const options = cliRunOptions(io, mission, flags, load);
+  const spec = await createRun(options);
+  const settings = spec.settings;
   const queue = new RunQueue(homeDir(io.cwd, settings));
   try {
     queue.enqueue(spec.runId);
