@@ -1,8 +1,9 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { checkpointFile } from "../runtime/paths.js";
 
+import { CoordError } from "../errors.js";
 import type { ReviewDecision } from "../runtime/state.js";
 
 /** A run a worker holds: its id, the fence that proves the lease is still this worker's, and the decision to carry out. */
@@ -136,4 +137,23 @@ export class RunQueue {
   close(): void {
     this.db.close();
   }
+}
+
+/**
+ * Refuses to drive a run here while it waits for a worker or is in one's hands: a foreground
+ * `coord resume` or approval next to a worker would carry the same run on twice.
+ */
+export function requireNotWithWorker(home: string, runId: string): void {
+  // No state yet, so no queue: nothing to look up, and nothing created by looking.
+  if (!existsSync(checkpointFile(home))) return;
+  const queue = new RunQueue(home);
+  try {
+    if (!queue.isActive(runId)) return;
+  } finally {
+    queue.close();
+  }
+  throw new CoordError("RUN_BUSY", `run "${runId}" is queued for a worker or being worked on by one`, {
+    hint: `wait for it with \`coord runs wait ${runId}\`; decisions on it go through the queue (HTTP, Slack)`,
+    hints: { remote: "wait for the run to stop, then decide" },
+  });
 }

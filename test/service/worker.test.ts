@@ -59,6 +59,10 @@ describe("coord worker", () => {
     await detach(cwd, server, "detached");
     const queued = await runCli(["runs", "show", "detached", "--json"], { cwd });
     expect(JSON.parse(queued.stdout).status).toBe("queued");
+    // Driving it here as well would carry the run on twice.
+    const here = await runCli(["resume", "detached"], { cwd, env: providerEnv(server) });
+    expect(here.code).toBe(2);
+    expect(here.stderr).toContain('run "detached" is queued for a worker or being worked on by one');
     startWorker(cwd, server, 5);
     const waited = await runCli(["runs", "wait", "detached", "--timeout", "60", "--json"], { cwd });
     expect(waited.code, waited.stderr).toBe(0);

@@ -9,6 +9,8 @@ import type { RunRecord } from "../../runtime/record.js";
 import type { RunOutcome } from "../../runtime/run.js";
 import type { ServerNotification } from "@modelcontextprotocol/sdk/types.js";
 import { InFlightRuns, stepsOf, type Progress } from "../in-flight.js";
+import { checkRunId, homeDir } from "../../runtime/store.js";
+import { requireNotWithWorker } from "../../service/queue.js";
 import { actor, stampDecision } from "../../runtime/state.js";
 import { getRun, resumeRun, runMission } from "../../runtime/run.js";
 import { mcpErrorText } from "../error-voice.js";
@@ -158,6 +160,8 @@ export function createMcpServer(options: McpOptions): McpServer {
       async ({ runId, note, wait_seconds }, extra) =>
         answer(cwd, async () => {
           const decision = stampDecision(action === "approve" ? { action, ...(note && { note }), by: MCP_CALLER } : { action, note: note ?? "", by: MCP_CALLER });
+          checkRunId(runId);
+          requireNotWithWorker(homeDir(cwd, options.settings), runId);
           flights.resume(runId, stepsOfRun(runId), (onEvent) => resumeRun(runId, { cwd, settings: options.settings, env, decision, onEvent }));
           return waitAnswer(runId, wait_seconds, extra);
         }),

@@ -1,5 +1,7 @@
 import { confine, readRegularFile } from "../../files.js";
 import { MAX_INPUT_BYTES } from "../../runtime/inputs.js";
+import { checkRunId, homeDir } from "../../runtime/store.js";
+import { requireNotWithWorker } from "../../service/queue.js";
 import { remoteRunSettings, requireMissionId, type SurfaceContext } from "../surface.js";
 import { chatErrorText, scrubPaths } from "../error-voice.js";
 import { CoordError } from "../../errors.js";
@@ -114,6 +116,8 @@ export async function handleSlashCommand(command: SlashCommand, ctx: SlashContex
       case "approve":
       case "reject": {
         const decision = decisionOf(command, ctx.user);
+        checkRunId(command.runId);
+        if (!ctx.dispatch) requireNotWithWorker(homeDir(ctx.cwd, ctx.settings), command.runId);
         const record = ctx.dispatch
           ? await ctx.dispatch.decide(command.runId, decision)
           : (await resumeRun(command.runId, { cwd: ctx.cwd, settings: ctx.settings, env: ctx.env, decision, ...(ctx.onEvent && { onEvent: ctx.onEvent }) })).record;

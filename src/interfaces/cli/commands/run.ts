@@ -5,6 +5,8 @@ import { actorLabel, decisionLine, type RunRecord } from "../../../runtime/recor
 import { getRun, listRuns, resumeRun, runMission, type RunOptions, type RunOutcome } from "../../../runtime/run.js";
 import { actor, type Actor, type ReviewDecision } from "../../../runtime/state.js";
 import { CoordError } from "../../../errors.js";
+import { checkRunId, homeDir } from "../../../runtime/store.js";
+import { requireNotWithWorker } from "../../../service/queue.js";
 import { displayPath, printJson, table, type Io } from "../io.js";
 import { progress } from "../progress.js";
 import { positiveInt, positiveNumber, projectSettings, secondsFlag } from "../settings.js";
@@ -119,6 +121,8 @@ export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOp
 
 export async function resume(io: Io, runId: string, decision?: ReviewDecision, flags: BudgetFlags = {}): Promise<number> {
   const { settings, env } = projectSettings(io);
+  checkRunId(runId);
+  requireNotWithWorker(homeDir(io.cwd, settings), runId);
   const view = progress(io);
   const outcome = await resumeRun(runId, {
     cwd: io.cwd,
