@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { Command } from "@langchain/langgraph";
-import { CoordError } from "../errors.js";
+import { relative } from "node:path";
+import { CoordError, formatDiagnostic, isCoordError } from "../errors.js";
 import { removeInterruptedWrites } from "../files.js";
 import { parseAgent } from "../definitions/agent.js";
 import { readText } from "../definitions/discover.js";
@@ -12,6 +13,7 @@ import { executeRun, readRunState, writeOutputs, type ExecuteContext, type RunOu
 import { lockRun } from "./lock.js";
 import { prepareRun, resolveRunModels, type RunOptions } from "./prepare.js";
 import { initialState, readRecord, type RunRecord } from "./record.js";
+import { readSavedRun } from "./saved-run.js";
 import { stampDecision, type ReviewDecision, type RunStateValue } from "./state.js";
 import { homeDir, loadSpec, runIds, saveSpec, type RunSpec } from "./store.js";
 
@@ -158,6 +160,19 @@ function freshAgent(saved: Agent): Agent {
   if (typeof text !== "string") return saved;
   const current = parseAgent(text, saved.file).agent;
   return current?.name === saved.name ? current : saved;
+}
+
+/**
+ * Records that a run could not be worked on at all (a worker without the model's key, a spec it
+ * cannot use): failed, with the reason in run.json, instead of staying "queued" or "running"
+ * with nobody on it. Resumable once the cause is fixed.
+ */
+export async function recordRunFailure(runId: string, options: RunsOptions, error: unknown): Promise<RunRecord> {
+  const home = runsHome(options);
+  const spec = loadSpec(home, runId);
+  const { state } = await readSavedRun(home, spec);
+  const message = isCoordError(error) ? formatDiagnostic(error.toDiagnostic(), (f) => relative(spec.cwd, f) || f) : (error as Error).message;
+  return writeOutputs(spec, state, { status: "failed", error: message, finishedAt: new Date().toISOString() });
 }
 
 /** Where runs are listed from: the project folder and its settings' `home`. */

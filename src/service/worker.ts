@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { CoordError } from "../errors.js";
 import type { Settings } from "../definitions/schemas/settings.js";
 import type { RunEvent } from "../runtime/events.js";
-import { resumeRun, type RunGuard, type RunOutcome } from "../runtime/run.js";
+import { recordRunFailure, resumeRun, type RunGuard, type RunOutcome } from "../runtime/run.js";
 import { homeDir } from "../runtime/store.js";
 import { RunQueue, type Lease } from "./queue.js";
 
@@ -100,9 +100,12 @@ async function workOn(lease: Lease, queue: RunQueue, options: WorkerOptions & { 
       options.log(`run ${lease.runId}: lease lost, stopped; another worker carries it on`);
       return;
     }
-    // Not the run's own failure (those are recorded in it): leave it for another try.
+    // The run could not even start here (no key for its model, say): it says so in its record,
+    // and is resumable once the cause is fixed.
     options.log(`run ${lease.runId}: could not be worked on: ${(error as Error).message}`);
     queue.finish(lease);
+    const record = await recordRunFailure(lease.runId, { cwd: options.cwd, settings: options.settings }, error).catch(() => undefined);
+    if (record) await options.onStop?.({ record, exitCode: 1, ...(record.error && { error: record.error }) }).catch(() => {});
   } finally {
     clearInterval(renewal);
   }

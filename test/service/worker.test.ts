@@ -122,4 +122,18 @@ describe("coord worker", () => {
     expect(statSync(record).mtimeMs).toBe(written);
     expect(JSON.parse(readFileSync(record, "utf8")).status).toBe("completed");
   }, 120_000);
+
+  it("records a run a worker cannot start (no key for its model) as failed with the reason, instead of leaving it queued", async () => {
+    server = await startFakeOpenAI();
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: GROWTH_INPUTS });
+    const queued = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "keyless", "--detach", "--model", "anthropic:claude-haiku-4-5"], { cwd, env: { ANTHROPIC_API_KEY: "sk-ant-here-only" } });
+    expect(queued.code, queued.stderr).toBe(0);
+    startWorker(cwd, server, 5);
+    const waited = await runCli(["runs", "wait", "keyless", "--timeout", "60", "--json"], { cwd });
+    expect(waited.code).toBe(1);
+    const record = JSON.parse(waited.stdout) as { status: string; error: string };
+    expect(record.status).toBe("failed");
+    expect(record.error).toContain("needs ANTHROPIC_API_KEY");
+    expect(server.requests).toHaveLength(0);
+  }, 90_000);
 });
