@@ -2,12 +2,16 @@
 //  1. Loading 1,000 agent files: coord vs bare gray-matter and js-yaml parses, each in fresh processes.
 //  2. Cold start of `coord agents list` vs bare node and vs importing LangChain, plus a check that
 //     the CLI loads no LangChain module.
+//  3. Workers (bench/workers.js): runs per minute of 1, 2 and 4 `coord worker` processes on
+//     40 queued runs against a local OpenAI-compatible server, and the time from queueing a run
+//     to its first model call with one idle worker.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { benchWorkers, reportWorkers } from "./workers.js";
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
@@ -238,6 +242,9 @@ try {
   const source = buildFixture(agentsDir);
   reportLoad(source, benchLoad(agentsDir));
   reportCli(benchCli(), traceDir);
+  const workersDir = join(tempDir, "workers");
+  mkdirSync(workersDir);
+  reportWorkers(await benchWorkers(REPO_ROOT, workersDir), { table, verdict });
   console.log(`
 bench took ${((performance.now() - started) / 1000).toFixed(1)} s`);
 } finally {
