@@ -11,7 +11,8 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import { startFakeOpenAI } from "./openai-server.js";
+// The tests' own OpenAI-compatible server (TypeScript: `npm run bench` runs node with tsx).
+import { startFakeOpenAI } from "../test/helpers/openai-server.ts";
 
 const RUN_COUNT = 40;
 const WORKER_COUNTS = [1, 2, 4];
@@ -88,7 +89,8 @@ function startWorker(bin, cwd, env, events) {
   let pending = "";
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (text) => {
-    const at = performance.now();
+    // Date.now, the clock the server stamps requests with: the two are compared.
+    const at = Date.now();
     worker.stderr = (worker.stderr + text).slice(-4000);
     pending += text;
     const lines = pending.split("\n");
@@ -180,7 +182,7 @@ async function throughput(lib, server, root, env, workerCount) {
     const firstRequest = server.requests.length;
     const cpuBefore = workers.map((w) => cpuSeconds(w.child.pid));
     const selfBefore = selfCpuSeconds();
-    const start = performance.now();
+    const start = Date.now();
     for (const runId of runIds) queue.enqueue(runId);
     const finished = () => events.filter((e) => e.what !== "taken");
     // Each worker needs at least RUN_COUNT / workers x MODEL_PATH_MS; allow five times that.
@@ -216,7 +218,7 @@ async function throughput(lib, server, root, env, workerCount) {
 
 /** Requests at the server at once, at each arrival. */
 function inFlightCounts(requests) {
-  return requests.map((r) => requests.filter((o) => o.arrivedAt <= r.arrivedAt && (o.end === 0 || o.end > r.arrivedAt)).length);
+  return requests.map((r) => requests.filter((o) => o.start <= r.start && (o.end === 0 || o.end > r.start)).length);
 }
 
 // ---------- latency ----------
@@ -234,10 +236,10 @@ async function latency(lib, server, root, env) {
       // Let the worker go idle, and land at a different point of its poll each time.
       await new Promise((resolve) => setTimeout(resolve, 30 + ((i * 7) % POLL_MS)));
       const before = server.requests.length;
-      const queuedAt = performance.now();
+      const queuedAt = Date.now();
       queue.enqueue(runId);
       await waitUntil(() => server.requests.length > before, 30_000, `the first model call of ${runId}`, workers);
-      const firstCall = server.requests[before].arrivedAt - queuedAt;
+      const firstCall = server.requests[before].start - queuedAt;
       await waitUntil(() => events.some((e) => e.runId === runId && e.what !== "taken"), 30_000, `${runId} to finish`, workers);
       const taken = events.find((e) => e.runId === runId && e.what === "taken");
       samples.push({ firstCall, taken: taken ? taken.at - queuedAt : undefined });
@@ -278,7 +280,7 @@ export async function benchWorkers(repoRoot, root) {
     Object.assign(env, { NO_COLOR: "1", OPENAI_API_KEY: "sk-bench", COORD_BASE_URL: server.url, COORD_MODEL: "openai:gpt-4o-mini" });
     const scaling = [];
     for (const count of WORKER_COUNTS) scaling.push(await throughput(lib, server, root, env, count));
-    const wrongKey = server.requests.filter((r) => r.authorization !== "Bearer sk-bench" || r.model !== "gpt-4o-mini").length;
+    const wrongKey = server.requests.filter((r) => r.authorization !== "Bearer sk-bench" || r.body.model !== "gpt-4o-mini").length;
     return { scaling, latency: await latency(lib, server, root, env), wrongKey };
   } finally {
     process.off("SIGINT", onSignal);

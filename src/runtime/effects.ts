@@ -1,10 +1,8 @@
-import { join } from "node:path";
 import type { Logger } from "pino";
-import { writeFileAtomic } from "../files.js";
 import type { StepEffects, StepInfo } from "./compile.js";
 import type { Emit } from "./events.js";
 import { runAgentHook, runProjectHook, type HookContext } from "./hooks.js";
-import { deliverableFile, notesFile } from "./paths.js";
+import { deliverableFile, writeDeliverableFile, writeNotesFile } from "./paths.js";
 import { buildRecord, initialState } from "./record.js";
 import type { RunSpec } from "./store.js";
 
@@ -24,10 +22,10 @@ export function stepEffects(spec: RunSpec, logger: Logger, emit: Emit, hooks: Ho
       await runAgentHook(hooks, step, "pre");
     },
     async afterStep(step, output) {
-      if (output.notes !== undefined) writeFileAtomic(join(spec.runDir, notesFile(step.phase, step.agent.name)), `${output.notes}\n`);
+      if (output.notes !== undefined) writeNotesFile(spec.runDir, step.phase, step.agent.name, output.notes);
       const phase = spec.mission.phases.find((p) => p.index === step.phase);
       const deliverables = phase ? output.deliverables : undefined;
-      Object.entries(deliverables ?? {}).forEach(([title, text], i) => writeFileAtomic(join(spec.runDir, deliverableFile(step.phase, i, title)), `${text.trim()}\n`));
+      Object.entries(deliverables ?? {}).forEach(([title, text], i) => writeDeliverableFile(spec.runDir, deliverableFile(step.phase, i, title), text));
       await runAgentHook(hooks, step, "post");
       const ms = Date.now() - (started.get(key(step)) ?? Date.now());
       logger.info({ ...where(step), ms }, "step finished");

@@ -177,7 +177,7 @@ async function invokeAndRecord(spec: RunSpec, input: unknown, isNew: boolean, { 
 
 /** A run that stopped on an error: paused when it was its budget, failed otherwise. */
 async function stopped(spec: RunSpec, error: unknown, state: RunStateValue, logger: Logger): Promise<RunOutcome> {
-  const message = isCoordError(error) ? formatDiagnostic(error.toDiagnostic(), (f) => relative(spec.cwd, f) || f) : (error as Error).message;
+  const message = failureLine(spec, error);
   if (isCoordError(error) && error.code === "BUDGET_EXCEEDED") {
     logger.info(error.message);
     return { record: await writeOutputs(spec, state, { status: "paused", reason: "budget", error: message }), exitCode: 3, error: message };
@@ -185,6 +185,11 @@ async function stopped(spec: RunSpec, error: unknown, state: RunStateValue, logg
   logger.error({ err: error }, "run failed");
   const record = await writeOutputs(spec, state, { status: "failed", error: message, finishedAt: new Date().toISOString() });
   return { record, exitCode: isCoordError(error) ? Math.max(1, error.exitCode) : 1, error: message };
+}
+
+/** Why a run failed, as the one line run.json keeps: paths relative to the project. */
+export function failureLine(spec: RunSpec, error: unknown): string {
+  return isCoordError(error) ? formatDiagnostic(error.toDiagnostic(), (f) => relative(spec.cwd, f) || f) : (error as Error).message;
 }
 
 /**

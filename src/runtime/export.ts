@@ -1,9 +1,8 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { CoordError } from "../errors.js";
-import { writeFileAtomic } from "../files.js";
 import { writeOutputs } from "./execute.js";
-import { RUN_FILES, notesFile } from "./paths.js";
+import { RUN_FILES, writeDeliverableFile, writeNotesFile } from "./paths.js";
 import type { RunRecord } from "./record.js";
 import { readSavedRun } from "./saved-run.js";
 import type { RunStateValue } from "./state.js";
@@ -50,15 +49,11 @@ function checkOutDir(dir: string, force: boolean, isRunFolder: boolean): void {
   });
 }
 
-// The same text the run's steps wrote (see effects.ts): an export of an intact run matches it byte for byte.
-const deliverableText = (text: string) => `${text.trim()}\n`;
-const notesText = (text: string) => `${text}\n`;
-
 /** Every deliverable run.json lists, at the file it names. */
 function writeDeliverables(dir: string, record: RunRecord, state: RunStateValue): string[] {
   return record.phases.flatMap((phase) =>
     phase.deliverables.map(({ title, file }) => {
-      writeFileAtomic(join(dir, file), deliverableText(state.deliverables[phase.index]![title]!));
+      writeDeliverableFile(dir, file, state.deliverables[phase.index]![title]!);
       return file;
     }),
   );
@@ -66,10 +61,6 @@ function writeDeliverables(dir: string, record: RunRecord, state: RunStateValue)
 
 function writeNotes(dir: string, state: RunStateValue): string[] {
   return Object.entries(state.notes).flatMap(([phase, byAgent]) =>
-    Object.entries(byAgent).map(([agent, text]) => {
-      const file = notesFile(Number(phase), agent);
-      writeFileAtomic(join(dir, file), notesText(text));
-      return file;
-    }),
+    Object.entries(byAgent).map(([agent, text]) => writeNotesFile(dir, Number(phase), agent, text)),
   );
 }

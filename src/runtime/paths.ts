@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { writeFileAtomic } from "../files.js";
 import { slugify } from "../definitions/text.js";
 
 /**
@@ -20,6 +21,18 @@ export function deliverableFile(phase: number, position: number, title: string):
 /** A support agent's notes for a phase. */
 export function notesFile(phase: number, agent: string): string {
   return join("notes", `p${phase}-${slugify(agent)}.md`);
+}
+
+/** Writes a deliverable at its file (relative to the run folder): a run and its export write the same bytes. */
+export function writeDeliverableFile(runDir: string, file: string, text: string): void {
+  writeFileAtomic(join(runDir, file), `${text.trim()}\n`);
+}
+
+/** Writes a support agent's notes for a phase; returns the file, relative to the run folder. */
+export function writeNotesFile(runDir: string, phase: number, agent: string, text: string): string {
+  const file = notesFile(phase, agent);
+  writeFileAtomic(join(runDir, file), `${text}\n`);
+  return file;
 }
 
 /** The base name of a step's task and hook files: phase, role and agent. */

@@ -1,7 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { Command } from "@langchain/langgraph";
-import { relative } from "node:path";
-import { CoordError, formatDiagnostic, isCoordError } from "../errors.js";
+import { CoordError } from "../errors.js";
 import { removeInterruptedWrites } from "../files.js";
 import { parseAgent } from "../definitions/agent.js";
 import { readText } from "../definitions/discover.js";
@@ -9,7 +8,7 @@ import type { Agent } from "../definitions/schemas/agent.js";
 import { SettingsSchema, type Settings, type SettingsInput } from "../definitions/schemas/settings.js";
 import type { Env, RunEvent } from "./events.js";
 import type { RunGuard } from "./events.js";
-import { executeRun, readRunState, writeOutputs, type ExecuteContext, type RunOutcome } from "./execute.js";
+import { executeRun, failureLine, readRunState, writeOutputs, type ExecuteContext, type RunOutcome } from "./execute.js";
 import { lockRun } from "./lock.js";
 import { prepareRun, resolveRunModels, type RunOptions } from "./prepare.js";
 import { initialState, readRecord, type RunRecord } from "./record.js";
@@ -171,8 +170,7 @@ export async function recordRunFailure(runId: string, options: RunsOptions, erro
   const home = runsHome(options);
   const spec = loadSpec(home, runId);
   const { state } = await readSavedRun(home, spec);
-  const message = isCoordError(error) ? formatDiagnostic(error.toDiagnostic(), (f) => relative(spec.cwd, f) || f) : (error as Error).message;
-  return writeOutputs(spec, state, { status: "failed", error: message, finishedAt: new Date().toISOString() });
+  return writeOutputs(spec, state, { status: "failed", error: failureLine(spec, error), finishedAt: new Date().toISOString() });
 }
 
 /** Where runs are listed from: the project folder and its settings' `home`. */

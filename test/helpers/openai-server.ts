@@ -79,7 +79,7 @@ function sendStream(res: ServerResponse, model: string, message: Record<string, 
 }
 
 /**
- * A small OpenAI-compatible server on 127.0.0.1 for tests: chat completions with usage, tool
+ * A small OpenAI-compatible server on 127.0.0.1 for tests and the bench: chat completions with usage, tool
  * calls and streaming, optional delays and canned failures, and a log of every request.
  */
 export async function startFakeOpenAI(options: { delayMs?: number } = {}): Promise<FakeOpenAI> {
@@ -123,10 +123,20 @@ export async function startFakeOpenAI(options: { delayMs?: number } = {}): Promi
       record.end = Date.now();
     }
   };
-  const server: Server = createServer((req, res) => void handle(req, res));
+  const server: Server = createServer((req, res) =>
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: String((error as Error)?.message ?? error) } }));
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   state.url = `http://127.0.0.1:${port}/v1`;
-  state.close = () => new Promise((resolve) => server.close(() => resolve()));
+  // Clients' keep-alive connections would hold close() open for seconds: end them too.
+  state.close = () =>
+    new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   return state;
 }
