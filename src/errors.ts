@@ -82,6 +82,10 @@ export const ERROR_CODES = {
     severity: "error",
     summary: "A worker lost its lease on a run (it stalled past the lease) and stopped before its next step; another worker carries the run on.",
   },
+  DATABASE_UNREACHABLE: {
+    severity: "error",
+    summary: "The PostgreSQL database of COORD_DATABASE_URL (or --db) could not be reached, or coord's tables could not be set up in it.",
+  },
   FILE_TOO_LARGE: { severity: "error", summary: "An agent or mission file is over the 5 MB limit and was not read." },
   MARKDOWN_TOO_COMPLEX: {
     severity: "error",

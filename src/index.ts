@@ -30,6 +30,9 @@ export {
 } from "./runtime/state.js";
 export { runMission, resumeRun, getRun, listRuns, type RunOptions, type ResumeOptions, type RunsOptions, type RunOutcome, type RunEvent } from "./runtime/run.js";
 export type { Env } from "./runtime/events.js";
+export { openStore, withStore } from "./runtime/store/open-store.js";
+export { closePostgresPools } from "./runtime/store/postgres-store.js";
+export type { RunStore, RunQueue, Lease } from "./runtime/store/run-store.js";
 export type { RunRecord, RunStatus } from "./runtime/record.js";
 export { missionTool, missionInputSchema, deliverablesMarkdown, type MissionToolOptions } from "./runtime/mission-tool.js";
 

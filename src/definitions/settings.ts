@@ -34,6 +34,7 @@ const ENV_SETTINGS: Array<[variable: string, apply: (value: string) => SettingsI
   ["COORD_MODEL", (v) => ({ models: { default: v } })],
   ["COORD_BASE_URL", (v) => ({ models: { baseUrl: v } })],
   ["COORD_HOME", (v) => ({ home: v })],
+  ["COORD_DATABASE_URL", (v) => ({ database: v })],
   ["COORD_SLACK_APPROVERS", (v) => ({ remote: { slackApprovers: list(v) } })],
   ["COORD_SLACK_RESPONSE_HOSTS", (v) => ({ remote: { slackResponseHosts: ["hooks.slack.com", ...list(v)] } })],
 ];

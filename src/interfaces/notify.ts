@@ -1,5 +1,5 @@
 import type { RunOutcome } from "../runtime/run.js";
-import { homeDir } from "../runtime/store.js";
+import { withStore } from "../runtime/store/open-store.js";
 import { slackOwner } from "./http/slack-approval.js";
 import { postSlackReply } from "./http/slack-reply.js";
 import { recordReply } from "./slash/handle.js";
@@ -11,11 +11,10 @@ import { remoteRecord, type SurfaceContext } from "./surface.js";
  * Each failure is logged; none stops the others.
  */
 export function runNotifier(ctx: SurfaceContext, log: (message: string) => void): (outcome: RunOutcome) => Promise<void> {
-  const home = homeDir(ctx.cwd, ctx.settings);
   const webhook = ctx.env.COORD_NOTIFY_WEBHOOK;
   return async ({ record }) => {
     const text = recordReply(record, ctx.cwd);
-    const { responseUrl } = slackOwner(home, record.runId);
+    const { responseUrl } = await withStore(ctx.cwd, ctx.settings, (store) => slackOwner(store, record.runId)).catch(() => ({ responseUrl: undefined }));
     const posts: Array<[string, Promise<unknown>]> = [];
     if (responseUrl) posts.push(["slack", postSlackReply(responseUrl, text, ctx.settings.remote.slackResponseHosts)]);
     if (webhook) posts.push(["webhook", postWebhook(webhook, text, remoteRecord(record, ctx.cwd))]);

@@ -58,7 +58,7 @@ export interface CompileOptions {
    * Checked right before a step's model calls: a worker that lost its lease while a step was
    * starting (a pre hook, a stall) must not pay for a call another worker will make.
    */
-  guard?: { check(): void };
+  guard?: { check(): Promise<void> };
 }
 
 function usageOf(message: AIMessage | undefined): Usage {
@@ -198,7 +198,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const info: StepInfo = { mission, phase: plan.phase.index, role: "support", agent, task: supportPrompt(contextFor(mission, plan, state), agent) };
     await effects.beforeStep?.(info);
     const { notes, usage } = await checkpointed(async () => {
-      options.guard?.check();
+      await options.guard?.check();
       const messages = [new SystemMessage(systemPrompt(agent)), new HumanMessage(info.task)];
       const tools = options.toolsFor?.(agent) ?? [];
       const { reply, usage } = tools.length
@@ -221,8 +221,8 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const feedback = review?.action === "reject" ? review.note : undefined;
     const info: StepInfo = { mission, phase, role: "lead", agent, task: leadPrompt(contextFor(mission, plan, state), state.notes[phase] ?? {}, feedback) };
     await effects.beforeStep?.(info);
-    const written = await checkpointed(() => {
-      options.guard?.check();
+    const written = await checkpointed(async () => {
+      await options.guard?.check();
       return writeDeliverables(plan, agent, info.task);
     });
     info.task = written.task;

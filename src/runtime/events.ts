@@ -17,5 +17,5 @@ export type Env = Record<string, string | undefined>;
  * (LEASE_LOST) once another worker may have taken the run over.
  */
 export interface RunGuard {
-  check(): void;
+  check(): Promise<void>;
 }

@@ -12,7 +12,6 @@ import { compileMission, recursionLimitFor, type CompileOptions, type StepEffect
 import { stepEffects } from "./effects.js";
 import type { Emit, Env } from "./events.js";
 import { runProjectHook, type HookContext } from "./hooks.js";
-import { openCheckpointer } from "./checkpointer.js";
 import type { RunGuard } from "./events.js";
 import { RUN_FILES } from "./paths.js";
 import { compactRun, isFinished } from "./retention.js";
@@ -20,6 +19,7 @@ import type { RunModels } from "./prepare.js";
 import { buildRecord, initialState, renderReport, type RunRecord } from "./record.js";
 import type { RunStateValue } from "./state.js";
 import type { RunSpec } from "./store.js";
+import type { RunStore } from "./store/run-store.js";
 
 export interface RunOutcome {
   record: RunRecord;
@@ -31,7 +31,7 @@ export interface RunOutcome {
 
 /** What executing a run needs besides its spec: where state lives, and what the interface gave. */
 export interface ExecuteContext {
-  home: string;
+  store: RunStore;
   env: Env;
   mcpServers: Settings["mcpServers"];
   emit: Emit;
@@ -54,16 +54,12 @@ export async function executeRun(spec: RunSpec, models: RunModels, input: unknow
   try {
     const mcp = await connectMcp(spec.agents, ctx.mcpServers, ctx.env);
     try {
-      const opened = openGraph(spec, models, ctx.home, guardedEffects(stepEffects(spec, logger, ctx.emit, hooks), ctx.guard), mcp, ctx.guard);
-      try {
-        const outcome = await invokeAndRecord(spec, input, isNew, opened, { logger, hooks, ...(ctx.guard && { guard: ctx.guard }) });
-        // A finished run keeps its last checkpoint only, so checkpoint tables don't grow without
-        // bound; housekeeping, so a failure here is a warning, never the run's failure.
-        if (isFinished(outcome.record.status)) await compactRun(ctx.home, spec.runId).catch((e: Error) => warn(`could not compact the run's checkpoints: ${e.message}`));
-        return outcome;
-      } finally {
-        opened.close();
-      }
+      const opened = await openGraph(spec, models, ctx.store, guardedEffects(stepEffects(spec, logger, ctx.emit, hooks), ctx.guard), mcp, ctx.guard);
+      const outcome = await invokeAndRecord(spec, input, isNew, opened, { logger, hooks, store: ctx.store, ...(ctx.guard && { guard: ctx.guard }) });
+      // A finished run keeps its last checkpoint only, so checkpoint tables don't grow without
+      // bound; housekeeping, so a failure here is a warning, never the run's failure.
+      if (isFinished(outcome.record.status)) await compactRun(ctx.store, spec.runId).catch((e: Error) => warn(`could not compact the run's checkpoints: ${e.message}`));
+      return outcome;
     } finally {
       await mcp.close();
     }
@@ -73,14 +69,10 @@ export async function executeRun(spec: RunSpec, models: RunModels, input: unknow
 }
 
 /** A run's checkpointed state and the phase it waits on for approval, if any. */
-export async function readRunState(spec: RunSpec, models: RunModels, home: string): Promise<{ values: Partial<RunStateValue>; pausedPhase: number | null }> {
-  const opened = openGraph(spec, models, home);
-  try {
-    const snapshot = await opened.graph.getState(opened.config);
-    return { values: snapshot.values as Partial<RunStateValue>, pausedPhase: pausedPhase(snapshot) };
-  } finally {
-    opened.close();
-  }
+export async function readRunState(spec: RunSpec, models: RunModels, store: RunStore): Promise<{ values: Partial<RunStateValue>; pausedPhase: number | null }> {
+  const opened = await openGraph(spec, models, store);
+  const snapshot = await opened.graph.getState(opened.config);
+  return { values: snapshot.values as Partial<RunStateValue>, pausedPhase: pausedPhase(snapshot) };
 }
 
 export function hookContext(spec: RunSpec, env: Env, warn: HookContext["warn"]): HookContext {
@@ -123,34 +115,26 @@ function guardedEffects(effects: StepEffects, guard: RunGuard | undefined): Step
   return {
     ...effects,
     async beforeStep(step) {
-      guard.check();
+      await guard.check();
       await effects.beforeStep?.(step);
     },
   };
 }
 
-function openGraph(spec: RunSpec, models: RunModels, home: string, effects?: StepEffects, mcp?: McpTools, guard?: RunGuard) {
+/** The run's graph over the store's checkpointer (the store's handle is its caller's to close). */
+async function openGraph(spec: RunSpec, models: RunModels, store: RunStore, effects?: StepEffects, mcp?: McpTools, guard?: RunGuard) {
   const options = { ...compileOptions(spec, models, effects, mcp), ...(guard && { guard }) };
-  // Opened last, once nothing before it can throw: a server runs many runs in one process, and
-  // each closes its database handle when done.
-  const checkpointer = openCheckpointer(home, guard);
-  let graph;
-  try {
-    graph = compileMission(spec.mission, { ...options, checkpointer });
-  } catch (error) {
-    checkpointer.db.close();
-    throw error;
-  }
+  const graph = compileMission(spec.mission, { ...options, checkpointer: await store.checkpointer(guard) });
   const config = { configurable: { thread_id: spec.runId }, recursionLimit: recursionLimitFor(spec.mission), durability: "sync" as const };
-  return { graph, config, close: () => checkpointer.db.close() };
+  return { graph, config };
 }
 
-type OpenGraph = ReturnType<typeof openGraph>;
+type OpenGraph = Awaited<ReturnType<typeof openGraph>>;
 
-async function invokeAndRecord(spec: RunSpec, input: unknown, isNew: boolean, { graph, config }: OpenGraph, ctx: { logger: Logger; hooks: HookContext; guard?: RunGuard }): Promise<RunOutcome> {
-  const { logger, hooks } = ctx;
+async function invokeAndRecord(spec: RunSpec, input: unknown, isNew: boolean, { graph, config }: OpenGraph, ctx: { logger: Logger; hooks: HookContext; store: RunStore; guard?: RunGuard }): Promise<RunOutcome> {
+  const { logger, hooks, store } = ctx;
   const current = async () => (await graph.getState(config)).values as RunStateValue;
-  await writeOutputs(spec, isNew ? initialState(spec) : await current(), { status: "running" });
+  await writeOutputs(store, spec, isNew ? initialState(spec) : await current(), { status: "running" });
   if (isNew) await runProjectHook(hooks, "pre-mission", buildRecord(spec, initialState(spec), { status: "running" }));
   logger.info({ mission: spec.mission.id, resumed: !isNew }, isNew ? "run started" : "run resumed");
   try {
@@ -159,31 +143,31 @@ async function invokeAndRecord(spec: RunSpec, input: unknown, isNew: boolean, { 
     const cause = firstCause(thrown);
     // A run taken over by another worker is theirs now: this process writes nothing more.
     if (isCoordError(cause) && cause.code === "LEASE_LOST") throw cause;
-    return stopped(spec, cause, await current(), logger);
+    return stopped(store, spec, cause, await current(), logger);
   }
-  ctx.guard?.check();
+  await ctx.guard?.check();
   const snapshot = await graph.getState(config);
   const waiting = pausedPhase(snapshot);
   const state = snapshot.values as RunStateValue;
   if (waiting !== null) {
     logger.info({ phase: waiting }, "paused for approval");
-    return { record: await writeOutputs(spec, state, { status: "paused", reason: "approval", pausedPhase: waiting }), exitCode: 3 };
+    return { record: await writeOutputs(store, spec, state, { status: "paused", reason: "approval", pausedPhase: waiting }), exitCode: 3 };
   }
-  const record = await writeOutputs(spec, state, { status: "completed", finishedAt: new Date().toISOString() });
+  const record = await writeOutputs(store, spec, state, { status: "completed", finishedAt: new Date().toISOString() });
   logger.info({ usage: record.usage }, "run completed");
   await runProjectHook(hooks, "post-mission", record);
   return { record, exitCode: 0 };
 }
 
 /** A run that stopped on an error: paused when it was its budget, failed otherwise. */
-async function stopped(spec: RunSpec, error: unknown, state: RunStateValue, logger: Logger): Promise<RunOutcome> {
+async function stopped(store: RunStore, spec: RunSpec, error: unknown, state: RunStateValue, logger: Logger): Promise<RunOutcome> {
   const message = failureLine(spec, error);
   if (isCoordError(error) && error.code === "BUDGET_EXCEEDED") {
     logger.info(error.message);
-    return { record: await writeOutputs(spec, state, { status: "paused", reason: "budget", error: message }), exitCode: 3, error: message };
+    return { record: await writeOutputs(store, spec, state, { status: "paused", reason: "budget", error: message }), exitCode: 3, error: message };
   }
   logger.error({ err: error }, "run failed");
-  const record = await writeOutputs(spec, state, { status: "failed", error: message, finishedAt: new Date().toISOString() });
+  const record = await writeOutputs(store, spec, state, { status: "failed", error: message, finishedAt: new Date().toISOString() });
   return { record, exitCode: isCoordError(error) ? Math.max(1, error.exitCode) : 1, error: message };
 }
 
@@ -210,8 +194,18 @@ function pausedPhase(snapshot: { tasks: ReadonlyArray<{ interrupts: ReadonlyArra
   return null;
 }
 
-/** run.json and report.md, rewritten at every stop so the folder always tells the run's state. */
-export async function writeOutputs(spec: RunSpec, state: RunStateValue, status: Parameters<typeof buildRecord>[2]): Promise<RunRecord> {
+/**
+ * run.json and report.md, rewritten at every stop so the folder always tells the run's state,
+ * and the record kept in the store, where every surface on every machine reads it.
+ */
+export async function writeOutputs(store: RunStore, spec: RunSpec, state: RunStateValue, status: Parameters<typeof buildRecord>[2]): Promise<RunRecord> {
+  const record = writeRunFiles(spec, state, status);
+  await store.saveRecord(record);
+  return record;
+}
+
+/** run.json and report.md in the spec's run folder (an export's folder, say), and nothing else. */
+export function writeRunFiles(spec: RunSpec, state: RunStateValue, status: Parameters<typeof buildRecord>[2]): RunRecord {
   const record = buildRecord(spec, state, status);
   writeFileAtomic(join(spec.runDir, RUN_FILES.record), `${JSON.stringify(record, null, 2)}\n`);
   writeFileAtomic(join(spec.runDir, RUN_FILES.report), renderReport(spec, record, state));

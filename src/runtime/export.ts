@@ -1,12 +1,13 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { CoordError } from "../errors.js";
-import { writeOutputs } from "./execute.js";
+import { writeRunFiles } from "./execute.js";
 import { RUN_FILES, writeDeliverableFile, writeNotesFile } from "./paths.js";
 import type { RunRecord } from "./record.js";
 import { readSavedRun } from "./saved-run.js";
 import type { RunStateValue } from "./state.js";
-import { loadSpec } from "./store.js";
+import { loadSpec } from "./store/specs.js";
+import type { RunStore } from "./store/run-store.js";
 
 export interface ExportOptions {
   /** The folder to write (relative paths are from the process's folder); empty or missing unless `force`. */
@@ -28,12 +29,12 @@ export interface ExportedRun {
  * report.md, run.json, deliverables/ and notes/. The run folder itself is never read, so this
  * works after it was deleted. Logs, hook logs and task files are not kept, so not written.
  */
-export async function exportRun(home: string, runId: string, options: ExportOptions): Promise<ExportedRun> {
-  const spec = loadSpec(home, runId);
+export async function exportRun(store: RunStore, runId: string, options: ExportOptions): Promise<ExportedRun> {
+  const spec = await loadSpec(store, runId);
   const dir = resolve(options.outDir);
   checkOutDir(dir, !!options.force, dir === resolve(spec.runDir));
-  const { state, stop } = await readSavedRun(home, spec);
-  const record = await writeOutputs({ ...spec, runDir: dir }, state, stop);
+  const { state, stop } = await readSavedRun(store, spec);
+  const record = writeRunFiles({ ...spec, runDir: dir }, state, stop);
   const files = [RUN_FILES.report, RUN_FILES.record, ...writeDeliverables(dir, record, state), ...writeNotes(dir, state)];
   return { record, dir, files };
 }

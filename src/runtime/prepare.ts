@@ -13,7 +13,8 @@ import { DEFAULT_RETRY } from "../models/retry.js";
 import type { Emit, Env, RunEvent } from "./events.js";
 import { resolveInputs } from "./inputs.js";
 import { LIBRARY_ACTOR, type Actor } from "./state.js";
-import { checkRunId, homeDir, newRunId, runIds, type RunSpec } from "./store.js";
+import { checkRunId, newRunId, type RunSpec } from "./store.js";
+import type { RunStore } from "./store/run-store.js";
 
 export interface RunOptions extends LoadOptions {
   /** Mission id or path. */
@@ -43,17 +44,15 @@ export type RunModels = Awaited<ReturnType<typeof modelsForRun>>;
 export interface PreparedRun {
   spec: RunSpec;
   models: RunModels;
-  home: string;
 }
 
 /**
  * Everything a run needs before its first step, checked in order so that any mistake costs no
  * agent step: the mission, its agents, the inputs, the run id, and every model with its key.
  */
-export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
+export async function prepareRun(options: RunOptions, store: RunStore): Promise<PreparedRun> {
   const cwd = options.cwd ?? process.cwd();
   const settings = withAbsolutePaths(SettingsSchema.parse(options.settings ?? {}), cwd);
-  const home = homeDir(cwd, settings);
   const load: LoadOptions = { ...options, cwd };
   const mission = validMission(options.mission, load);
   const registry = loadAgents(load);
@@ -67,7 +66,7 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
   if (inputs.notProvided.length > 0 && mission.kind === "template") {
     options.onEvent?.({ type: "warning", message: `not provided, marked as such in the prompt: ${inputs.notProvided.join(", ")}` });
   }
-  const runId = freshRunId(options.runId ?? newRunId(mission.id), home);
+  const runId = await freshRunId(options.runId ?? newRunId(mission.id), store);
   const agents = agentsOf(mission, registry);
   const models = await resolveRunModels(mission, agents, settings, options.env ?? {}, options.onEvent);
   const spec: RunSpec = {
@@ -87,7 +86,7 @@ export async function prepareRun(options: RunOptions): Promise<PreparedRun> {
     startedAt: new Date().toISOString(),
     startedBy: options.startedBy ?? LIBRARY_ACTOR,
   };
-  return { spec, models, home };
+  return { spec, models };
 }
 
 /** A run may be resumed from another folder: recordings are kept as absolute paths. */
@@ -112,9 +111,9 @@ function requireKnownAgents(mission: Mission, registry: AgentRegistry, ref: stri
   throw new CoordError(first.code, `${first.message}${more}`, { ...first });
 }
 
-function freshRunId(runId: string, home: string): string {
+async function freshRunId(runId: string, store: RunStore): Promise<string> {
   checkRunId(runId);
-  if (runIds(home).includes(runId)) {
+  if (await store.findSpec(runId)) {
     throw new CoordError("RUN_EXISTS", `run "${runId}" already exists`, {
       hint: `continue it with \`coord resume ${runId}\`, or choose another --run-id`,
       hints: { remote: "choose another run id, or leave it out for a new one" },

@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { Command } from "@langchain/langgraph";
 import { CoordError } from "../errors.js";
 import { removeInterruptedWrites } from "../files.js";
@@ -11,10 +12,13 @@ import type { RunGuard } from "./events.js";
 import { executeRun, failureLine, readRunState, writeOutputs, type ExecuteContext, type RunOutcome } from "./execute.js";
 import { lockRun } from "./lock.js";
 import { prepareRun, resolveRunModels, type RunOptions } from "./prepare.js";
-import { initialState, readRecord, type RunRecord } from "./record.js";
+import { initialState, type RunRecord } from "./record.js";
 import { readSavedRun } from "./saved-run.js";
 import { stampDecision, type ReviewDecision, type RunStateValue } from "./state.js";
-import { homeDir, loadSpec, runIds, saveSpec, type RunSpec } from "./store.js";
+import type { RunSpec } from "./store.js";
+import { loadSpec, saveSpec } from "./store/specs.js";
+import { openStore, withStore } from "./store/open-store.js";
+import type { RunStore } from "./store/run-store.js";
 
 export type { RunEvent, RunGuard, RunOptions, RunOutcome };
 
@@ -23,16 +27,18 @@ export type { RunEvent, RunGuard, RunOptions, RunOutcome };
  * spec, then executes the graph to its first stop.
  */
 export async function runMission(options: RunOptions): Promise<RunOutcome> {
-  const { spec, models, home } = await prepareRun(options);
-  const unlock = lockRun(home, spec.runId);
-  try {
-    mkdirSync(spec.runDir, { recursive: true });
-    saveSpec(home, spec);
-    options.onEvent?.({ type: "start", runId: spec.runId, runDir: spec.runDir });
-    return await executeRun(spec, models, initialState(spec), true, executeContext(spec, home, options));
-  } finally {
-    unlock();
-  }
+  return withStore(options.cwd ?? process.cwd(), SettingsSchema.parse(options.settings ?? {}), async (store) => {
+    const { spec, models } = await prepareRun(options, store);
+    const unlock = lockRun(store.home, spec.runId);
+    try {
+      mkdirSync(spec.runDir, { recursive: true });
+      await saveSpec(store, spec);
+      options.onEvent?.({ type: "start", runId: spec.runId, runDir: spec.runDir });
+      return await executeRun(spec, models, initialState(spec), true, executeContext(spec, store, options));
+    } finally {
+      unlock();
+    }
+  });
 }
 
 /**
@@ -46,13 +52,20 @@ export async function createRun(options: RunOptions): Promise<RunSpec> {
 
 /** Several runs at once (a batch): every one is checked before any is saved, so none or all are created. */
 export async function createRuns(options: RunOptions[]): Promise<RunSpec[]> {
-  const prepared = [];
-  for (const one of options) prepared.push(await prepareRun(one));
-  for (const { spec, home } of prepared) {
-    saveSpec(home, spec);
-    await writeOutputs(spec, initialState(spec), { status: "queued" });
+  const prepared: Array<{ spec: RunSpec; store: RunStore }> = [];
+  try {
+    for (const one of options) {
+      const store = await openStore(one.cwd ?? process.cwd(), SettingsSchema.parse(one.settings ?? {}));
+      prepared.push({ spec: (await prepareRun(one, store).catch(async (error: unknown) => Promise.reject(await store.close().then(() => error)))).spec, store });
+    }
+    for (const { spec, store } of prepared) {
+      await saveSpec(store, spec);
+      await writeOutputs(store, spec, initialState(spec), { status: "queued" });
+    }
+    return prepared.map((p) => p.spec);
+  } finally {
+    await Promise.all(prepared.map(({ store }) => store.close()));
   }
-  return prepared.map((p) => p.spec);
 }
 
 export interface ResumeOptions {
@@ -90,15 +103,27 @@ export async function resumeRun(runId: string, options: ResumeOptions = {}): Pro
   // Stamped before waiting on anything: the time is the decision's, not the graph's.
   const decision = options.decision && stampDecision(options.decision);
   const current = SettingsSchema.parse(options.settings ?? {});
-  const home = homeDir(cwd, current);
-  const saved = loadSpec(home, runId);
-  // A worker's lease is the run's lock across machines; the lock file serves one machine.
-  const unlock = options.guard ? () => {} : lockRun(home, runId);
-  try {
-    return await resumeLocked(withHooksAllowed(withBudget(saved, options.budget, home), options.allowHooks), home, { ...options, settings: current, ...(decision && { decision }) });
-  } finally {
-    unlock();
-  }
+  return withStore(cwd, current, async (store) => {
+    const saved = onThisMachine(await loadSpec(store, runId), cwd);
+    // A worker's lease is the run's lock across machines; the lock file serves one machine.
+    const unlock = options.guard ? () => {} : lockRun(store.home, runId);
+    try {
+      const spec = withHooksAllowed(await withBudget(saved, options.budget, store), options.allowHooks);
+      return await resumeLocked(spec, store, { ...options, settings: current, ...(decision && { decision }) });
+    } finally {
+      unlock();
+    }
+  });
+}
+
+/**
+ * A run started on another machine (a worker on a shared database) is carried on in this
+ * process's project folder: its run folder, hooks and file tools live here, not at paths of
+ * the machine that started it.
+ */
+function onThisMachine(spec: RunSpec, cwd: string): RunSpec {
+  if (existsSync(spec.cwd)) return spec;
+  return { ...spec, cwd, runDir: join(cwd, "runs", spec.runId), inputsDir: spec.inputsDir && existsSync(spec.inputsDir) ? spec.inputsDir : null };
 }
 
 function withHooksAllowed(spec: RunSpec, allowed: boolean | undefined): RunSpec {
@@ -106,22 +131,22 @@ function withHooksAllowed(spec: RunSpec, allowed: boolean | undefined): RunSpec 
   return { ...spec, settings: { ...spec.settings, hooks: { ...spec.settings.hooks, enabled: false } } };
 }
 
-function withBudget(saved: RunSpec, budget: ResumeOptions["budget"], home: string): RunSpec {
+async function withBudget(saved: RunSpec, budget: ResumeOptions["budget"], store: RunStore): Promise<RunSpec> {
   const changes = Object.fromEntries(Object.entries(budget ?? {}).filter(([, v]) => v !== undefined));
   if (Object.keys(changes).length === 0) return saved;
   const spec = { ...saved, settings: { ...saved.settings, budget: { ...saved.settings.budget, ...changes } } };
-  saveSpec(home, spec);
+  await saveSpec(store, spec);
   return spec;
 }
 
-async function resumeLocked(saved: RunSpec, home: string, options: ResumeOptions & { settings: Settings }): Promise<RunOutcome> {
+async function resumeLocked(saved: RunSpec, store: RunStore, options: ResumeOptions & { settings: Settings }): Promise<RunOutcome> {
   // Agent files are read again, so a fixed hook is picked up; the models are resolved once.
   const spec: RunSpec = { ...saved, agents: saved.agents.map(freshAgent) };
   removeInterruptedWrites(spec.runDir);
   const env = options.env ?? {};
   const models = await resolveRunModels(spec.mission, spec.agents, spec.settings, env, options.onEvent);
-  const ctx = executeContext(spec, home, { ...options, settings: { mcpServers: options.settings.mcpServers } });
-  const state = await readRunState(spec, models, home);
+  const ctx = executeContext(spec, store, { ...options, settings: { mcpServers: options.settings.mcpServers } });
+  const state = await readRunState(spec, models, store);
   // Stopped before its first checkpoint (killed in a pre-mission hook, an MCP server that would
   // not start): nothing ran yet, so it starts from its saved inputs.
   if (!state.values.inputs) return executeRun(spec, models, initialState(spec), true, ctx);
@@ -132,16 +157,16 @@ async function resumeLocked(saved: RunSpec, home: string, options: ResumeOptions
     });
   }
   if (!options.decision && state.pausedPhase !== null) {
-    const record = await writeOutputs(spec, state.values as RunStateValue, { status: "paused", reason: "approval", pausedPhase: state.pausedPhase });
+    const record = await writeOutputs(store, spec, state.values as RunStateValue, { status: "paused", reason: "approval", pausedPhase: state.pausedPhase });
     return { record, exitCode: 3 };
   }
   const input = options.decision ? new Command({ resume: options.decision }) : null;
   return executeRun(spec, models, input, false, ctx);
 }
 
-function executeContext(spec: RunSpec, home: string, options: { env?: Env; onEvent?: (e: RunEvent) => void; logStream?: NodeJS.WritableStream; settings?: SettingsInput; guard?: RunGuard }): ExecuteContext {
+function executeContext(spec: RunSpec, store: RunStore, options: { env?: Env; onEvent?: (e: RunEvent) => void; logStream?: NodeJS.WritableStream; settings?: SettingsInput; guard?: RunGuard }): ExecuteContext {
   return {
-    home,
+    store,
     ...(options.guard && { guard: options.guard }),
     env: options.env ?? {},
     mcpServers: SettingsSchema.shape.mcpServers.parse(options.settings?.mcpServers ?? spec.settings.mcpServers),
@@ -167,38 +192,47 @@ function freshAgent(saved: Agent): Agent {
  * with nobody on it. Resumable once the cause is fixed.
  */
 export async function recordRunFailure(runId: string, options: RunsOptions, error: unknown): Promise<RunRecord> {
-  const home = runsHome(options);
-  const spec = loadSpec(home, runId);
-  const { state } = await readSavedRun(home, spec);
-  return writeOutputs(spec, state, { status: "failed", error: failureLine(spec, error), finishedAt: new Date().toISOString() });
+  return withRunsStore(options, async (store) => {
+    const spec = onThisMachine(await loadSpec(store, runId), options.cwd ?? process.cwd());
+    const { state } = await readSavedRun(store, spec);
+    return writeOutputs(store, spec, state, { status: "failed", error: failureLine(spec, error), finishedAt: new Date().toISOString() });
+  });
 }
 
-/** Where runs are listed from: the project folder and its settings' `home`. */
+/** Where runs are listed from: the project folder and its settings (`home`, `database`). */
 export interface RunsOptions {
   cwd?: string;
   settings?: SettingsInput;
 }
 
-function runsHome(options: RunsOptions): string {
-  return homeDir(options.cwd ?? process.cwd(), SettingsSchema.parse(options.settings ?? {}));
+/** The store of the project's runs, for one piece of work. */
+export function withRunsStore<T>(options: RunsOptions, work: (store: RunStore) => Promise<T>): Promise<T> {
+  return withStore(options.cwd ?? process.cwd(), SettingsSchema.parse(options.settings ?? {}), work);
 }
 
-export function listRuns(options: RunsOptions = {}): RunRecord[] {
-  const home = runsHome(options);
-  return runIds(home)
-    .map((id) => {
-      try {
-        return readRecord(loadSpec(home, id).runDir);
-      } catch {
-        return undefined;
-      }
-    })
-    .filter((r): r is RunRecord => !!r);
+/** Every run the store holds, oldest id first; a run with no record yet (stopped before its first write) is left out. */
+export function listRuns(options: RunsOptions = {}): Promise<RunRecord[]> {
+  return withRunsStore(options, async (store) => {
+    const records = [];
+    for (const id of await store.runIds()) {
+      const record = await store
+        .findSpec(id)
+        .then((spec) => spec && store.readRecord(spec))
+        .catch(() => undefined);
+      if (record) records.push(record);
+    }
+    return records;
+  });
 }
 
-export function getRun(runId: string, options: RunsOptions = {}): RunRecord {
-  const spec = loadSpec(runsHome(options), runId);
-  const record = readRecord(spec.runDir);
+export function getRun(runId: string, options: RunsOptions = {}): Promise<RunRecord> {
+  return withRunsStore(options, (store) => readRun(store, runId));
+}
+
+/** A run's record from its store: RUN_NOT_FOUND when there is no such run or it has no record yet. */
+export async function readRun(store: RunStore, runId: string): Promise<RunRecord> {
+  const spec = await loadSpec(store, runId);
+  const record = await store.readRecord(spec);
   if (!record) {
     throw new CoordError("RUN_NOT_FOUND", `run "${runId}" has no run.json in ${spec.runDir}`, {
       hint: `continue it with \`coord resume ${runId}\``,

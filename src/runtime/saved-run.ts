@@ -1,9 +1,9 @@
 import { ERROR, INTERRUPT, type CheckpointTuple } from "@langchain/langgraph-checkpoint";
 import { BudgetExceededError } from "./budget.js";
-import { openCheckpointer } from "./checkpointer.js";
 import { buildRecord, initialState } from "./record.js";
 import { RunState, type RunStateValue } from "./state.js";
 import type { RunSpec } from "./store.js";
+import type { RunStore } from "./store/run-store.js";
 
 /** How a run stopped, as run.json says it: buildRecord's status argument. */
 export type RunStop = Parameters<typeof buildRecord>[2];
@@ -19,22 +19,12 @@ export interface SavedRun {
   savedAt: string | null;
 }
 
-export async function readSavedRun(home: string, spec: RunSpec): Promise<SavedRun> {
-  const tuple = await lastCheckpoint(home, spec.runId);
+export async function readSavedRun(store: RunStore, spec: RunSpec): Promise<SavedRun> {
+  const tuple = await (await store.checkpointer()).getTuple({ configurable: { thread_id: spec.runId } });
   // No checkpoint: no step ever started (a queued run, or one stopped before its first step).
   if (!tuple) return { state: initialState(spec), stop: { status: "queued" }, savedAt: null };
   const state = stateOf(spec, tuple);
   return { state, stop: stopOf(spec, state, tuple), savedAt: tuple.checkpoint.ts };
-}
-
-/** The checkpoint a resume would continue from: LangGraph's latest of the run's thread. */
-async function lastCheckpoint(home: string, runId: string): Promise<CheckpointTuple | undefined> {
-  const saver = openCheckpointer(home);
-  try {
-    return await saver.getTuple({ configurable: { thread_id: runId } });
-  } finally {
-    saver.db.close();
-  }
 }
 
 const STATE_KEYS = new Set(Object.keys(RunState.spec));

@@ -1,13 +1,9 @@
-import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { writeFileAtomic } from "../files.js";
 import { CoordError } from "../errors.js";
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import type { Settings } from "../definitions/schemas/settings.js";
-import { closestNames } from "../definitions/suggest.js";
 import type { Actor } from "./state.js";
-import { specFile, specsDir } from "./paths.js";
 
 /** Everything needed to continue a run from its id alone, written when the run starts. */
 export interface RunSpec {
@@ -41,15 +37,6 @@ export function homeDir(cwd: string, settings: Pick<Settings, "home">): string {
   return resolve(cwd, settings.home);
 }
 
-export function saveSpec(home: string, spec: RunSpec): void {
-  writeFileAtomic(specFile(home, spec.runId), `${JSON.stringify({ ...spec, settings: { ...spec.settings, mcpServers: {} } }, null, 2)}\n`);
-}
-
-export function runIds(home: string): string[] {
-  const dir = specsDir(home);
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort() : [];
-}
-
 const RUN_ID = /^[A-Za-z0-9][\w.-]{0,127}$/;
 
 /** Run ids become file names: plain ones only, so no id can point outside `.coord/runs`. */
@@ -57,23 +44,6 @@ export function checkRunId(runId: string): void {
   if (!RUN_ID.test(runId) || runId.includes("..")) {
     throw new CoordError("RUN_ID_INVALID", `"${runId.slice(0, 80)}" is not a valid run id`, { hint: "use letters, digits, '.', '_' and '-' only" });
   }
-}
-
-export function loadSpec(home: string, runId: string): RunSpec {
-  checkRunId(runId);
-  const file = specFile(home, runId);
-  if (!existsSync(file)) {
-    const close = closestNames(runId, runIds(home));
-    throw new CoordError("RUN_NOT_FOUND", `no run "${runId}" in ${home}`, {
-      hint: close.length ? `did you mean ${close.join(", ")}?` : "run `coord runs list` from the folder the run was started in (or set COORD_HOME)",
-      hints: { remote: close.length ? `did you mean ${close.join(", ")}?` : "check the run id: it is in the reply that started the run" },
-    });
-  }
-  const spec = JSON.parse(readFileSync(file, "utf8")) as Partial<RunSpec>;
-  if (!spec.settings) {
-    throw new CoordError("RUN_NOT_FOUND", `run "${runId}" was started by an older coord and cannot be continued by this one`, { file, hint: "start the mission again" });
-  }
-  return spec as RunSpec;
 }
 
 /** A sortable, readable id: the mission and the start time, plus a little randomness. */

@@ -2,10 +2,11 @@ import { existsSync, realpathSync, rmSync } from "node:fs";
 import { basename, isAbsolute, relative } from "node:path";
 import { isCoordError } from "../errors.js";
 import { lockRun } from "../runtime/lock.js";
-import { deleteRunState, dropHistory, isFinished, type RemovedRows } from "../runtime/retention.js";
+import { isFinished, type RemovedRows } from "../runtime/retention.js";
 import { readSavedRun } from "../runtime/saved-run.js";
-import { loadSpec, runIds, type RunSpec } from "../runtime/store.js";
-import { RunQueue } from "./queue.js";
+import type { RunSpec } from "../runtime/store.js";
+import { loadSpec } from "../runtime/store/specs.js";
+import type { RunStore } from "../runtime/store/run-store.js";
 
 export interface PruneOptions {
   /** Finished runs that finished longer ago than this are removed. */
@@ -45,41 +46,36 @@ export interface PruneResult {
  * checkpoints and writes, spec, queue entry and run folder. Paused, queued and running runs are
  * never touched. Finished runs it keeps are compacted to their last checkpoint.
  */
-export async function pruneRuns(home: string, options: PruneOptions): Promise<PruneResult> {
+export async function pruneRuns(store: RunStore, options: PruneOptions): Promise<PruneResult> {
   const cutoff = (options.now ?? new Date()).getTime() - options.olderThanMs;
   const result: PruneResult = { pruned: [], compacted: [], busy: [] };
-  const queue = new RunQueue(home);
-  try {
-    for (const runId of runIds(home)) {
-      const spec = readableSpec(home, runId);
-      // A first look without the lock, so runs that are not finished are passed over quietly;
-      // pruneOne looks again once the run is held.
-      if (!spec || !isFinished((await readSavedRun(home, spec)).stop.status)) continue;
-      const unlock = tryLock(home, spec.runId);
-      if (!unlock || queue.isActive(spec.runId)) {
-        unlock?.();
-        result.busy.push(spec.runId);
-        continue;
-      }
-      try {
-        await pruneOne(home, spec, cutoff, options, result, queue);
-      } finally {
-        unlock();
-      }
+  for (const runId of await store.runIds()) {
+    const spec = await readableSpec(store, runId);
+    // A first look without the lock, so runs that are not finished are passed over quietly;
+    // pruneOne looks again once the run is held.
+    if (!spec || !isFinished((await readSavedRun(store, spec)).stop.status)) continue;
+    const unlock = tryLock(store.home, spec.runId);
+    if (!unlock || (await store.queue.isActive(spec.runId))) {
+      unlock?.();
+      result.busy.push(spec.runId);
+      continue;
     }
-  } finally {
-    queue.close();
+    try {
+      await pruneOne(store, spec, cutoff, options, result);
+    } finally {
+      unlock();
+    }
   }
   return result;
 }
 
 /** One run, held: removed when finished before the cutoff, compacted when finished since. */
-async function pruneOne(home: string, spec: RunSpec, cutoff: number, options: PruneOptions, result: PruneResult, queue: RunQueue): Promise<void> {
-  const { stop } = await readSavedRun(home, spec);
+async function pruneOne(store: RunStore, spec: RunSpec, cutoff: number, options: PruneOptions, result: PruneResult): Promise<void> {
+  const { stop } = await readSavedRun(store, spec);
   if (!isFinished(stop.status) || !stop.finishedAt) return;
   if (Date.parse(stop.finishedAt) > cutoff) {
     if (options.dryRun) return;
-    const removed = dropHistory(home, spec.runId);
+    const removed = await store.dropHistory(spec.runId);
     if (removed.checkpoints + removed.writes > 0) result.compacted.push({ runId: spec.runId, ...removed });
     return;
   }
@@ -87,19 +83,15 @@ async function pruneOne(home: string, spec: RunSpec, cutoff: number, options: Pr
   const pruned: PrunedRun = { runId: spec.runId, status: stop.status, finishedAt: stop.finishedAt, runDir: spec.runDir, folder, queueEntry: false };
   if (!options.dryRun) {
     if (folder === "inside-project") rmSync(spec.runDir, { recursive: true, force: true });
-    pruned.queueEntry = queue.forget(spec.runId);
-    await deleteRunState(home, spec.runId);
+    pruned.queueEntry = await store.queue.forget(spec.runId);
+    await store.deleteRun(spec.runId);
   }
   result.pruned.push(pruned);
 }
 
 /** A spec this coord can read; others (an older coord's, a broken file) are not pruned. */
-function readableSpec(home: string, runId: string): RunSpec | undefined {
-  try {
-    return loadSpec(home, runId);
-  } catch {
-    return undefined;
-  }
+function readableSpec(store: RunStore, runId: string): Promise<RunSpec | undefined> {
+  return loadSpec(store, runId).catch(() => undefined);
 }
 
 /** The run's lock, or undefined when a process or request of this one is working on it. */

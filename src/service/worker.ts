@@ -3,8 +3,10 @@ import { CoordError } from "../errors.js";
 import type { Settings } from "../definitions/schemas/settings.js";
 import type { RunEvent } from "../runtime/events.js";
 import { recordRunFailure, resumeRun, type RunGuard, type RunOutcome } from "../runtime/run.js";
-import { homeDir } from "../runtime/store.js";
-import { RunQueue, type Lease } from "./queue.js";
+import { openStore } from "../runtime/store/open-store.js";
+import { QUEUE_CHANNEL } from "../runtime/store/postgres-queue.js";
+import { PostgresRunStore } from "../runtime/store/postgres-store.js";
+import type { Lease, RunQueue, RunStore } from "../runtime/store/run-store.js";
 
 export interface WorkerOptions {
   cwd: string;
@@ -12,7 +14,7 @@ export interface WorkerOptions {
   env: Record<string, string | undefined>;
   /** Runs worked on at once. */
   concurrency?: number;
-  /** How long a lease lasts without renewal; renewed every third of it. */
+  /** How long a lease lasts without renewal (default settings.workers.leaseMs); renewed every third of it. */
   leaseMs?: number;
   /** How often an idle worker looks for queued runs. */
   pollMs?: number;
@@ -25,8 +27,6 @@ export interface WorkerOptions {
   /** Tells whoever waits (a Slack channel, a webhook) that a run completed, paused or failed. */
   onStop?: (outcome: RunOutcome) => Promise<void>;
 }
-
-export const DEFAULT_LEASE_MS = 30_000;
 
 /** Thrown before a step (or a checkpoint write) of a run whose lease this worker no longer holds. */
 export class LeaseLostError extends CoordError {
@@ -41,46 +41,82 @@ export class LeaseLostError extends CoordError {
  * another worker took over) is dropped before its next step, with nothing more written.
  */
 export async function runWorker(options: WorkerOptions): Promise<void> {
-  const home = homeDir(options.cwd, options.settings);
-  const queue = new RunQueue(home);
+  const store = await openStore(options.cwd, options.settings);
   const id = `${hostname()}:${process.pid}`;
-  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const leaseMs = options.leaseMs ?? options.settings.workers.leaseMs;
   const log = options.log ?? (() => {});
   const inHand = new Set<Promise<void>>();
+  const wake = new Wake();
+  const unlisten = await listenForRuns(store, () => wake.now());
   try {
     while (!options.signal?.aborted) {
-      const lease = inHand.size < (options.concurrency ?? 1) ? queue.claim(id, leaseMs) : undefined;
+      const lease = inHand.size < (options.concurrency ?? 1) ? await claim(store.queue, id, leaseMs, log) : undefined;
       if (!lease) {
-        await idle(options.pollMs ?? 100, options.signal, inHand);
+        await wake.after(options.pollMs ?? 100, options.signal, inHand);
         continue;
       }
-      const work = workOn(lease, queue, { ...options, leaseMs, log }).finally(() => inHand.delete(work));
+      const work = workOn(lease, store.queue, { ...options, leaseMs, log }).finally(() => inHand.delete(work));
       inHand.add(work);
     }
     await Promise.all(inHand);
   } finally {
-    queue.close();
+    await unlisten();
+    await store.close();
   }
 }
 
-/** Waits for the next poll, a run in hand to end, or the stop signal, whichever comes first. */
-function idle(ms: number, signal: AbortSignal | undefined, inHand: Set<Promise<void>>): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    for (const work of inHand) void work.then(done, done);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
+/** A claim; a database that does not answer for a moment is waited out, not the worker's end. */
+async function claim(queue: RunQueue, id: string, leaseMs: number, log: (m: string) => void): Promise<Lease | undefined> {
+  try {
+    return await queue.claim(id, leaseMs);
+  } catch (error) {
+    log(`could not look for queued runs: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+/** On Postgres, a queued run wakes an idle worker at once (LISTEN/NOTIFY); polling stays as the fallback. */
+async function listenForRuns(store: RunStore, onRun: () => void): Promise<() => Promise<void>> {
+  return store instanceof PostgresRunStore ? store.listen(QUEUE_CHANNEL, onRun) : async () => {};
+}
+
+/** An idle worker's wait: until the next poll, a notice of a queued run, a run in hand ending, or the stop signal. */
+class Wake {
+  private pending: (() => void) | undefined;
+  private early = false;
+
+  now(): void {
+    if (this.pending) this.pending();
+    else this.early = true;
+  }
+
+  after(ms: number, signal: AbortSignal | undefined, inHand: Set<Promise<void>>): Promise<void> {
+    if (this.early) {
+      this.early = false;
+      return Promise.resolve();
     }
-  });
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener("abort", done, { once: true });
+      for (const work of inHand) void work.then(done, done);
+      const self = this;
+      this.pending = done;
+      function done() {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        self.pending = undefined;
+        resolve();
+      }
+    });
+  }
 }
 
 /** One leased run, from its last checkpoint to its next stop, with the lease renewed meanwhile. */
 async function workOn(lease: Lease, queue: RunQueue, options: WorkerOptions & { leaseMs: number; log: (m: string) => void }): Promise<void> {
   const guard = leaseGuard(lease, queue);
-  const renewal = setInterval(() => queue.renew(lease, options.leaseMs), Math.max(100, Math.floor(options.leaseMs / 3)));
+  // A renewal that fails (the database away for a moment) is tried again at the next tick; the
+  // guard stops the run if the lease runs out meanwhile.
+  const renewal = setInterval(() => void queue.renew(lease, options.leaseMs).catch(() => {}), Math.max(100, Math.floor(options.leaseMs / 3)));
   options.log(`run ${lease.runId}: taken (fence ${lease.fence})`);
   try {
     const outcome = await resumeRun(lease.runId, {
@@ -92,7 +128,7 @@ async function workOn(lease: Lease, queue: RunQueue, options: WorkerOptions & { 
       ...(lease.decision && { decision: lease.decision }),
       onEvent: (event) => options.onEvent?.(lease.runId, event),
     });
-    queue.finish(lease);
+    await queue.finish(lease);
     options.log(`run ${lease.runId}: ${outcome.record.status}${outcome.record.reason ? ` (${outcome.record.reason})` : ""}`);
     await options.onStop?.(outcome).catch((error: unknown) => options.log(`run ${lease.runId}: could not tell who waits: ${(error as Error).message}`));
   } catch (error) {
@@ -103,7 +139,7 @@ async function workOn(lease: Lease, queue: RunQueue, options: WorkerOptions & { 
     // The run could not even start here (no key for its model, say): it says so in its record,
     // and is resumable once the cause is fixed.
     options.log(`run ${lease.runId}: could not be worked on: ${(error as Error).message}`);
-    queue.finish(lease);
+    await queue.finish(lease).catch(() => {});
     const record = await recordRunFailure(lease.runId, { cwd: options.cwd, settings: options.settings }, error).catch(() => undefined);
     if (record) await options.onStop?.({ record, exitCode: 1, ...(record.error && { error: record.error }) }).catch(() => {});
   } finally {
@@ -113,8 +149,9 @@ async function workOn(lease: Lease, queue: RunQueue, options: WorkerOptions & { 
 
 function leaseGuard(lease: Lease, queue: RunQueue): RunGuard {
   return {
-    check() {
-      if (!queue.holds(lease)) throw new LeaseLostError(lease.runId);
+    async check() {
+      // A lease that cannot be confirmed (the database away) counts as lost: stopping is safe, going on may not be.
+      if (!(await queue.holds(lease).catch(() => false))) throw new LeaseLostError(lease.runId);
     },
   };
 }

@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import type { TestProject } from "vitest/node";
+import { startTestPostgres } from "./postgres-server.js";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +15,15 @@ const ERRORS_OUTPUT_WRITTEN = 2;
  * do not need it. Type errors do not stop the run (tsc still writes dist/, and `npm test`'s
  * typecheck step reports them); a build that writes nothing does.
  */
-export default function setup(): void {
+export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  buildDist();
+  // PostgreSQL for the store tests: the one COORD_TEST_DATABASE_URL names, else one of our own.
+  const postgres = await startTestPostgres(process.env.COORD_TEST_DATABASE_URL);
+  project.provide("postgresUrl", postgres.url);
+  return postgres.stop;
+}
+
+function buildDist(): void {
   const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
   const build = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: REPO, encoding: "utf8" });
   if (build.status === 0) return;

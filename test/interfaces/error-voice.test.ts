@@ -9,7 +9,8 @@ import { requireMissionId } from "../../src/interfaces/surface.js";
 import { resolveInputs } from "../../src/runtime/inputs.js";
 import { lockRun } from "../../src/runtime/lock.js";
 import { specFile } from "../../src/runtime/paths.js";
-import { loadSpec } from "../../src/runtime/store.js";
+import { loadSpec } from "../../src/runtime/store/specs.js";
+import { SqliteRunStore } from "../../src/runtime/store/sqlite-store.js";
 import { BudgetExceededError } from "../../src/runtime/budget.js";
 import { readFixture, tempDir, tempTree } from "../definitions/fixtures.js";
 
@@ -18,6 +19,19 @@ const GROWTH = (() => {
   const { file, text } = readFixture("units", "growth-plan.md");
   return parseMission(text, file).mission!;
 })();
+
+/** What loadSpec rejects with for a run in a SQLite store under `home`. */
+async function loadSpecError(home: string, runId: string): Promise<unknown> {
+  const store = new SqliteRunStore(home);
+  try {
+    await loadSpec(store, runId);
+  } catch (error) {
+    return error;
+  } finally {
+    await store.close();
+  }
+  throw new Error("expected an error, loadSpec resolved");
+}
 
 function caught(fn: () => unknown): unknown {
   try {
@@ -63,11 +77,11 @@ describe("the CLI line", () => {
 });
 
 describe("remote surfaces (chat, MCP, HTTP)", () => {
-  it("never show an absolute path: the project's made relative, others cut to the file name", () => {
+  it("never show an absolute path: the project's made relative, others cut to the file name", async () => {
     const cwd = tempDir("coord-voice-");
     const home = join(cwd, ".coord");
     // loadSpec quotes the state folder, an absolute path, in its message.
-    const notFound = caught(() => loadSpec(home, "growth-plan-1"));
+    const notFound = await loadSpecError(home, "growth-plan-1");
     expect(isCoordError(notFound) && notFound.message).toBe(`no run "growth-plan-1" in ${home}`);
     for (const surface of REMOTE) expect(viewError(notFound, surface, cwd).message, surface).toBe('no run "growth-plan-1" in .coord');
     for (const text of remoteTexts(notFound, cwd)) expect(text).not.toContain(cwd);
@@ -139,8 +153,8 @@ describe("remote surfaces (chat, MCP, HTTP)", () => {
 });
 
 describe("HTTP errors", () => {
-  it("map codes to statuses: not found 404, busy 409, not allowed 403, a user's mistake 400, our bug 500", () => {
-    const missingRun = caught(() => loadSpec(join(tempDir("coord-voice-"), ".coord"), "r1"));
+  it("map codes to statuses: not found 404, busy 409, not allowed 403, a user's mistake 400, our bug 500", async () => {
+    const missingRun = await loadSpecError(join(tempDir("coord-voice-"), ".coord"), "r1");
     expect(httpError(missingRun, "/")).toMatchObject({ status: 404, body: { code: "RUN_NOT_FOUND" } });
     expect(httpError(inputMissing(), "/")).toMatchObject({ status: 400, body: { code: "INPUT_MISSING" } });
     expect(httpError(new TypeError("x is undefined"), "/")).toMatchObject({ status: 500, body: { code: "INTERNAL" } });
@@ -149,20 +163,23 @@ describe("HTTP errors", () => {
     expect(httpStatusOf("USAGE")).toBe(400);
   });
 
-  it("give a body of error, code and hint only", () => {
-    const missingRun = caught(() => loadSpec(join(tempDir("coord-voice-"), ".coord"), "r1"));
+  it("give a body of error, code and hint only", async () => {
+    const missingRun = await loadSpecError(join(tempDir("coord-voice-"), ".coord"), "r1");
     expect(Object.keys(httpError(missingRun, "/").body).sort()).toEqual(["code", "error", "hint"]);
   });
 
-  it("refuse a spec from an older coord without showing where the state folder is", () => {
+  it("refuse a spec from an older coord without showing where the state folder is", async () => {
     const cwd = tempDir("coord-voice-");
     const home = join(cwd, ".coord");
     mkdirSync(join(home, "runs"), { recursive: true });
     writeFileSync(specFile(home, "old"), "{}");
-    const old = caught(() => loadSpec(home, "old"));
-    expect(isCoordError(old) && old.file).toBe(specFile(home, "old"));
+    const old = await loadSpecError(home, "old");
+    // The error names the run, not the spec's file: a store may keep specs in no file at all.
+    expect(isCoordError(old) && old.code).toBe("RUN_NOT_FOUND");
+    expect(isCoordError(old) && old.file).toBeUndefined();
     expect(httpError(old, tempDir("coord-voice-")).body).toEqual({ error: 'run "old" was started by an older coord and cannot be continued by this one', code: "RUN_NOT_FOUND", hint: "start the mission again" });
-    expect(viewError(old, "http", tempDir("coord-voice-")).file).toBe("old.json");
+    for (const surface of REMOTE) expect(viewError(old, surface, tempDir("coord-voice-")), surface).not.toHaveProperty("file");
+    for (const text of remoteTexts(old, tempDir("coord-voice-"))) expect(text).not.toContain(home);
   });
 });
 

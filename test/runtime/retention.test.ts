@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { REPO, runCli, tempProject } from "../helpers/cli.js";
 import { rejection } from "../helpers/errors.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, agentMarkdown, runProject } from "../helpers/project.js";
@@ -10,8 +10,8 @@ import { exportRun } from "../../src/runtime/export.js";
 import { resolveRunModels } from "../../src/runtime/prepare.js";
 import { compactRun } from "../../src/runtime/retention.js";
 import { readSavedRun } from "../../src/runtime/saved-run.js";
-import { loadSpec } from "../../src/runtime/store.js";
-import { RunQueue } from "../../src/service/queue.js";
+import { loadSpec } from "../../src/runtime/store/specs.js";
+import { SqliteRunStore } from "../../src/runtime/store/sqlite-store.js";
 import { pruneRuns } from "../../src/service/prune.js";
 
 const DAY = 86_400_000;
@@ -20,6 +20,13 @@ const AGENTS = { analyst: {}, researcher: {}, seller: {}, planner: {} };
 function growthProject(agents: Record<string, { pre?: string }> = AGENTS): { cwd: string; home: string } {
   const cwd = runProject({ mission: GROWTH_PLAN, agents, inputs: GROWTH_INPUTS });
   return { cwd, home: join(cwd, ".coord") };
+}
+
+/** The project's store, closed when the test finishes. */
+function storeOf(home: string): SqliteRunStore {
+  const store = new SqliteRunStore(home);
+  onTestFinished(() => store.close());
+  return store;
 }
 
 async function run(cwd: string, runId: string, ...flags: string[]): Promise<number> {
@@ -59,9 +66,9 @@ function readDir(dir: string): Record<string, string> {
 }
 
 /** The state LangGraph itself loads for the run: the mission compiled over the checkpointer, as a resume does. */
-async function graphState(home: string, runId: string) {
-  const spec = loadSpec(home, runId);
-  return readRunState(spec, await resolveRunModels(spec.mission, spec.agents, spec.settings, {}), home);
+async function graphState(store: SqliteRunStore, runId: string) {
+  const spec = await loadSpec(store, runId);
+  return readRunState(spec, await resolveRunModels(spec.mission, spec.agents, spec.settings, {}), store);
 }
 
 function stepsStarted(runDir: string, agent: string, phase: number): number {
@@ -80,12 +87,13 @@ describe("compactRun", () => {
     expect(r.code, r.stderr).toBe(0);
     // The run compacted its own checkpoints when it completed (9 checkpoints and 41 writes before).
     expect(rows(home, "seed")).toEqual({ checkpoints: 1, writes: 0, orphanWrites: 0 });
-    const state = await graphState(home, "seed");
+    const store = storeOf(home);
+    const state = await graphState(store, "seed");
     expect(Object.keys(state.values.deliverables ?? {})).toEqual(["1", "2", "3"]);
     expect(state.pausedPhase).toBeNull();
 
     const out = join(cwd, "copy");
-    await exportRun(home, "seed", { outDir: out });
+    await exportRun(store, "seed", { outDir: out });
     expect(readDir(join(out, "deliverables"))).toEqual(readDir(join(cwd, "runs", "seed", "deliverables")));
 
     // A resume of a completed, compacted run finds nothing to do and changes nothing.
@@ -96,7 +104,7 @@ describe("compactRun", () => {
     expect(readDir(join(cwd, "runs", "seed", "deliverables"))).toEqual(deliverables);
     expect(rows(home, "seed").checkpoints).toBe(1);
     // Compacting again is harmless.
-    expect(await compactRun(home, "seed")).toMatchObject({ compacted: true, checkpoints: 0, writes: 0 });
+    expect(await compactRun(store, "seed")).toMatchObject({ compacted: true, checkpoints: 0, writes: 0 });
   });
 
   it("keeps a failed run's last checkpoint with the writes of its finished steps, so the resume does not redo them", async () => {
@@ -105,7 +113,7 @@ describe("compactRun", () => {
     const kept = latestWrites(home, "broken");
     expect(kept).toBeGreaterThan(0);
 
-    const compaction = await compactRun(home, "broken");
+    const compaction = await compactRun(storeOf(home), "broken");
     expect(compaction).toMatchObject({ status: "failed", compacted: true });
     expect(rows(home, "broken")).toEqual({ checkpoints: 1, writes: kept, orphanWrites: 0 });
 
@@ -119,13 +127,14 @@ describe("compactRun", () => {
     const { cwd, home } = growthProject();
     expect(await run(cwd, "approval", "--approve")).toBe(3);
     expect(await run(cwd, "budget", "--max-tokens", "10")).toBe(3);
+    const store = storeOf(home);
     for (const runId of ["approval", "budget"]) {
       const before = rows(home, runId);
-      expect(await compactRun(home, runId)).toEqual({ runId, status: "paused", compacted: false, checkpoints: 0, writes: 0 });
+      expect(await compactRun(store, runId)).toEqual({ runId, status: "paused", compacted: false, checkpoints: 0, writes: 0 });
       expect(rows(home, runId)).toEqual(before);
     }
-    expect((await readSavedRun(home, loadSpec(home, "approval"))).stop).toEqual({ status: "paused", reason: "approval", pausedPhase: 1 });
-    expect((await readSavedRun(home, loadSpec(home, "budget"))).stop).toMatchObject({ status: "paused", reason: "budget" });
+    expect((await readSavedRun(store, await loadSpec(store, "approval"))).stop).toEqual({ status: "paused", reason: "approval", pausedPhase: 1 });
+    expect((await readSavedRun(store, await loadSpec(store, "budget"))).stop).toMatchObject({ status: "paused", reason: "budget" });
     const approved = await runCli(["approve", "approval", "--quiet"], { cwd });
     expect(approved.code, approved.stderr).toBe(3);
   });
@@ -136,20 +145,21 @@ describe("readSavedRun", () => {
     const { cwd, home } = growthProject({ ...AGENTS, planner: { pre: "exit 3" } });
     expect(await run(cwd, "fails")).toBe(1);
     expect(await run(cwd, "done", "--no-hooks")).toBe(0);
+    const store = storeOf(home);
     for (const runId of ["fails", "done"]) {
       const record = JSON.parse(readFileSync(join(cwd, "runs", runId, "run.json"), "utf8")) as { status: string };
-      const { stop, savedAt } = await readSavedRun(home, loadSpec(home, runId));
+      const { stop, savedAt } = await readSavedRun(store, await loadSpec(store, runId));
       expect(stop.status).toBe(record.status);
       expect(stop.finishedAt).toBe(savedAt);
     }
-    expect((await readSavedRun(home, loadSpec(home, "fails"))).stop.error).toContain("pre hook of agent planner");
+    expect((await readSavedRun(store, await loadSpec(store, "fails"))).stop.error).toContain("pre hook of agent planner");
   });
 });
 
 describe("exportRun", () => {
   it("is RUN_NOT_FOUND for an unknown run, and writes nothing", async () => {
     const { cwd, home } = growthProject();
-    const error = await rejection(exportRun(home, "no-such-run", { outDir: join(cwd, "out") }));
+    const error = await rejection(exportRun(storeOf(home), "no-such-run", { outDir: join(cwd, "out") }));
     expect(error.code).toBe("RUN_NOT_FOUND");
     expect(existsSync(join(cwd, "out"))).toBe(false);
   });
@@ -161,9 +171,10 @@ describe("pruneRuns", () => {
     const elsewhere = tempProject();
     expect(await run(cwd, "old-done")).toBe(0);
     // old-done was worked on by a worker: its queue entry is done.
-    const queue = new RunQueue(home);
-    queue.enqueue("old-done");
-    queue.finish(queue.claim("test", 60_000)!);
+    const store = storeOf(home);
+    const queue = store.queue;
+    await queue.enqueue("old-done");
+    await queue.finish((await queue.claim("test", 60_000))!);
     expect(await run(cwd, "old-failed")).toBe(1);
     expect(await run(cwd, "old-outside", "--out", elsewhere)).toBe(0);
     expect(await run(cwd, "old-paused", "--approve")).toBe(3);
@@ -173,15 +184,14 @@ describe("pruneRuns", () => {
     expect(await run(cwd, "recent")).toBe(0);
 
     // old-requeued finished, then was queued again: a worker is about to take it.
-    queue.enqueue("old-requeued");
-    queue.close();
+    await queue.enqueue("old-requeued");
 
     // "Now" is 30 days after `recent` finished, less a millisecond: every other run is older.
-    const { savedAt } = await readSavedRun(home, loadSpec(home, "recent"));
+    const { savedAt } = await readSavedRun(store, await loadSpec(store, "recent"));
     const options = { olderThanMs: 30 * DAY, projectDir: cwd, now: new Date(Date.parse(savedAt!) + 30 * DAY - 1) };
     const recentRows = rows(home, "recent");
 
-    const dry = await pruneRuns(home, { ...options, dryRun: true });
+    const dry = await pruneRuns(store, { ...options, dryRun: true });
     expect(dry.pruned.map((p) => [p.runId, p.status, p.folder])).toEqual([
       ["old-done", "completed", "inside-project"],
       ["old-failed", "failed", "inside-project"],
@@ -192,7 +202,7 @@ describe("pruneRuns", () => {
     for (const runId of ["old-done", "old-failed", "old-outside"]) expect(existsSync(join(home, "runs", `${runId}.json`))).toBe(true);
     expect(rows(home, "recent")).toEqual(recentRows);
 
-    const result = await pruneRuns(home, options);
+    const result = await pruneRuns(store, options);
     expect(result.pruned.map((p) => [p.runId, p.folder, p.queueEntry])).toEqual([
       ["old-done", "inside-project", true],
       ["old-failed", "inside-project", false],

@@ -337,7 +337,7 @@ describe("a run held under a lease", () => {
     let checks = 0;
     // The lease holds for the first steps, then is gone (another worker took the run over).
     const guard = {
-      check: () => {
+      async check() {
         if (++checks > 4) throw new CoordError("LEASE_LOST", "lost the lease");
       },
     };

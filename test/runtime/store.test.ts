@@ -6,9 +6,11 @@ import { parseAgent } from "../../src/definitions/agent.js";
 import { parseMission } from "../../src/definitions/mission.js";
 import { SettingsSchema } from "../../src/definitions/schemas/settings.js";
 import { lockFile, specFile } from "../../src/runtime/paths.js";
-import { checkRunId, homeDir, loadSpec, newRunId, runIds, saveSpec, type RunSpec } from "../../src/runtime/store.js";
+import { checkRunId, homeDir, newRunId, type RunSpec } from "../../src/runtime/store.js";
+import { loadSpec, saveSpec } from "../../src/runtime/store/specs.js";
+import { SqliteRunStore } from "../../src/runtime/store/sqlite-store.js";
 import { agentText, readFixture, tempDir } from "../definitions/fixtures.js";
-import { thrown } from "../helpers/errors.js";
+import { rejection, thrown } from "../helpers/errors.js";
 
 function specOf(runId: string, cwd: string): RunSpec {
   const { file, text } = readFixture("units", "growth-plan.md");
@@ -46,10 +48,12 @@ describe("run ids", () => {
     for (const id of ["a", "growth-plan-20260101-000000-ab12", "v1.2_final", "x".repeat(128)]) expect(() => checkRunId(id), id).not.toThrow();
   });
 
-  it("are checked before loadSpec looks for the run, so no path is ever built from a bad one", () => {
+  it("are checked before loadSpec looks for the run, so no path is ever built from a bad one", async () => {
     const home = tempDir("coord-store-");
     writeFileSync(join(home, "x.json"), "{}");
-    expect(thrown(() => loadSpec(home, "../x")).code).toBe("RUN_ID_INVALID");
+    const store = new SqliteRunStore(home);
+    expect((await rejection(loadSpec(store, "../x"))).code).toBe("RUN_ID_INVALID");
+    await store.close();
   });
 
   it("made from a mission id with spaces, other scripts or dots are plain", () => {
@@ -94,55 +98,66 @@ describe("run ids", () => {
 });
 
 describe("run specs", () => {
-  it("are saved and loaded back, with the MCP servers left out since they may hold tokens", () => {
+  it("are saved and loaded back, with the MCP servers left out since they may hold tokens", async () => {
     const cwd = tempDir("coord-store-");
     const home = homeDir(cwd, { home: ".coord" });
+    const store = new SqliteRunStore(home);
     const spec = specOf("growth-plan-1", cwd);
-    saveSpec(home, spec);
+    await saveSpec(store, spec);
     const text = readFileSync(specFile(home, spec.runId), "utf8");
     expect(text).not.toContain("tok-secret-123");
     expect(text).not.toContain("wiki-secret-456");
-    expect(loadSpec(home, spec.runId)).toEqual({ ...spec, settings: { ...spec.settings, mcpServers: {} } });
+    expect(await loadSpec(store, spec.runId)).toEqual({ ...spec, settings: { ...spec.settings, mcpServers: {} } });
     // The caller's spec is left as it was.
     expect(Object.keys(spec.settings.mcpServers)).toEqual(["docs", "wiki"]);
+    await store.close();
   });
 
-  it("are listed by run id, sorted, ignoring the lock files beside them", () => {
+  it("are listed by run id, sorted, ignoring the lock files beside them", async () => {
     const home = join(tempDir("coord-store-"), ".coord");
-    expect(runIds(home)).toEqual([]);
-    for (const id of ["b-run", "a-run", "c-run"]) saveSpec(home, specOf(id, home));
+    const store = new SqliteRunStore(home);
+    expect(await store.runIds()).toEqual([]);
+    for (const id of ["b-run", "a-run", "c-run"]) await saveSpec(store, specOf(id, home));
     writeFileSync(lockFile(home, "a-run"), "123");
-    expect(runIds(home)).toEqual(["a-run", "b-run", "c-run"]);
+    expect(await store.runIds()).toEqual(["a-run", "b-run", "c-run"]);
+    await store.close();
   });
 
-  it("that do not exist fail with RUN_NOT_FOUND, suggesting close run ids to the CLI and to remote callers", () => {
+  it("that do not exist fail with RUN_NOT_FOUND, suggesting close run ids to the CLI and to remote callers", async () => {
     const home = join(tempDir("coord-store-"), ".coord");
-    saveSpec(home, specOf("growth-plan-20260101-000000-ab12", home));
-    const error = thrown(() => loadSpec(home, "growth-plan-20260101-000000-ab13"));
+    const store = new SqliteRunStore(home);
+    await saveSpec(store, specOf("growth-plan-20260101-000000-ab12", home));
+    const error = await rejection(loadSpec(store, "growth-plan-20260101-000000-ab13"));
     expect(error.code).toBe("RUN_NOT_FOUND");
     expect(error.message).toBe(`no run "growth-plan-20260101-000000-ab13" in ${home}`);
     expect(error.hint).toBe("did you mean growth-plan-20260101-000000-ab12?");
     expect(error.hints.remote).toBe("did you mean growth-plan-20260101-000000-ab12?");
+    await store.close();
   });
 
-  it("that do not exist, with no close run id, say where to look, differently for the CLI and remote callers", () => {
+  it("that do not exist, with no close run id, say where to look, differently for the CLI and remote callers", async () => {
     const home = join(tempDir("coord-store-"), ".coord");
-    const error = thrown(() => loadSpec(home, "nothing-like-it"));
+    const store = new SqliteRunStore(home);
+    const error = await rejection(loadSpec(store, "nothing-like-it"));
     expect(error.code).toBe("RUN_NOT_FOUND");
     expect(error.hint).toContain("coord runs list");
     expect(error.hints.remote).not.toContain("coord");
     expect(existsSync(home)).toBe(false);
+    await store.close();
   });
 
-  it("written by an older coord, without settings, are refused as RUN_NOT_FOUND pointing at the file", () => {
+  it("written by an older coord, without settings, are refused as RUN_NOT_FOUND naming the run", async () => {
     const home = join(tempDir("coord-store-"), ".coord");
+    const store = new SqliteRunStore(home);
     const { settings: _settings, ...old } = specOf("old-run", home);
-    saveSpec(home, specOf("old-run", home));
+    await saveSpec(store, specOf("old-run", home));
     writeFileSync(specFile(home, "old-run"), JSON.stringify(old));
-    const error = thrown(() => loadSpec(home, "old-run"));
+    const error = await rejection(loadSpec(store, "old-run"));
     expect(error.code).toBe("RUN_NOT_FOUND");
-    expect(error.file).toBe(specFile(home, "old-run"));
+    expect(error.message).toBe('run "old-run" was started by an older coord and cannot be continued by this one');
+    expect(error.file).toBeUndefined();
     expect(error.hint).toBe("start the mission again");
+    await store.close();
   });
 
   it("live under the project's home folder, or an absolute one as given", () => {

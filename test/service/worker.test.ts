@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { BIN, cliEnv, runCli, waitUntil } from "../helpers/cli.js";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BIN, cliEnv, runCli, tempProject, waitUntil } from "../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI, type ReceivedRequest } from "../helpers/openai-server.js";
+import { postgresSchemaUrl } from "../helpers/postgres.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, runProject } from "../helpers/project.js";
 
 let server: FakeOpenAI | undefined;
@@ -22,8 +23,11 @@ const AGENTS = { analyst: {}, researcher: {}, seller: {}, planner: {} };
 // The mission's five agent steps: phase 1 researcher, seller and lead analyst; phase 2 researcher and lead planner.
 const STEPS = 5;
 
+// Where the runs live for the test at hand: the project's SQLite file, or a Postgres schema of its own.
+let store: Record<string, string> = {};
+
 function providerEnv(fake: FakeOpenAI): Record<string, string> {
-  return { OPENAI_API_KEY: "sk-test", COORD_BASE_URL: fake.url, COORD_MODEL: "openai:gpt-4o-mini" };
+  return { OPENAI_API_KEY: "sk-test", COORD_BASE_URL: fake.url, COORD_MODEL: "openai:gpt-4o-mini", ...store };
 }
 
 /** A `coord worker` process, with what it logged. */
@@ -52,19 +56,28 @@ async function detach(cwd: string, fake: FakeOpenAI, runId: string): Promise<voi
   expect(r.stdout).toContain(`queued: a \`coord worker\` will run it`);
 }
 
-describe("coord worker", () => {
+const BACKENDS = [
+  { kind: "sqlite", env: () => ({}) },
+  { kind: "postgres", env: () => ({ COORD_DATABASE_URL: postgresSchemaUrl() }) },
+];
+
+describe.each(BACKENDS)("coord worker on $kind", ({ env }) => {
+  beforeEach(() => {
+    store = env();
+  });
+
   it("runs a detached run to completion, and runs wait reports it", async () => {
     server = await startFakeOpenAI();
     const cwd = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: GROWTH_INPUTS });
     await detach(cwd, server, "detached");
-    const queued = await runCli(["runs", "show", "detached", "--json"], { cwd });
+    const queued = await runCli(["runs", "show", "detached", "--json"], { cwd, env: store });
     expect(JSON.parse(queued.stdout).status).toBe("queued");
     // Driving it here as well would carry the run on twice.
     const here = await runCli(["resume", "detached"], { cwd, env: providerEnv(server) });
     expect(here.code).toBe(2);
     expect(here.stderr).toContain('run "detached" is queued for a worker or being worked on by one');
     startWorker(cwd, server, 5);
-    const waited = await runCli(["runs", "wait", "detached", "--timeout", "60", "--json"], { cwd });
+    const waited = await runCli(["runs", "wait", "detached", "--timeout", "60", "--json"], { cwd, env: store });
     expect(waited.code, waited.stderr).toBe(0);
     expect(JSON.parse(waited.stdout).status).toBe("completed");
     expect(server.requests).toHaveLength(STEPS);
@@ -81,7 +94,7 @@ describe("coord worker", () => {
     // What was asked but not yet answered and saved when the worker died may be asked again.
     const inFlight = server.requests.filter((q) => !q.end || q.end > killedAt - 200).length;
     const second = startWorker(cwd, server, 1.5);
-    const waited = await runCli(["runs", "wait", "killed", "--timeout", "60", "--json"], { cwd });
+    const waited = await runCli(["runs", "wait", "killed", "--timeout", "60", "--json"], { cwd, env: store });
     const why = `${waited.stderr}\nfirst worker:\n${first.log()}\nsecond worker:\n${second.log()}\n${waited.stdout}`;
     expect(waited.code, why).toBe(0);
     expect(JSON.parse(waited.stdout).status, why).toBe("completed");
@@ -103,10 +116,13 @@ describe("coord worker", () => {
     await waitUntil(() => server!.requests.length >= 1, { child: stalled });
     stalled.kill("SIGSTOP");
     const bodies = agentBodies(cwd);
+    // A request the worker sent just before it froze may still be on its way here: a frozen
+    // process sends nothing new, so what has arrived after a moment is all it had in flight.
+    await new Promise((r) => setTimeout(r, 200));
     // A step in flight when the worker froze is the one thing it may still ask for when it wakes.
     const frozenSteps = new Set(server.requests.filter((q) => !q.end).map((q) => stepOf(q, bodies)));
     const rescuer = startWorker(cwd, server, 1.5);
-    const waited = await runCli(["runs", "wait", "stalled", "--timeout", "60", "--json"], { cwd });
+    const waited = await runCli(["runs", "wait", "stalled", "--timeout", "60", "--json"], { cwd, env: store });
     expect(waited.code, waited.stderr).toBe(0);
     expect(JSON.parse(waited.stdout).status).toBe("completed");
     expect(rescuer.log()).toContain("run stalled: taken");
@@ -126,14 +142,32 @@ describe("coord worker", () => {
   it("records a run a worker cannot start (no key for its model) as failed with the reason, instead of leaving it queued", async () => {
     server = await startFakeOpenAI();
     const cwd = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: GROWTH_INPUTS });
-    const queued = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "keyless", "--detach", "--model", "anthropic:claude-haiku-4-5"], { cwd, env: { ANTHROPIC_API_KEY: "sk-ant-here-only" } });
+    const queued = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "keyless", "--detach", "--model", "anthropic:claude-haiku-4-5"], { cwd, env: { ANTHROPIC_API_KEY: "sk-ant-here-only", ...store } });
     expect(queued.code, queued.stderr).toBe(0);
     startWorker(cwd, server, 5);
-    const waited = await runCli(["runs", "wait", "keyless", "--timeout", "60", "--json"], { cwd });
+    const waited = await runCli(["runs", "wait", "keyless", "--timeout", "60", "--json"], { cwd, env: store });
     expect(waited.code).toBe(1);
     const record = JSON.parse(waited.stdout) as { status: string; error: string };
     expect(record.status).toBe("failed");
     expect(record.error).toContain("needs ANTHROPIC_API_KEY");
     expect(server.requests).toHaveLength(0);
+  }, 90_000);
+});
+
+describe("coord worker on postgres", () => {
+  it("needs no copy of the project: a run whose project folder is gone is carried on from the database alone", async () => {
+    server = await startFakeOpenAI();
+    store = { COORD_DATABASE_URL: postgresSchemaUrl() };
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: GROWTH_INPUTS });
+    await detach(cwd, server, "anywhere");
+    rmSync(cwd, { recursive: true, force: true });
+    const elsewhere = tempProject();
+    startWorker(elsewhere, server, 5);
+    const waited = await runCli(["runs", "wait", "anywhere", "--timeout", "60", "--json"], { cwd: tempProject(), env: store });
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(JSON.parse(waited.stdout).status).toBe("completed");
+    expect(server.requests).toHaveLength(STEPS);
+    // The worker wrote the run's folder where it works, since the machine that started it is not here.
+    expect(existsSync(join(elsewhere, "runs", "anywhere", "report.md"))).toBe(true);
   }, 90_000);
 });

@@ -64,6 +64,18 @@ export const SettingsSchema = z.strictObject({
     })
     .prefault({}),
   home: z.string().default(".coord").describe("Where coord keeps checkpoints and run specs, relative to the project (COORD_HOME)."),
+  database: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Where runs live: unset for SQLite under home (one machine); postgres://USER:PASSWORD@HOST/DB[?schema=NAME] for a team (COORD_DATABASE_URL, --db)."),
+  workers: z
+    .strictObject({
+      leaseMs: positiveInt()
+        .default(30_000)
+        .describe("How long a worker's hold on a run lasts unrenewed: a worker killed mid-run is replaced after this (--lease-seconds, COORD_LEASE_SECONDS)."),
+    })
+    .prefault({}),
 });
 
 /** Resolved settings: every default filled in. */

@@ -13,6 +13,7 @@ interface GlobalOptions {
   json?: boolean;
   verbose?: boolean;
   quiet?: boolean;
+  db?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -26,7 +27,8 @@ function ioFor(options: GlobalOptions, streams: CliStreams): Io {
     out: (text) => streams.stdout.write(`${text}\n`),
     err: (text) => streams.stderr.write(`${text}\n`),
     errStream: streams.stderr,
-    env: streams.env ?? process.env,
+    // --db is COORD_DATABASE_URL for this command: over the environment and the config file.
+    env: options.db ? { ...(streams.env ?? process.env), COORD_DATABASE_URL: options.db } : (streams.env ?? process.env),
     cwd: streams.cwd,
     json: !!options.json,
     quiet: !!options.quiet,
@@ -59,6 +61,7 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .option("--missions <dir>", "mission folder, searched before ./missions (repeatable)", collect, [])
     .option("--json", "print JSON on stdout")
     .option("--verbose", "print details and stack traces on stderr")
+    .option("--db <url>", "where runs live: postgres://... shared by a team (or COORD_DATABASE_URL; default SQLite under .coord/)")
     .addOption(new Option("--quiet", "print no warnings").conflicts("verbose"))
     .showSuggestionAfterError()
     .configureOutput({

@@ -4,9 +4,8 @@ import { z } from "zod";
 import { CoordError } from "../../errors.js";
 import { isRunLocked } from "../../runtime/lock.js";
 import type { RunRecord } from "../../runtime/record.js";
-import { createRun, getRun } from "../../runtime/run.js";
+import { createRun, readRun } from "../../runtime/run.js";
 import { actor, stampDecision, type ReviewDecision } from "../../runtime/state.js";
-import { homeDir } from "../../runtime/store.js";
 import { remoteRecord, remoteRunSettings, requireMissionId } from "../surface.js";
 import type { ServerContext } from "./context.js";
 
@@ -66,8 +65,8 @@ async function jsonObject(c: Context, example: string, allowEmpty = false): Prom
 }
 
 /** Queues a decision for a worker; the first decision on a pause wins, a second is refused. */
-export function decideOnPause(ctx: ServerContext, runId: string, decision: ReviewDecision): void {
-  if (!ctx.queue.decide(runId, decision)) {
+export async function decideOnPause(ctx: ServerContext, runId: string, decision: ReviewDecision): Promise<void> {
+  if (!(await (await ctx.store()).queue.decide(runId, decision))) {
     throw new CoordError("RUN_NOT_PAUSED", `run "${runId}" already has a decision being carried out`, { hints: { remote: "ask for the run's status; decide again when it pauses" } });
   }
 }
@@ -96,22 +95,23 @@ export function runsApi(ctx: ServerContext): Hono {
     const mission = payload.mission;
     requireMissionId(mission);
     const spec = await createRun({ ...ctx.load, cwd, mission, inputValues: payload.inputs ?? {}, settings: { ...remoteRunSettings(settings), approve: payload.approve === true }, env, startedBy: actor("api") });
-    ctx.queue.enqueue(spec.runId);
+    await (await ctx.store()).queue.enqueue(spec.runId);
     return c.json({ runId: spec.runId }, 202);
   });
 
-  api.get("/runs/:id", (c) => c.json(remoteRecord(getRun(c.req.param("id"), { cwd, settings }), cwd)));
+  api.get("/runs/:id", async (c) => c.json(remoteRecord(await readRun(await ctx.store(), c.req.param("id")), cwd)));
 
   for (const action of ["approve", "reject"] as const) {
     api.post(`/runs/:id/${action}`, async (c) => {
       const payload = await jsonObject(c, action === "approve" ? APPROVE_BODY : REJECT_BODY, action === "approve");
       const note = typeof payload.note === "string" && payload.note ? payload.note : undefined;
       if (action === "reject" && !note) throw new CoordError("INPUT_INVALID", "a rejection needs a note saying what to change", { hint: `send ${REJECT_BODY}` });
-      const record = getRun(c.req.param("id"), { cwd, settings });
-      requireAwaitingApproval(record, homeDir(cwd, settings));
+      const store = await ctx.store();
+      const record = await readRun(store, c.req.param("id"));
+      requireAwaitingApproval(record, store.home);
       const decision = action === "approve" ? { action, ...(note && { note }) } : { action, note: note! };
       // Stamped now, so the trail says when the caller decided, not when a worker got to it.
-      decideOnPause(ctx, record.runId, stampDecision({ ...decision, by: actor("api") }));
+      await decideOnPause(ctx, record.runId, stampDecision({ ...decision, by: actor("api") }));
       return c.json({ runId: record.runId }, 202);
     });
   }

@@ -1,5 +1,5 @@
-import { homeDir } from "../../runtime/store.js";
-import { RunQueue } from "../../service/queue.js";
+import { openStore } from "../../runtime/store/open-store.js";
+import type { RunStore } from "../../runtime/store/run-store.js";
 import type { SurfaceContext } from "../surface.js";
 
 /** What `coord serve` is started with. */
@@ -20,15 +20,25 @@ export interface ServerContext extends SurfaceContext {
   /** Runs work that outlives its request; its failure is logged, since nobody waits for it. */
   background: (work: Promise<unknown>, what: string) => void;
   /**
-   * Runs and decisions go to the queue, for whichever worker is free (in this process, or
-   * another): the server holds no run state of its own, and a restart loses nothing.
+   * Where runs live (opened on first use, kept while the server runs). Runs and decisions go to
+   * its queue, for whichever worker is free (in this process, or another): the server holds no
+   * run state of its own, and a restart loses nothing.
    */
-  queue: RunQueue;
+  store(): Promise<RunStore>;
+  /** Closes the store, if it was opened. */
+  close(): Promise<void>;
 }
 
 export function serverContext(options: ServeOptions): ServerContext {
   const log = options.log ?? (() => {});
   const { cwd, env, settings, load } = options;
+  let opened: Promise<RunStore> | undefined;
+  const store = () => {
+    opened ??= openStore(cwd, settings);
+    // A database that was away is tried again by the next request, not remembered as failed.
+    opened.catch(() => (opened = undefined));
+    return opened;
+  };
   return {
     cwd,
     env,
@@ -36,6 +46,7 @@ export function serverContext(options: ServeOptions): ServerContext {
     ...(load && { load }),
     log,
     background: (work, what) => void work.catch((error: unknown) => log(`${what}: ${(error as Error).message}`)),
-    queue: new RunQueue(homeDir(cwd, settings)),
+    store,
+    close: async () => (await opened?.catch(() => undefined))?.close(),
   };
 }

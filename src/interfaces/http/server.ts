@@ -66,6 +66,6 @@ export function createCoordServer(options: ServeOptions): Server {
     if (req.headers.host) req.headers.host = req.headers.host.toLowerCase();
     void listener(req, res);
   });
-  server.on("close", () => ctx.queue.close());
+  server.on("close", () => void ctx.close());
   return server;
 }

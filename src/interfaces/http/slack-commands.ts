@@ -1,14 +1,14 @@
 import { Hono } from "hono";
 import { CoordError } from "../../errors.js";
-import { createRun, getRun } from "../../runtime/run.js";
+import { createRun, readRun } from "../../runtime/run.js";
 import { actor } from "../../runtime/state.js";
-import { homeDir } from "../../runtime/store.js";
 import { chatErrorText } from "../error-voice.js";
 import { handleSlashCommand, slashErrorReply, type SlashContext } from "../slash/handle.js";
 import { parseSlash, type SlashCommand } from "../slash/parse.js";
 import type { ServerContext } from "./context.js";
 import { toSlackMrkdwn, verifySlackSignature } from "./slack.js";
 import { decideOnPause, requireAwaitingApproval } from "./api.js";
+import type { RunStore } from "../../runtime/store/run-store.js";
 import { rememberSlackStarter, requireSlackDecisionRight, slackStarter } from "./slack-approval.js";
 
 /** What Slack posts for a slash command, the fields coord reads. */
@@ -55,38 +55,38 @@ export async function answerSlackCommand(form: SlackCommandForm, ctx: ServerCont
     return onlyToUser(slashErrorReply(error, ctx.cwd).text);
   }
   if (isQuick(command)) return onlyToUser((await handleSlashCommand(command, slash)).text);
-  const home = homeDir(ctx.cwd, ctx.settings);
+  const store = await ctx.store();
   if (command.kind !== "run") {
     try {
-      requireSlackDecisionRight(form.userId, command.runId, { home, approvers: ctx.settings.remote.slackApprovers });
+      await requireSlackDecisionRight(form.userId, command.runId, { store, approvers: ctx.settings.remote.slackApprovers });
     } catch (error) {
       return onlyToUser(chatErrorText(error, ctx.cwd));
     }
   }
   // Runs and decisions are checked here and queued; whichever worker carries them out answers
   // on the response_url when the run completes, pauses or fails.
-  const reply = await handleSlashCommand(command, { ...slash, dispatch: slackDispatch(ctx, form, home) });
+  const reply = await handleSlashCommand(command, { ...slash, dispatch: slackDispatch(ctx, form, store) });
   if (!reply.ok) return onlyToUser(reply.text);
   return toChannel(acknowledgement(command));
 }
 
 /** Runs and decisions from Slack go to the queue, remembering who asked and where to answer. */
-function slackDispatch(ctx: ServerContext, form: SlackCommandForm, home: string): NonNullable<SlashContext["dispatch"]> {
+function slackDispatch(ctx: ServerContext, form: SlackCommandForm, store: RunStore): NonNullable<SlashContext["dispatch"]> {
   const answerTo = (runId: string, starter: string | undefined) =>
-    rememberSlackStarter(home, runId, { ...(starter && { slackUser: starter }), ...(form.responseUrl && { responseUrl: form.responseUrl }) });
+    rememberSlackStarter(store, runId, { ...(starter && { slackUser: starter }), ...(form.responseUrl && { responseUrl: form.responseUrl }) });
   return {
     async run(options) {
       const spec = await createRun(options);
-      answerTo(spec.runId, form.userId);
-      ctx.queue.enqueue(spec.runId);
-      return getRun(spec.runId, ctx);
+      await answerTo(spec.runId, form.userId);
+      await store.queue.enqueue(spec.runId);
+      return readRun(store, spec.runId);
     },
     async decide(runId, decision) {
-      const record = getRun(runId, ctx);
-      requireAwaitingApproval(record, home);
+      const record = await readRun(store, runId);
+      requireAwaitingApproval(record, store.home);
       // The run keeps its starter; the answer goes to whoever decided.
-      answerTo(runId, slackStarter(home, runId));
-      decideOnPause(ctx, runId, decision);
+      await answerTo(runId, await slackStarter(store, runId));
+      await decideOnPause(ctx, runId, decision);
       return record;
     },
   };

@@ -9,8 +9,9 @@ import type { RunRecord } from "../../runtime/record.js";
 import type { RunOutcome } from "../../runtime/run.js";
 import type { ServerNotification } from "@modelcontextprotocol/sdk/types.js";
 import { InFlightRuns, stepsOf, type Progress } from "../in-flight.js";
-import { checkRunId, homeDir } from "../../runtime/store.js";
-import { requireNotWithWorker } from "../../service/queue.js";
+import { checkRunId } from "../../runtime/store.js";
+import { withStore } from "../../runtime/store/open-store.js";
+import { requireNotWithWorker } from "../../service/busy.js";
 import { actor, stampDecision } from "../../runtime/state.js";
 import { getRun, resumeRun, runMission } from "../../runtime/run.js";
 import { mcpErrorText } from "../error-voice.js";
@@ -115,12 +116,12 @@ export function createMcpServer(options: McpOptions): McpServer {
     const found = catalog.missions.find((m) => m.id === id);
     return found ? stepsOf(found) : 0;
   };
-  const stepsOfRun = (runId: string) => flights.progressOf(runId)?.totalSteps ?? stepsOfMission(getRun(runId, { cwd, settings: options.settings }).mission);
+  const stepsOfRun = async (runId: string) => flights.progressOf(runId)?.totalSteps ?? stepsOfMission((await getRun(runId, { cwd, settings: options.settings })).mission);
   /** Waits on a run for the caller, then answers with its report, or with where it stands. */
   const waitAnswer = async (runId: string, seconds: number, extra: ToolExtra): Promise<string> => {
     const outcome = await flights.wait(runId, seconds, progressSender(extra));
     if (outcome) return runAnswer(outcome);
-    const record = getRun(runId, { cwd, settings: options.settings });
+    const record = await getRun(runId, { cwd, settings: options.settings });
     if (record.status !== "running") return recordAnswer(record);
     return stillRunning(record, flights.progressOf(runId));
   };
@@ -145,7 +146,7 @@ export function createMcpServer(options: McpOptions): McpServer {
     async ({ runId, wait_seconds }, extra) => answer(cwd, () => waitAnswer(runId, wait_seconds, extra)),
   );
   server.registerTool("get_run", { description: "The run record (status, phases, deliverables, usage) of a run.", inputSchema: { runId: z.string() } }, async ({ runId }) =>
-    answer(cwd, async () => JSON.stringify(remoteRecord(getRun(runId, { cwd, settings: options.settings }), cwd), null, 2)),
+    answer(cwd, async () => JSON.stringify(remoteRecord(await getRun(runId, { cwd, settings: options.settings }), cwd), null, 2)),
   );
   for (const action of ["approve", "reject"] as const) {
     server.registerTool(
@@ -161,8 +162,8 @@ export function createMcpServer(options: McpOptions): McpServer {
         answer(cwd, async () => {
           const decision = stampDecision(action === "approve" ? { action, ...(note && { note }), by: MCP_CALLER } : { action, note: note ?? "", by: MCP_CALLER });
           checkRunId(runId);
-          requireNotWithWorker(homeDir(cwd, options.settings), runId);
-          flights.resume(runId, stepsOfRun(runId), (onEvent) => resumeRun(runId, { cwd, settings: options.settings, env, decision, onEvent }));
+          await withStore(cwd, options.settings, (store) => requireNotWithWorker(store, runId));
+          flights.resume(runId, await stepsOfRun(runId), (onEvent) => resumeRun(runId, { cwd, settings: options.settings, env, decision, onEvent }));
           return waitAnswer(runId, wait_seconds, extra);
         }),
     );

@@ -1,7 +1,8 @@
 import { confine, readRegularFile } from "../../files.js";
 import { MAX_INPUT_BYTES } from "../../runtime/inputs.js";
-import { checkRunId, homeDir } from "../../runtime/store.js";
-import { requireNotWithWorker } from "../../service/queue.js";
+import { checkRunId } from "../../runtime/store.js";
+import { withStore } from "../../runtime/store/open-store.js";
+import { requireNotWithWorker } from "../../service/busy.js";
 import { remoteRunSettings, requireMissionId, type SurfaceContext } from "../surface.js";
 import { chatErrorText, scrubPaths } from "../error-voice.js";
 import { CoordError } from "../../errors.js";
@@ -110,14 +111,14 @@ export async function handleSlashCommand(command: SlashCommand, ctx: SlashContex
         return { ok: true, text: [`**${missions.length} missions**`, ...lines, "Run one: `/coord MISSION key=value ...`"].join("\n") };
       }
       case "status": {
-        const record = getRun(command.runId, ctx);
+        const record = await getRun(command.runId, ctx);
         return { ok: true, text: recordReply(record, ctx.cwd), runId: record.runId, status: record.status };
       }
       case "approve":
       case "reject": {
         const decision = decisionOf(command, ctx.user);
         checkRunId(command.runId);
-        if (!ctx.dispatch) requireNotWithWorker(homeDir(ctx.cwd, ctx.settings), command.runId);
+        if (!ctx.dispatch) await withStore(ctx.cwd, ctx.settings, (store) => requireNotWithWorker(store, command.runId));
         const record = ctx.dispatch
           ? await ctx.dispatch.decide(command.runId, decision)
           : (await resumeRun(command.runId, { cwd: ctx.cwd, settings: ctx.settings, env: ctx.env, decision, ...(ctx.onEvent && { onEvent: ctx.onEvent }) })).record;

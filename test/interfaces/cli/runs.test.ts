@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { STACK_LINE, runCli } from "../../helpers/cli.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, runProject } from "../../helpers/project.js";
 import { compactRun } from "../../../src/runtime/retention.js";
+import { SqliteRunStore } from "../../../src/runtime/store/sqlite-store.js";
 
 function growthProject(agents: Record<string, { pre?: string }> = { analyst: {}, researcher: {}, seller: {}, planner: {} }): string {
   return runProject({ mission: GROWTH_PLAN, agents, inputs: GROWTH_INPUTS });
@@ -51,7 +52,12 @@ describe("coord runs export", () => {
     expect(JSON.parse(readFileSync(join(cwd, "exports", "growth", "run.json"), "utf8")).runDir).toBe(join(cwd, "exports", "growth"));
 
     // Compaction keeps what export reads.
-    await compactRun(join(cwd, ".coord"), "growth");
+    const store = new SqliteRunStore(join(cwd, ".coord"));
+    try {
+      await compactRun(store, "growth");
+    } finally {
+      await store.close();
+    }
     const again = await runCli(["runs", "export", "growth", "--out", "runs/growth", "--json"], { cwd });
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).status).toBe("completed");

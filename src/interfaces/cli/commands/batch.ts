@@ -4,8 +4,7 @@ import type { LoadOptions } from "../../../definitions/discover.js";
 import { CoordError } from "../../../errors.js";
 import type { RunRecord } from "../../../runtime/record.js";
 import { createRuns, getRun } from "../../../runtime/run.js";
-import { homeDir } from "../../../runtime/store.js";
-import { RunQueue } from "../../../service/queue.js";
+import { withStore } from "../../../runtime/store/open-store.js";
 import { runWorker } from "../../../service/worker.js";
 import { runNotifier } from "../../notify.js";
 import { printJson, table, type Io } from "../io.js";
@@ -43,13 +42,9 @@ export async function batch(io: Io, mission: string, flags: BatchFlags, load: Lo
   const folders = inputFolders(flags.inputsEach, io.cwd);
   const base = { ...load, mission, inputs: flags.input ?? [], ...(flags.out && { outDir: flags.out }), settings, env, startedBy: cliActor() };
   const specs = await createRuns(folders.map((folder) => ({ ...base, inputsDir: folder })));
-  const home = homeDir(io.cwd, settings);
-  const queue = new RunQueue(home);
-  try {
-    for (const spec of specs) queue.enqueue(spec.runId);
-  } finally {
-    queue.close();
-  }
+  await withStore(io.cwd, settings, async (store) => {
+    for (const spec of specs) await store.queue.enqueue(spec.runId);
+  });
   io.err(`coord batch: ${specs.length} runs queued`);
   const stop = new AbortController();
   const log = (message: string) => !io.quiet && io.err(`coord batch: ${message}`);
@@ -57,7 +52,7 @@ export async function batch(io: Io, mission: string, flags: BatchFlags, load: Lo
   let records: RunRecord[];
   try {
     for (;;) {
-      records = specs.map((spec) => getRun(spec.runId, { cwd: io.cwd, settings }));
+      records = await Promise.all(specs.map((spec) => getRun(spec.runId, { cwd: io.cwd, settings })));
       if (records.every(done)) break;
       await new Promise((r) => setTimeout(r, 200));
     }

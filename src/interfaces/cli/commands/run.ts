@@ -5,8 +5,9 @@ import { actorLabel, decisionLine, type RunRecord } from "../../../runtime/recor
 import { getRun, listRuns, resumeRun, runMission, type RunOptions, type RunOutcome } from "../../../runtime/run.js";
 import { actor, type Actor, type ReviewDecision } from "../../../runtime/state.js";
 import { CoordError } from "../../../errors.js";
-import { checkRunId, homeDir } from "../../../runtime/store.js";
-import { requireNotWithWorker } from "../../../service/queue.js";
+import { checkRunId } from "../../../runtime/store.js";
+import { requireNotWithWorker } from "../../../service/busy.js";
+import { withStore } from "../../../runtime/store/open-store.js";
 import { displayPath, printJson, table, type Io } from "../io.js";
 import { progress } from "../progress.js";
 import { positiveInt, positiveNumber, projectSettings, secondsFlag } from "../settings.js";
@@ -122,7 +123,7 @@ export async function run(io: Io, mission: string, flags: RunFlags, load: LoadOp
 export async function resume(io: Io, runId: string, decision?: ReviewDecision, flags: BudgetFlags = {}): Promise<number> {
   const { settings, env } = projectSettings(io);
   checkRunId(runId);
-  requireNotWithWorker(homeDir(io.cwd, settings), runId);
+  await withStore(io.cwd, settings, (store) => requireNotWithWorker(store, runId));
   const view = progress(io);
   const outcome = await resumeRun(runId, {
     cwd: io.cwd,
@@ -136,8 +137,8 @@ export async function resume(io: Io, runId: string, decision?: ReviewDecision, f
   return finish(io, outcome);
 }
 
-export function runsList(io: Io): number {
-  const records = listRuns({ cwd: io.cwd, settings: projectSettings(io).settings });
+export async function runsList(io: Io): Promise<number> {
+  const records = await listRuns({ cwd: io.cwd, settings: projectSettings(io).settings });
   if (io.json) printJson(io, records);
   else if (records.length === 0) io.out("no runs yet: coord run MISSION --inputs DIR");
   else {
@@ -147,8 +148,8 @@ export function runsList(io: Io): number {
   return 0;
 }
 
-export function runsShow(io: Io, runId: string): number {
-  const record = getRun(runId, { cwd: io.cwd, settings: projectSettings(io).settings });
+export async function runsShow(io: Io, runId: string): Promise<number> {
+  const record = await getRun(runId, { cwd: io.cwd, settings: projectSettings(io).settings });
   if (io.json) {
     printJson(io, record);
     return 0;

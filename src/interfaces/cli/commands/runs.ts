@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { CoordError } from "../../../errors.js";
 import { exportRun } from "../../../runtime/export.js";
-import { homeDir } from "../../../runtime/store.js";
+import { withStore } from "../../../runtime/store/open-store.js";
 import { pruneRuns, type PrunedRun } from "../../../service/prune.js";
 import { displayPath, printJson, type Io } from "../io.js";
 import { projectSettings } from "../settings.js";
@@ -11,9 +11,8 @@ const EXPORTS_DIR = "exports";
 
 /** `coord runs export RUN_ID`: the run folder written anew from the run's spec and last checkpoint. */
 export async function runsExport(io: Io, runId: string, flags: { out?: string; force?: boolean }): Promise<number> {
-  const home = homeDir(io.cwd, projectSettings(io).settings);
   const outDir = resolve(io.cwd, flags.out ?? `${EXPORTS_DIR}/${runId}`);
-  const { record, dir, files } = await exportRun(home, runId, { outDir, force: !!flags.force });
+  const { record, dir, files } = await withStore(io.cwd, projectSettings(io).settings, (store) => exportRun(store, runId, { outDir, force: !!flags.force }));
   if (io.json) printJson(io, record);
   else {
     const count = (folder: string) => files.filter((f) => f.startsWith(`${folder}/`)).length;
@@ -35,8 +34,7 @@ export function parseAge(value: string, flag: string): number {
 /** `coord runs prune --older-than AGE`: removes finished runs that finished longer ago. */
 export async function runsPrune(io: Io, flags: { olderThan: string; dryRun?: boolean }): Promise<number> {
   const olderThanMs = parseAge(flags.olderThan, "--older-than");
-  const home = homeDir(io.cwd, projectSettings(io).settings);
-  const result = await pruneRuns(home, { olderThanMs, projectDir: io.cwd, dryRun: !!flags.dryRun });
+  const result = await withStore(io.cwd, projectSettings(io).settings, (store) => pruneRuns(store, { olderThanMs, projectDir: io.cwd, dryRun: !!flags.dryRun }));
   if (io.json) {
     printJson(io, { dryRun: !!flags.dryRun, ...result });
     return 0;

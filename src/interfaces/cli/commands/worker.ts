@@ -1,8 +1,7 @@
 import type { LoadOptions } from "../../../definitions/discover.js";
-import { RunQueue } from "../../../service/queue.js";
 import { runWorker } from "../../../service/worker.js";
 import { createRun, getRun } from "../../../runtime/run.js";
-import { homeDir } from "../../../runtime/store.js";
+import { openStore, withStore } from "../../../runtime/store/open-store.js";
 import { CoordError } from "../../../errors.js";
 import type { RunRecord } from "../../../runtime/record.js";
 import { runNotifier } from "../../notify.js";
@@ -21,7 +20,9 @@ export async function worker(io: Io, flags: { concurrency?: string; leaseSeconds
   const pollMs = positiveInt(flags.pollMs, "--poll-ms");
   const log = (message: string) => io.err(`coord worker ${process.pid}: ${message}`);
   try {
-    io.err(`coord worker ${process.pid}: waiting for runs in ${homeDir(io.cwd, settings)}`);
+    const store = await openStore(io.cwd, settings);
+    await store.close();
+    io.err(`coord worker ${process.pid}: waiting for runs in ${store.location}`);
     await runWorker({
       cwd: io.cwd,
       settings,
@@ -45,14 +46,9 @@ export async function worker(io: Io, flags: { concurrency?: string; leaseSeconds
 export async function detach(io: Io, mission: string, flags: RunFlags, load: LoadOptions): Promise<number> {
   const options = cliRunOptions(io, mission, flags, load);
   const spec = await createRun(options);
-  const settings = spec.settings;
-  const queue = new RunQueue(homeDir(io.cwd, settings));
-  try {
-    queue.enqueue(spec.runId);
-  } finally {
-    queue.close();
-  }
-  if (io.json) printJson(io, getRun(spec.runId, { cwd: io.cwd, settings }));
+  const { settings } = projectSettings(io);
+  await withStore(io.cwd, settings, (store) => store.queue.enqueue(spec.runId));
+  if (io.json) printJson(io, await getRun(spec.runId, { cwd: io.cwd, settings }));
   else io.out(`${spec.runId}\nqueued: a \`coord worker\` will run it; \`coord runs wait ${spec.runId}\` waits for it`);
   return 0;
 }
@@ -64,7 +60,7 @@ export async function waitRun(io: Io, runId: string, flags: { timeout?: string }
   const { settings } = projectSettings(io);
   const deadline = Date.now() + (secondsFlag(flags.timeout, "--timeout") ?? Number.POSITIVE_INFINITY);
   for (;;) {
-    const record = getRun(runId, { cwd: io.cwd, settings });
+    const record = await getRun(runId, { cwd: io.cwd, settings });
     if (record.status !== "queued" && record.status !== "running") {
       if (io.json) printJson(io, record);
       else io.out(`run ${record.runId}: ${record.status}${record.reason ? ` (${record.reason})` : ""}`);

@@ -1,18 +1,6 @@
-import { existsSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { checkpointFile } from "../runtime/paths.js";
-
-import { CoordError } from "../errors.js";
-import type { ReviewDecision } from "../runtime/state.js";
-
-/** A run a worker holds: its id, the fence that proves the lease is still this worker's, and the decision to carry out. */
-export interface Lease {
-  runId: string;
-  fence: number;
-  /** A paused run's approval or rejection, taken on any surface and carried out by the worker. */
-  decision?: ReviewDecision;
-}
+import type { ReviewDecision } from "../state.js";
+import type { Lease, RunQueue } from "./run-store.js";
 
 // The queue lives in the checkpoint file: one file holds everything a run needs on one machine.
 // Its schema changes are versioned migrations, applied in order by whoever opens the file first;
@@ -43,24 +31,19 @@ function migrate(db: Database.Database): void {
 }
 
 /**
- * The run queue of one machine, in the project's SQLite file: queued runs wait for a worker, a
- * worker leases one and renews the lease while it works, and a lease that ran out (a worker
- * killed or stalled) makes the run claimable again. Every claim raises the run's fence, so a
- * worker can always tell whether the run is still its own.
+ * The run queue of one machine, in the project's SQLite file, on the process's clock. Claims
+ * take SQLite's write lock (BEGIN IMMEDIATE), so two workers never lease the same run.
  */
-export class RunQueue {
-  private readonly db: Database.Database;
-
-  constructor(home: string, private readonly now: () => number = Date.now) {
-    const file = checkpointFile(home);
-    mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file, { timeout: 10_000 });
-    this.db.pragma("journal_mode = WAL");
-    migrate(this.db);
+export class SqliteRunQueue implements RunQueue {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly now: () => number = Date.now,
+  ) {
+    migrate(db);
   }
 
   /** Queues a run (again): a worker will start it, or continue it from its last checkpoint. */
-  enqueue(runId: string): void {
+  async enqueue(runId: string): Promise<void> {
     this.db
       .prepare("INSERT INTO coord_jobs (run_id, state, queued_at) VALUES (?, 'queued', ?) ON CONFLICT (run_id) DO UPDATE SET state = 'queued', worker = NULL, lease_until = NULL, queued_at = excluded.queued_at, decision = NULL")
       .run(runId, this.now());
@@ -70,7 +53,7 @@ export class RunQueue {
    * Queues a decision on a paused run for a worker to carry out. The first decision on a pause
    * wins: false when the run is already queued or in a worker's hands.
    */
-  decide(runId: string, decision: ReviewDecision): boolean {
+  async decide(runId: string, decision: ReviewDecision): Promise<boolean> {
     const result = this.db
       .prepare(
         "INSERT INTO coord_jobs (run_id, state, queued_at, decision) VALUES (?, 'queued', ?, ?) ON CONFLICT (run_id) DO UPDATE SET state = 'queued', worker = NULL, lease_until = NULL, queued_at = excluded.queued_at, decision = excluded.decision WHERE coord_jobs.state = 'done'",
@@ -80,7 +63,7 @@ export class RunQueue {
   }
 
   /** Leases the oldest run that is queued or whose lease ran out, or returns undefined. */
-  claim(worker: string, leaseMs: number): Lease | undefined {
+  async claim(worker: string, leaseMs: number): Promise<Lease | undefined> {
     const claim = this.db.transaction((): Lease | undefined => {
       const now = this.now();
       const row = this.db
@@ -97,7 +80,7 @@ export class RunQueue {
   }
 
   /** Extends a lease still held; false when it was lost (ran out and was claimed, or finished). */
-  renew(lease: Lease, leaseMs: number): boolean {
+  async renew(lease: Lease, leaseMs: number): Promise<boolean> {
     const now = this.now();
     const result = this.db
       .prepare("UPDATE coord_jobs SET lease_until = ? WHERE run_id = ? AND fence = ? AND state = 'leased' AND lease_until >= ?")
@@ -106,7 +89,7 @@ export class RunQueue {
   }
 
   /** Whether the lease is still this worker's right now: same fence, not run out. */
-  holds(lease: Lease): boolean {
+  async holds(lease: Lease): Promise<boolean> {
     const row = this.db.prepare("SELECT fence, state, lease_until FROM coord_jobs WHERE run_id = ?").get(lease.runId) as
       | { fence: number; state: string; lease_until: number }
       | undefined;
@@ -114,46 +97,23 @@ export class RunQueue {
   }
 
   /** The run stopped (completed, paused, failed): done, unless someone else holds it by now. */
-  finish(lease: Lease): void {
+  async finish(lease: Lease): Promise<void> {
     this.db.prepare("UPDATE coord_jobs SET state = 'done', worker = NULL, lease_until = NULL, decision = NULL WHERE run_id = ? AND fence = ?").run(lease.runId, lease.fence);
   }
 
   /** Drops a finished run's entry (prune); false when there was none or the run is active. */
-  forget(runId: string): boolean {
+  async forget(runId: string): Promise<boolean> {
     return this.db.prepare("DELETE FROM coord_jobs WHERE run_id = ? AND state = 'done'").run(runId).changes === 1;
   }
 
   /** Whether a run is waiting for a worker or in one's hands. */
-  isActive(runId: string): boolean {
+  async isActive(runId: string): Promise<boolean> {
     const row = this.db.prepare("SELECT state FROM coord_jobs WHERE run_id = ?").get(runId) as { state: string } | undefined;
     return !!row && row.state !== "done";
   }
 
   /** Runs waiting for a worker, oldest first. */
-  queued(): string[] {
+  async queued(): Promise<string[]> {
     return (this.db.prepare("SELECT run_id FROM coord_jobs WHERE state = 'queued' ORDER BY queued_at").all() as Array<{ run_id: string }>).map((r) => r.run_id);
   }
-
-  close(): void {
-    this.db.close();
-  }
-}
-
-/**
- * Refuses to drive a run here while it waits for a worker or is in one's hands: a foreground
- * `coord resume` or approval next to a worker would carry the same run on twice.
- */
-export function requireNotWithWorker(home: string, runId: string): void {
-  // No state yet, so no queue: nothing to look up, and nothing created by looking.
-  if (!existsSync(checkpointFile(home))) return;
-  const queue = new RunQueue(home);
-  try {
-    if (!queue.isActive(runId)) return;
-  } finally {
-    queue.close();
-  }
-  throw new CoordError("RUN_BUSY", `run "${runId}" is queued for a worker or being worked on by one`, {
-    hint: `wait for it with \`coord runs wait ${runId}\`; decisions on it go through the queue (HTTP, Slack)`,
-    hints: { remote: "wait for the run to stop, then decide" },
-  });
 }
