@@ -10,7 +10,6 @@ import { SettingsSchema, type Settings, type SettingsInput } from "../definition
 import type { Env, RunEvent } from "./events.js";
 import type { RunGuard } from "./events.js";
 import { executeRun, failureLine, readRunState, writeOutputs, type ExecuteContext, type RunOutcome } from "./execute.js";
-import { lockRun } from "./lock.js";
 import { prepareRun, resolveRunModels, type RunOptions } from "./prepare.js";
 import { initialState, type RunRecord } from "./record.js";
 import { readSavedRun } from "./saved-run.js";
@@ -29,14 +28,14 @@ export type { RunEvent, RunGuard, RunOptions, RunOutcome };
 export async function runMission(options: RunOptions): Promise<RunOutcome> {
   return withStore(options.cwd ?? process.cwd(), SettingsSchema.parse(options.settings ?? {}), async (store) => {
     const { spec, models } = await prepareRun(options, store);
-    const unlock = lockRun(store.home, spec.runId);
+    const unlock = await store.lockRun(spec.runId);
     try {
       mkdirSync(spec.runDir, { recursive: true });
       await saveSpec(store, spec);
       options.onEvent?.({ type: "start", runId: spec.runId, runDir: spec.runDir });
       return await executeRun(spec, models, initialState(spec), true, executeContext(spec, store, options));
     } finally {
-      unlock();
+      await unlock();
     }
   });
 }
@@ -106,12 +105,12 @@ export async function resumeRun(runId: string, options: ResumeOptions = {}): Pro
   return withStore(cwd, current, async (store) => {
     const saved = onThisMachine(await loadSpec(store, runId), cwd);
     // A worker's lease is the run's lock across machines; the lock file serves one machine.
-    const unlock = options.guard ? () => {} : lockRun(store.home, runId);
+    const unlock = options.guard ? async () => {} : await store.lockRun(runId);
     try {
       const spec = withHooksAllowed(await withBudget(saved, options.budget, store), options.allowHooks);
       return await resumeLocked(spec, store, { ...options, settings: current, ...(decision && { decision }) });
     } finally {
-      unlock();
+      await unlock();
     }
   });
 }

@@ -150,8 +150,12 @@ async function workOn(lease: Lease, queue: RunQueue, options: WorkerOptions & { 
 function leaseGuard(lease: Lease, queue: RunQueue): RunGuard {
   return {
     async check() {
+      const asked = performance.now();
       // A lease that cannot be confirmed (the database away) counts as lost: stopping is safe, going on may not be.
-      if (!(await queue.holds(lease).catch(() => false))) throw new LeaseLostError(lease.runId);
+      const left = await queue.leaseLeft(lease).catch(() => -1);
+      // The answer is only as fresh as the question: a worker frozen after the store answered
+      // (a database round trip is long enough) must not act on it once the lease has run out.
+      if (left < 0 || performance.now() - asked >= left) throw new LeaseLostError(lease.runId);
     },
   };
 }

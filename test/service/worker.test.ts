@@ -50,6 +50,16 @@ function agentBodies(cwd: string): Map<string, string> {
   return new Map(Object.keys(AGENTS).map((name) => [readFileSync(join(cwd, "agents", `${name}.md`), "utf8").split("---\n").at(-1)!.trim(), name]));
 }
 
+/** Steps a run's log says were started (`phase/agent`), in the worker's own words. */
+function startedSteps(log: string): string[] {
+  return readFileSync(log, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { msg?: string; phase?: number; agent?: string })
+    .filter((entry) => entry.msg === "step started")
+    .map((entry) => `${entry.phase}/${entry.agent}`);
+}
+
 async function detach(cwd: string, fake: FakeOpenAI, runId: string): Promise<void> {
   const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", runId, "--detach"], { cwd, env: providerEnv(fake) });
   expect(r.code, r.stderr).toBe(0);
@@ -116,11 +126,11 @@ describe.each(BACKENDS)("coord worker on $kind", ({ env }) => {
     await waitUntil(() => server!.requests.length >= 1, { child: stalled });
     stalled.kill("SIGSTOP");
     const bodies = agentBodies(cwd);
-    // A request the worker sent just before it froze may still be on its way here: a frozen
-    // process sends nothing new, so what has arrived after a moment is all it had in flight.
+    // A step in flight when the worker froze is the one thing it may still ask for when it wakes:
+    // one whose request reached the server, or one it had started (its log line is written before
+    // the step asks anything), whose request may leave only once the worker runs again.
     await new Promise((r) => setTimeout(r, 200));
-    // A step in flight when the worker froze is the one thing it may still ask for when it wakes.
-    const frozenSteps = new Set(server.requests.filter((q) => !q.end).map((q) => stepOf(q, bodies)));
+    const frozenSteps = new Set([...server.requests.filter((q) => !q.end).map((q) => stepOf(q, bodies)), ...startedSteps(join(cwd, "runs", "stalled", "run.log"))]);
     const rescuer = startWorker(cwd, server, 1.5);
     const waited = await runCli(["runs", "wait", "stalled", "--timeout", "60", "--json"], { cwd, env: store });
     expect(waited.code, waited.stderr).toBe(0);

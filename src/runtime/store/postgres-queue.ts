@@ -65,11 +65,15 @@ export class PostgresRunQueue implements RunQueue {
   }
 
   async holds(lease: Lease): Promise<boolean> {
-    const { rowCount } = await this.pool.query(`SELECT 1 FROM ${this.jobs} WHERE run_id = $1 AND fence = $2 AND state = 'leased' AND lease_until >= clock_timestamp()`, [
-      lease.runId,
-      lease.fence,
-    ]);
-    return rowCount === 1;
+    return (await this.leaseLeft(lease)) >= 0;
+  }
+
+  async leaseLeft(lease: Lease): Promise<number> {
+    const { rows } = await this.pool.query<{ left: number }>(
+      `SELECT (EXTRACT(EPOCH FROM lease_until - clock_timestamp()) * 1000)::float8 AS left FROM ${this.jobs} WHERE run_id = $1 AND fence = $2 AND state = 'leased'`,
+      [lease.runId, lease.fence],
+    );
+    return rows[0]?.left ?? -1;
   }
 
   async finish(lease: Lease): Promise<void> {

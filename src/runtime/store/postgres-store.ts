@@ -3,6 +3,7 @@ import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import pg from "pg";
 import { CoordError } from "../../errors.js";
 import type { RunGuard } from "../events.js";
+import { lockRun } from "../lock.js";
 import type { RunRecord } from "../record.js";
 import type { RunSpec } from "../store.js";
 import { guardWrites } from "./guarded-saver.js";
@@ -83,7 +84,7 @@ function shared(url: DatabaseUrl): Shared {
   let entry = pools.get(key);
   if (!entry) {
     // allowExitOnIdle: a CLI command that used the database exits when done, without closing it.
-    const pool = new pg.Pool({ connectionString: url.connectionString, max: 10, connectionTimeoutMillis: 10_000, allowExitOnIdle: true });
+    const pool = new pg.Pool({ connectionString: url.connectionString, max: 20, connectionTimeoutMillis: 10_000, allowExitOnIdle: true });
     // A connection dropped while idle is replaced on next use; it must not crash the process.
     pool.on("error", () => {});
     entry = { pool, ready: migrate(pool, url) };
@@ -210,6 +211,37 @@ export class PostgresRunStore implements RunStore {
   async readOwner(runId: string): Promise<RunOwner> {
     const { rows } = await this.pool.query<{ owner: RunOwner | null }>(`SELECT owner FROM ${this.runs} WHERE run_id = $1`, [runId]);
     return rows[0]?.owner ?? {};
+  }
+
+  /**
+   * The machine's lock file (what this machine's server checks before an approval) and a
+   * PostgreSQL advisory lock on the run, held by a connection of its own while the run is driven:
+   * two machines resuming or approving the same run at once, the second is refused.
+   */
+  async lockRun(runId: string): Promise<() => Promise<void>> {
+    const unlockHere = lockRun(this.home, runId);
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await this.pool.connect();
+      const { rows } = await client.query<{ taken: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS taken", [`coord:${this.url.schema}:${runId}`]);
+      if (!rows[0]?.taken) {
+        throw new CoordError("RUN_BUSY", `run "${runId}" is being worked on by a coord process on another machine`, {
+          hint: `wait for it to finish or pause (\`coord runs show ${runId}\`), then try again`,
+          hints: { remote: "wait for the run to finish or pause, then try again" },
+        });
+      }
+    } catch (error) {
+      client?.release();
+      unlockHere();
+      throw error;
+    }
+    const held = client;
+    return async () => {
+      // Ending the session would free the lock too; unlocking keeps the connection for others.
+      await held.query("SELECT pg_advisory_unlock(hashtext($1))", [`coord:${this.url.schema}:${runId}`]).catch(() => {});
+      held.release();
+      unlockHere();
+    };
   }
 
   async checkpointer(guard?: RunGuard): Promise<PostgresSaver> {

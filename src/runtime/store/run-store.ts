@@ -28,6 +28,8 @@ export interface RunQueue {
   renew(lease: Lease, leaseMs: number): Promise<boolean>;
   /** Whether the lease is still this worker's right now: same fence, not run out. */
   holds(lease: Lease): Promise<boolean>;
+  /** How many milliseconds the lease has left, measured when the store answers; 0 or less when it is not this worker's. */
+  leaseLeft(lease: Lease): Promise<number>;
   /** The run stopped (completed, paused, failed): done, unless someone else holds it by now. */
   finish(lease: Lease): Promise<void>;
   /** Drops a finished run's entry (prune); false when there was none or the run is active. */
@@ -73,6 +75,12 @@ export interface RunStore {
   readRecord(spec: RunSpec): Promise<RunRecord | undefined>;
   saveOwner(runId: string, owner: RunOwner): Promise<void>;
   readOwner(runId: string): Promise<RunOwner>;
+  /**
+   * Takes a run for this process while it drives the run in the foreground (a resume, an
+   * approval), so two processes never carry the same run on at once: RUN_BUSY otherwise.
+   * Workers hold leases instead. Returns the release.
+   */
+  lockRun(runId: string): Promise<() => Promise<void>>;
   /** LangGraph's checkpointer over this store; with a guard, it writes nothing once the guard says the run is no longer ours. */
   checkpointer(guard?: RunGuard): Promise<BaseCheckpointSaver>;
   /** Deletes every checkpoint of a run's thread but the latest, and every write not made against it. */

@@ -90,10 +90,14 @@ export class SqliteRunQueue implements RunQueue {
 
   /** Whether the lease is still this worker's right now: same fence, not run out. */
   async holds(lease: Lease): Promise<boolean> {
+    return (await this.leaseLeft(lease)) >= 0;
+  }
+
+  async leaseLeft(lease: Lease): Promise<number> {
     const row = this.db.prepare("SELECT fence, state, lease_until FROM coord_jobs WHERE run_id = ?").get(lease.runId) as
       | { fence: number; state: string; lease_until: number }
       | undefined;
-    return !!row && row.fence === lease.fence && row.state === "leased" && row.lease_until >= this.now();
+    return row && row.fence === lease.fence && row.state === "leased" ? row.lease_until - this.now() : -1;
   }
 
   /** The run stopped (completed, paused, failed): done, unless someone else holds it by now. */

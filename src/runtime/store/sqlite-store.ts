@@ -4,6 +4,7 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
 import { writeFileAtomic } from "../../files.js";
 import type { RunGuard } from "../events.js";
+import { lockRun } from "../lock.js";
 import { checkpointFile, runOwnerFile, specFile, specsDir } from "../paths.js";
 import { readRecord, type RunRecord } from "../record.js";
 import type { RunSpec } from "../store.js";
@@ -90,6 +91,12 @@ export class SqliteRunStore implements RunStore {
     } catch {
       return {};
     }
+  }
+
+  async lockRun(runId: string): Promise<() => Promise<void>> {
+    // A lock file under .coord/runs: one machine is all a SQLite store serves.
+    const unlock = lockRun(this.home, runId);
+    return async () => unlock();
   }
 
   async checkpointer(guard?: RunGuard): Promise<SqliteSaver> {

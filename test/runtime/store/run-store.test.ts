@@ -119,6 +119,20 @@ describe("the postgres store", () => {
     expect((await rejection(getRun("shared", { cwd: elsewhere }))).code).toBe("RUN_NOT_FOUND");
   });
 
+  it("lets only one of two machines approve the same paused run at once; the other is told it is busy", async () => {
+    const db = postgresSchemaUrl();
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: GROWTH_INPUTS });
+    await runMission({ cwd, mission: "test-mission", inputsDir: join(cwd, "inputs"), runId: "contested", settings: { database: db, approve: true } });
+    // Two project folders, two lock files: only the database can tell the two apart.
+    const machines = [cwd, tempProject()];
+    const results = await Promise.allSettled(machines.map((folder) => resumeRun("contested", { cwd: folder, settings: { database: db }, decision: { action: "approve" } })));
+    const busy = results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason as { code: string; message: string });
+    expect(busy.map((e) => e.code)).toEqual(["RUN_BUSY"]);
+    expect(busy[0]!.message).toContain("on another machine");
+    const record = await getRun("contested", { cwd, settings: { database: db } });
+    expect(record.approvals?.map((a) => a.phase)).toEqual([1]);
+  });
+
   it("brings a database up to date by itself when many processes open it at once", async () => {
     const db = postgresSchemaUrl();
     const { connectionString, schema } = parseDatabaseUrl(db);
