@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { CallToolResultSchema, CreateTaskResultSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { BIN, cliEnv, runCli } from "../helpers/cli.js";
 import { missionMarkdown, runProject } from "../helpers/project.js";
@@ -154,6 +156,134 @@ describe("coord mcp without time-outs", () => {
     const again = await callText(c, "approve_run", { runId });
     expect(again.isError).toBe(true);
     expect(again.text).toMatch(/^RUN_NOT_PAUSED: /);
+  });
+});
+
+/** Polls a task (tasks/get) until it ends, as a client that asked for a task does; its statuses on the way. */
+async function pollTask(c: Client, taskId: string): Promise<string[]> {
+  const seen: string[] = [];
+  for (let i = 0; i < 600; i++) {
+    const task = await c.experimental.tasks.getTask(taskId);
+    if (seen.at(-1) !== task.status) seen.push(task.status);
+    if (["completed", "failed", "cancelled"].includes(task.status)) return seen;
+    await new Promise((r) => setTimeout(r, task.pollInterval ?? 200));
+  }
+  throw new Error(`task ${taskId} did not end: ${seen.join(" -> ")}`);
+}
+
+async function taskText(c: Client, taskId: string): Promise<{ text: string; isError: boolean }> {
+  const result = (await c.experimental.tasks.getTaskResult(taskId, CallToolResultSchema)) as CallToolResult;
+  return { text: (result.content[0] as { text: string }).text, isError: result.isError === true };
+}
+
+describe("coord mcp, run_mission as an MCP task (experimental in the SDK)", () => {
+  let model: FakeOpenAI | undefined;
+  afterEach(async () => {
+    await model?.close();
+    model = undefined;
+  });
+  const INPUTS = { brief: "Grow onboarding", "market-notes": "Churn 14%" };
+
+  it("returns a task at once for a task request; polled to completed, its result is run_mission's answer for the same run", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const c = await connect(cwd);
+    expect(c.getServerCapabilities()?.tasks?.requests?.tools?.call).toEqual({});
+    const { tools } = await c.listTools();
+    expect(tools.find((t) => t.name === "run_mission")?.execution?.taskSupport).toBe("optional");
+    expect(tools.find((t) => t.name === "wait_run")?.execution?.taskSupport).toBe("forbidden");
+
+    const created = await c.request({ method: "tools/call", params: { name: "run_mission", arguments: { mission: "test-mission", inputs: INPUTS }, task: { ttl: 60_000 } } }, CreateTaskResultSchema);
+    const { taskId, statusMessage } = created.task;
+    expect(created.task.ttl).toBe(60_000);
+    const runId = /^run (test-mission-\S+): /.exec(statusMessage ?? "")?.[1];
+    expect(runId, statusMessage).toBeDefined();
+    expect(await pollTask(c, taskId)).toContain("completed");
+    const task = await c.experimental.tasks.getTask(taskId);
+    expect(task.statusMessage).toBe(`run ${runId}: completed`);
+
+    const result = await taskText(c, taskId);
+    expect(result.isError).toBe(false);
+    expect(result.text).toMatch(new RegExp(`^run ${runId}: completed\n`));
+    expect(result.text).toContain("Mcp Plan");
+    expect(result.text).toContain("### Plan outline");
+    // The task's work is the run itself: the run tools know it by the id the task names.
+    expect((JSON.parse((await callText(c, "get_run", { runId })).text) as { status: string }).status).toBe("completed");
+    expect((await callText(c, "wait_run", { runId, wait_seconds: 0 })).text).toBe(result.text);
+    expect((await c.experimental.tasks.listTasks()).tasks.map((t) => t.taskId)).toEqual([taskId]);
+
+    // A run that does not start fails its task, with run_mission's error text as the result.
+    const missing = await c.request({ method: "tools/call", params: { name: "run_mission", arguments: { mission: "test-mission", inputs: {} }, task: {} } }, CreateTaskResultSchema);
+    expect(missing.task.status).toBe("failed");
+    expect(missing.task.statusMessage).toMatch(/^INPUT_MISSING: /);
+    const failure = await taskText(c, missing.task.taskId);
+    expect(failure.isError).toBe(true);
+    expect(failure.text).toContain("missing required inputs: brief, market-notes");
+  });
+
+  it("answers a client that asks for no task exactly as before, and keeps no task for it", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    const c = await connect(cwd);
+    const notified: string[] = [];
+    c.fallbackNotificationHandler = async (n) => void notified.push(n.method);
+    await c.listTools();
+    const run = await callText(c, "run_mission", { mission: "test-mission", inputs: INPUTS });
+    expect(run.isError).toBe(false);
+    expect(run.text).toMatch(/^run (test-mission-[\w-]+): completed\n/);
+    expect(run.text).toContain("### Plan outline");
+    const missing = await callText(c, "run_mission", { mission: "test-mission", inputs: {} });
+    expect(missing.isError).toBe(true);
+    expect(missing.text).toMatch(/^INPUT_MISSING: .*missing required inputs: brief, market-notes/);
+    expect((await c.experimental.tasks.listTasks()).tasks).toEqual([]);
+    expect(notified).toEqual([]);
+  });
+
+  it("streams a task through callToolStream: working with the run's progress, then the report; progress notifications per step", async () => {
+    model = await startFakeOpenAI({ delayMs: 300 });
+    const mission = missionMarkdown("Slow Task", ["Brief"], [
+      { title: "Look", lead: "planner", support: ["scout"], deliverables: ["Findings"] },
+      { title: "Plan", lead: "planner", deliverables: ["Plan"] },
+    ]);
+    const cwd = runProject({ mission, agents: { planner: {}, scout: {} }, inputs: {} });
+    const c = await connect(cwd, { OPENAI_API_KEY: "sk-test", COORD_BASE_URL: model.url, COORD_MODEL: "openai:gpt-4o-mini" });
+    const notified: string[] = [];
+    c.fallbackNotificationHandler = async (n) => void notified.push(n.method);
+    await c.listTools(); // the SDK's client asks for a task for tools the server lists as task tools
+    const progress: number[] = [];
+    const messages: Array<{ type: string; status?: string; statusMessage?: string; text?: string }> = [];
+    const stream = c.experimental.tasks.callToolStream({ name: "run_mission", arguments: { mission: "test-mission", inputs: { brief: "Grow onboarding" } } }, CallToolResultSchema, {
+      onprogress: (p) => progress.push(p.progress),
+      timeout: 60_000,
+    });
+    for await (const message of stream) {
+      // A run cannot be stopped from MCP, so its task is not cancelled either.
+      if (message.type === "taskCreated") await expect(c.experimental.tasks.cancelTask(message.task.taskId)).rejects.toThrow(/a coord run cannot be stopped from MCP/);
+      if (message.type === "taskCreated" || message.type === "taskStatus") messages.push({ type: message.type, status: message.task.status, statusMessage: message.task.statusMessage });
+      else if (message.type === "result") messages.push({ type: "result", text: (message.result.content[0] as { text: string }).text });
+      else messages.push({ type: message.type, text: String(message.error) });
+    }
+    expect(messages[0]).toMatchObject({ type: "taskCreated", status: "working" });
+    const runId = /^run (\S+): running/.exec(messages[0]!.statusMessage ?? "")![1]!;
+    expect(messages.some((m) => m.status === "working" && /, [1-3] of 3 agent steps done\)/.test(m.statusMessage ?? "")), JSON.stringify(messages)).toBe(true);
+    expect(messages.at(-1)!.type).toBe("result");
+    expect(messages.at(-1)!.text).toMatch(new RegExp(`^run ${runId}: completed\n`));
+    expect(messages.at(-1)!.text).toContain("### Plan");
+    expect(progress.at(-1)).toBe(3);
+    expect([...progress].sort()).toEqual(progress);
+    expect(notified).toContain("notifications/tasks/status");
+  }, 90_000);
+
+  it("ends the task with run_mission's paused answer when the run pauses for approval; approve_run carries the run on", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    writeFileSync(join(cwd, "coord.config.json"), JSON.stringify({ approve: true }));
+    const c = await connect(cwd);
+    const created = await c.request({ method: "tools/call", params: { name: "run_mission", arguments: { mission: "test-mission", inputs: INPUTS }, task: {} } }, CreateTaskResultSchema);
+    await pollTask(c, created.task.taskId);
+    const task = await c.experimental.tasks.getTask(created.task.taskId);
+    expect(task.status).toBe("completed");
+    const runId = /^run (\S+): paused \(approval\)\. It waits for a decision: call approve_run or reject_run/.exec(task.statusMessage ?? "")?.[1];
+    expect(runId, task.statusMessage).toBeDefined();
+    expect((await taskText(c, created.task.taskId)).text).toMatch(new RegExp(`^run ${runId}: paused \\(approval\\)\n`));
+    expect((await callText(c, "approve_run", { runId, note: "fine" })).text).toMatch(new RegExp(`^run ${runId}: completed`));
   });
 });
 

@@ -6,8 +6,8 @@ import { z } from "zod";
 import { loadMissions } from "../../definitions/mission-catalog.js";
 import type { Mission } from "../../definitions/schemas/mission.js";
 import type { RunRecord } from "../../runtime/record.js";
-import type { RunOutcome } from "../../runtime/run.js";
-import type { ServerNotification } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, ServerNotification } from "@modelcontextprotocol/sdk/types.js";
+import type { CreateTaskRequestHandlerExtra } from "@modelcontextprotocol/sdk/experimental/tasks";
 import { InFlightRuns, stepsOf, type Progress } from "../in-flight.js";
 import { checkRunId } from "../../runtime/store.js";
 import { withStore } from "../../runtime/store/open-store.js";
@@ -17,6 +17,7 @@ import { getRun, resumeRun, runMission } from "../../runtime/run.js";
 import { mcpErrorText } from "../error-voice.js";
 import { handleSlash } from "../slash/handle.js";
 import { remoteRecord, remoteRunSettings, requireMissionId, type SurfaceContext } from "../surface.js";
+import { RunTaskStore } from "./tasks.js";
 
 export type McpOptions = SurfaceContext;
 
@@ -40,6 +41,10 @@ const MCP_CALLER = actor("mcp");
 
 /** How long a run tool waits for the run before answering with where it stands. */
 const DEFAULT_WAIT_SECONDS = 20;
+/** How often a client should poll a run_mission task (tasks/get), in milliseconds. */
+const TASK_POLL_MS = 1000;
+/** How long a run_mission task waits on its run at a time, in seconds. */
+const TASK_FOLLOW_SECONDS = 300;
 
 type ToolExtra = { _meta?: { progressToken?: string | number }; sendNotification: (notification: ServerNotification) => Promise<void> };
 
@@ -49,8 +54,8 @@ function recordAnswer(record: RunRecord): string {
   return `${head}\n\n${readFileSync(join(record.runDir, "report.md"), "utf8")}`;
 }
 
-function runAnswer(outcome: RunOutcome): string {
-  return recordAnswer(outcome.record);
+function firstLine(answer: ToolAnswer): string {
+  return answer.content[0]!.text.split("\n")[0]!;
 }
 
 /** What a run tool returns while the run goes on: where it stands and how to wait again. */
@@ -91,7 +96,9 @@ function promptText(mission: Mission, args: Record<string, string | undefined>):
  * with the mission's inputs as arguments), and runs are tools. Runs started here run no hooks.
  */
 export function createMcpServer(options: McpOptions): McpServer {
-  const server = new McpServer({ name: "coord", version: "0.1.0" });
+  // MCP tasks (experimental in the SDK): a client that asks gets run_mission as a task it polls.
+  const tasks = new RunTaskStore();
+  const server = new McpServer({ name: "coord", version: "0.1.0" }, { capabilities: { tasks: { list: {}, requests: { tools: { call: {} } } } }, taskStore: tasks });
   const catalog = loadMissions({ ...options.load, cwd: options.cwd });
   for (const mission of catalog.missions) {
     server.registerPrompt(
@@ -117,28 +124,102 @@ export function createMcpServer(options: McpOptions): McpServer {
     return found ? stepsOf(found) : 0;
   };
   const stepsOfRun = async (runId: string) => flights.progressOf(runId)?.totalSteps ?? stepsOfMission((await getRun(runId, { cwd, settings: options.settings })).mission);
+  /** Waits on a run: its record once it has stopped (finished, paused, failed), or as it stands. */
+  const waitRecord = async (runId: string, seconds: number, onProgress?: (progress: Progress) => void): Promise<{ stopped: boolean; record: RunRecord }> => {
+    const outcome = await flights.wait(runId, seconds, onProgress);
+    if (outcome) return { stopped: true, record: outcome.record };
+    const record = await getRun(runId, { cwd, settings: options.settings });
+    return { stopped: record.status !== "running", record };
+  };
   /** Waits on a run for the caller, then answers with its report, or with where it stands. */
   const waitAnswer = async (runId: string, seconds: number, extra: ToolExtra): Promise<string> => {
-    const outcome = await flights.wait(runId, seconds, progressSender(extra));
-    if (outcome) return runAnswer(outcome);
-    const record = await getRun(runId, { cwd, settings: options.settings });
-    if (record.status !== "running") return recordAnswer(record);
-    return stillRunning(record, flights.progressOf(runId));
+    const { stopped, record } = await waitRecord(runId, seconds, progressSender(extra));
+    return stopped ? recordAnswer(record) : stillRunning(record, flights.progressOf(runId));
   };
+  /** Where a run that goes on stands, as run_mission says it. */
+  const whereRun = async (runId: string) => stillRunning(await getRun(runId, { cwd, settings: options.settings }), flights.progressOf(runId));
   const wait = z.number().min(0).max(3600).default(DEFAULT_WAIT_SECONDS).describe("Seconds to wait for the run to finish or pause before answering with where it stands; it carries on either way.");
 
-  server.registerTool(
+  const startRun = (mission: string, inputs: Record<string, string> | undefined): Promise<string> => {
+    requireMissionId(mission);
+    return flights.start(stepsOfMission(mission), (onEvent) => runMission({ ...options.load, cwd, mission, inputValues: inputs ?? {}, settings: runSettings, env, onEvent, startedBy: MCP_CALLER }));
+  };
+
+  /**
+   * A run_mission task's work: follows the run it started until the run stops, telling the task
+   * (and a caller that sent a progressToken) of each finished step, then stores what run_mission
+   * answers. A pause ends the task too: the decision is approve_run's or reject_run's, by run id.
+   */
+  const followTask = async (runId: string, taskId: string, extra: CreateTaskRequestHandlerExtra): Promise<void> => {
+    const sendProgress = progressSender(extra);
+    let updates = Promise.resolve();
+    const onProgress = (progress: Progress) => {
+      sendProgress?.(progress);
+      updates = updates.then(async () => extra.taskStore.updateTaskStatus(taskId, "working", await whereRun(runId))).catch(() => {});
+    };
+    let status: "completed" | "failed";
+    let result: ToolAnswer;
+    let message: string;
+    try {
+      let stopped = false;
+      let record: RunRecord | undefined;
+      while (!stopped) {
+        ({ stopped, record } = await waitRecord(runId, TASK_FOLLOW_SECONDS, onProgress));
+        // Still "running" on record, yet no longer driven by this process: nothing will end it here.
+        if (!stopped && !flights.progressOf(runId)) break;
+      }
+      if (!stopped || !record) {
+        status = "failed";
+        result = text(`run ${runId}: ${record?.status ?? "unknown"}, and no longer driven by this server; call get_run for its record.`, true);
+      } else {
+        status = record.status === "failed" ? "failed" : "completed";
+        result = text(recordAnswer(record));
+      }
+      message = firstLine(result);
+      if (record?.status === "paused") message += `. It waits for a decision: call approve_run or reject_run with {"runId": "${runId}"}.`;
+    } catch (error) {
+      status = "failed";
+      result = text(mcpErrorText(error, cwd), true);
+      message = firstLine(result);
+    }
+    await updates;
+    tasks.describe(taskId, message);
+    await extra.taskStore.storeTaskResult(taskId, status, result).catch(() => {});
+  };
+
+  server.experimental.tasks.registerToolTask(
     "run_mission",
     {
-      description: `Start a coord mission. Returns its report if it finishes or pauses within wait_seconds (default ${DEFAULT_WAIT_SECONDS}), otherwise its run id and progress while it carries on: call wait_run to wait again. inputs maps each input id to its text.`,
+      description: `Start a coord mission. Returns its report if it finishes or pauses within wait_seconds (default ${DEFAULT_WAIT_SECONDS}), otherwise its run id and progress while it carries on: call wait_run to wait again. inputs maps each input id to its text. Called as an MCP task, it returns the task at once and the task ends, with the same answer, when the run finishes or pauses (wait_seconds does not apply); its status message names the run id.`,
       inputSchema: { mission: z.string().describe("Mission id, from list_missions"), inputs: z.record(z.string(), z.string()).optional().describe("Input id -> text"), wait_seconds: wait },
+      execution: { taskSupport: "optional" },
     },
-    async ({ mission, inputs, wait_seconds }, extra) =>
-      answer(cwd, async () => {
-        requireMissionId(mission);
-        const runId = await flights.start(stepsOfMission(mission), (onEvent) => runMission({ ...options.load, cwd, mission, inputValues: inputs ?? {}, settings: runSettings, env, onEvent, startedBy: MCP_CALLER }));
-        return waitAnswer(runId, wait_seconds, extra);
-      }),
+    {
+      createTask: async ({ mission, inputs, wait_seconds }, extra) => {
+        const task = await extra.taskStore.createTask({ ttl: extra.taskRequestedTtl, pollInterval: TASK_POLL_MS });
+        if (tasks.isStandIn(task.taskId)) {
+          // The caller did not ask for a task: the SDK polls this one for it, and it answers as ever.
+          const answered = await answer(cwd, async () => waitAnswer(await startRun(mission, inputs), wait_seconds, extra));
+          await tasks.storeTaskResult(task.taskId, "completed", answered);
+          return { task: (await tasks.getTask(task.taskId))! };
+        }
+        let runId: string;
+        try {
+          runId = await startRun(mission, inputs);
+        } catch (error) {
+          // The run did not start (a missing input, an unknown mission): the task fails with the reason.
+          const failure = text(mcpErrorText(error, cwd), true);
+          tasks.describe(task.taskId, firstLine(failure));
+          await tasks.storeTaskResult(task.taskId, "failed", failure);
+          return { task: (await tasks.getTask(task.taskId))! };
+        }
+        tasks.describe(task.taskId, await whereRun(runId).catch(() => `run ${runId}: running`));
+        void followTask(runId, task.taskId, extra);
+        return { task: (await tasks.getTask(task.taskId))! };
+      },
+      getTask: async (_args, extra) => extra.taskStore.getTask(extra.taskId),
+      getTaskResult: async (_args, extra) => (await extra.taskStore.getTaskResult(extra.taskId)) as CallToolResult,
+    },
   );
   server.registerTool(
     "wait_run",
