@@ -4,8 +4,6 @@ import type { Settings } from "../definitions/schemas/settings.js";
 import type { RunEvent } from "../runtime/events.js";
 import { recordRunFailure, resumeRun, type RunGuard, type RunOutcome } from "../runtime/run.js";
 import { openStore } from "../runtime/store/open-store.js";
-import { QUEUE_CHANNEL } from "../runtime/store/postgres-queue.js";
-import { PostgresRunStore } from "../runtime/store/postgres-store.js";
 import type { Lease, RunQueue, RunStore } from "../runtime/store/run-store.js";
 
 export interface WorkerOptions {
@@ -77,7 +75,7 @@ async function claim(queue: RunQueue, id: string, leaseMs: number, log: (m: stri
 
 /** On Postgres, a queued run wakes an idle worker at once (LISTEN/NOTIFY); polling stays as the fallback. */
 async function listenForRuns(store: RunStore, onRun: () => void): Promise<() => Promise<void>> {
-  return store instanceof PostgresRunStore ? store.listen(QUEUE_CHANNEL, onRun) : async () => {};
+  return store.listen ? store.listen(onRun) : async () => {};
 }
 
 /** An idle worker's wait: until the next poll, a notice of a queued run, a run in hand ending, or the stop signal. */

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BIN, cliEnv, runCli, tempProject, waitUntil } from "../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI, type ReceivedRequest } from "../helpers/openai-server.js";
 import { postgresSchemaUrl } from "../helpers/postgres.js";
-import { GROWTH_INPUTS, GROWTH_PLAN, runProject } from "../helpers/project.js";
+import { GROWTH_INPUTS, GROWTH_PLAN, callOfRequest, runProject, stepOfRequest } from "../helpers/project.js";
 
 let server: FakeOpenAI | undefined;
 let workers: ChildProcess[] = [];
@@ -20,8 +20,10 @@ afterEach(async () => {
 });
 
 const AGENTS = { analyst: {}, researcher: {}, seller: {}, planner: {} };
-// The mission's five agent steps: phase 1 researcher, seller and lead analyst; phase 2 researcher and lead planner.
-const STEPS = 5;
+// The mission's model calls: phase 1 researcher and seller, then lead analyst's plan and its two
+// deliverables side by side; phase 2 researcher, then lead planner's single deliverable; then the
+// judge's check of the success criteria.
+const CALLS = 8;
 
 // Where the runs live for the test at hand: the project's SQLite file, or a Postgres schema of its own.
 let store: Record<string, string> = {};
@@ -39,15 +41,14 @@ function startWorker(cwd: string, fake: FakeOpenAI, leaseSeconds: number): Child
   return Object.assign(child, { log: () => log, stderrText: () => log });
 }
 
-/** Which step a model request belongs to: the agent (its system prompt) and the phase. */
-function stepOf(request: ReceivedRequest, bodies: Map<string, string>): string {
-  const agent = bodies.get(request.body.messages[0]?.content ?? "") ?? "?";
-  const phase = /Phase (\d+) of/.exec(request.body.messages[1]?.content ?? "")?.[1] ?? "?";
-  return `${phase}/${agent}`;
+/** Which step a model request belongs to: the agent (its role) and the phase. */
+function stepOf(request: ReceivedRequest): string {
+  return stepOfRequest(request.body, Object.keys(AGENTS));
 }
 
-function agentBodies(cwd: string): Map<string, string> {
-  return new Map(Object.keys(AGENTS).map((name) => [readFileSync(join(cwd, "agents", `${name}.md`), "utf8").split("---\n").at(-1)!.trim(), name]));
+/** Which model call of a step a request is. */
+function callOf(request: ReceivedRequest): string {
+  return callOfRequest(request.body, Object.keys(AGENTS));
 }
 
 /** Steps a run's log says were started (`phase/agent`), in the worker's own words. */
@@ -90,7 +91,7 @@ describe.each(BACKENDS)("coord worker on $kind", ({ env }) => {
     const waited = await runCli(["runs", "wait", "detached", "--timeout", "60", "--json"], { cwd, env: store });
     expect(waited.code, waited.stderr).toBe(0);
     expect(JSON.parse(waited.stdout).status).toBe("completed");
-    expect(server.requests).toHaveLength(STEPS);
+    expect(server.requests).toHaveLength(CALLS);
   }, 90_000);
 
   it("takes over a run from a worker killed with kill -9 once its lease runs out; no step runs twice but those in flight", async () => {
@@ -108,11 +109,10 @@ describe.each(BACKENDS)("coord worker on $kind", ({ env }) => {
     const why = `${waited.stderr}\nfirst worker:\n${first.log()}\nsecond worker:\n${second.log()}\n${waited.stdout}`;
     expect(waited.code, why).toBe(0);
     expect(JSON.parse(waited.stdout).status, why).toBe("completed");
-    const bodies = agentBodies(cwd);
     const perStep = new Map<string, number>();
-    for (const q of server.requests) perStep.set(stepOf(q, bodies), (perStep.get(stepOf(q, bodies)) ?? 0) + 1);
+    for (const q of server.requests) perStep.set(callOf(q), (perStep.get(callOf(q)) ?? 0) + 1);
     const counts = JSON.stringify(Object.fromEntries(perStep));
-    expect(perStep.size, counts).toBe(STEPS);
+    expect(perStep.size, counts).toBe(CALLS);
     const repeated = [...perStep.values()].filter((n) => n > 1);
     expect(repeated.every((n) => n === 2), counts).toBe(true);
     expect(repeated.length, `${counts}; ${inFlight} in flight at the kill`).toBeLessThanOrEqual(inFlight);
@@ -125,12 +125,11 @@ describe.each(BACKENDS)("coord worker on $kind", ({ env }) => {
     const stalled = startWorker(cwd, server, 1.5);
     await waitUntil(() => server!.requests.length >= 1, { child: stalled });
     stalled.kill("SIGSTOP");
-    const bodies = agentBodies(cwd);
     // A step in flight when the worker froze is the one thing it may still ask for when it wakes:
     // one whose request reached the server, or one it had started (its log line is written before
     // the step asks anything), whose request may leave only once the worker runs again.
     await new Promise((r) => setTimeout(r, 200));
-    const frozenSteps = new Set([...server.requests.filter((q) => !q.end).map((q) => stepOf(q, bodies)), ...startedSteps(join(cwd, "runs", "stalled", "run.log"))]);
+    const frozenSteps = new Set([...server.requests.filter((q) => !q.end).map((q) => stepOf(q)), ...startedSteps(join(cwd, "runs", "stalled", "run.log"))]);
     const rescuer = startWorker(cwd, server, 1.5);
     const waited = await runCli(["runs", "wait", "stalled", "--timeout", "60", "--json"], { cwd, env: store });
     expect(waited.code, waited.stderr).toBe(0);
@@ -143,7 +142,7 @@ describe.each(BACKENDS)("coord worker on $kind", ({ env }) => {
     stalled.kill("SIGCONT");
     await waitUntil(() => stalled.log().includes("lease lost"), { timeoutMs: 30_000 });
     await new Promise((r) => setTimeout(r, 500));
-    const afterWaking = server.requests.slice(requestsWhenDone).map((q) => stepOf(q, bodies));
+    const afterWaking = server.requests.slice(requestsWhenDone).map((q) => stepOf(q));
     expect(afterWaking.filter((step) => !frozenSteps.has(step))).toEqual([]);
     expect(statSync(record).mtimeMs).toBe(written);
     expect(JSON.parse(readFileSync(record, "utf8")).status).toBe("completed");
@@ -176,7 +175,7 @@ describe("coord worker on postgres", () => {
     const waited = await runCli(["runs", "wait", "anywhere", "--timeout", "60", "--json"], { cwd: tempProject(), env: store });
     expect(waited.code, waited.stderr).toBe(0);
     expect(JSON.parse(waited.stdout).status).toBe("completed");
-    expect(server.requests).toHaveLength(STEPS);
+    expect(server.requests).toHaveLength(CALLS);
     // The worker wrote the run's folder where it works, since the machine that started it is not here.
     expect(existsSync(join(elsewhere, "runs", "anywhere", "report.md"))).toBe(true);
   }, 90_000);

@@ -1,5 +1,5 @@
 import { userInfo } from "node:os";
-import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+import type { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import pg from "pg";
 import { CoordError } from "../../errors.js";
 import type { RunGuard } from "../events.js";
@@ -7,7 +7,7 @@ import { lockRun } from "../lock.js";
 import type { RunRecord } from "../record.js";
 import type { RunSpec } from "../store.js";
 import { guardWrites } from "./guarded-saver.js";
-import { PostgresRunQueue } from "./postgres-queue.js";
+import { PostgresRunQueue, QUEUE_CHANNEL } from "./postgres-queue.js";
 import type { RemovedRows, RunOwner, RunStore } from "./run-store.js";
 
 /**
@@ -119,6 +119,7 @@ async function migrate(pool: pg.Pool, url: DatabaseUrl): Promise<void> {
       await client.query(rows[0] ? `UPDATE ${s}.coord_schema_version SET version = $1` : `INSERT INTO ${s}.coord_schema_version (version) VALUES ($1)`, [all.length]);
       await client.query("COMMIT");
     }
+    const { PostgresSaver } = await import("@langchain/langgraph-checkpoint-postgres");
     await new PostgresSaver(pool, undefined, { schema: url.schema }).setup();
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
@@ -170,7 +171,7 @@ export class PostgresRunStore implements RunStore {
   }
 
   /** A client of its own, for LISTEN: workers hear of queued runs at once. */
-  async listen(channel: string, onNotice: () => void): Promise<() => Promise<void>> {
+  async listen(onNotice: () => void, channel = QUEUE_CHANNEL): Promise<() => Promise<void>> {
     const client = await this.pool.connect();
     client.on("notification", onNotice);
     await client.query(`LISTEN ${channel}`);
@@ -246,6 +247,7 @@ export class PostgresRunStore implements RunStore {
 
   async checkpointer(guard?: RunGuard): Promise<PostgresSaver> {
     // Its tables were set up when the store opened, once per process and database.
+    const { PostgresSaver } = await import("@langchain/langgraph-checkpoint-postgres");
     return guardWrites(new PostgresSaver(this.pool, undefined, { schema: this.url.schema }), guard);
   }
 

@@ -87,5 +87,10 @@ export interface RunStore {
   dropHistory(runId: string): Promise<RemovedRows>;
   /** Deletes what the store keeps of a run: checkpoints, spec, record and owner (not its queue entry). */
   deleteRun(runId: string): Promise<void>;
+  /**
+   * Calls `onQueued` whenever a run is queued anywhere, so an idle worker wakes at once instead of
+   * at its next poll (Postgres LISTEN/NOTIFY); absent where polling is all there is. Returns the stop.
+   */
+  listen?(onQueued: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import type { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
 import { writeFileAtomic } from "../../files.js";
 import type { RunGuard } from "../events.js";
@@ -100,6 +100,8 @@ export class SqliteRunStore implements RunStore {
   }
 
   async checkpointer(guard?: RunGuard): Promise<SqliteSaver> {
+    // Imported here, not above: reading specs and records (runs list, status) loads no LangChain.
+    const { SqliteSaver } = await import("@langchain/langgraph-checkpoint-sqlite");
     return guardWrites(new SqliteSaver(this.open()), guard);
   }
 

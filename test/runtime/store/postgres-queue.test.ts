@@ -1,7 +1,6 @@
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { parseDatabaseUrl, PostgresRunStore } from "../../../src/runtime/store/postgres-store.js";
-import { QUEUE_CHANNEL } from "../../../src/runtime/store/postgres-queue.js";
 import { tempProject } from "../../helpers/cli.js";
 import { postgresSchemaUrl } from "../../helpers/postgres.js";
 
@@ -70,7 +69,7 @@ describe("the postgres queue", () => {
   it("tells listening workers at once when a run is queued", async () => {
     const { a, storeA } = await queues();
     let heard = 0;
-    const stop = await storeA.listen(QUEUE_CHANNEL, () => heard++);
+    const stop = await storeA.listen(() => heard++);
     try {
       await a.enqueue("wake-up");
       for (let i = 0; i < 50 && heard === 0; i++) await sleep(20);
