@@ -11,12 +11,21 @@ interface Flight {
   listeners: Set<(event: RunEvent) => void>;
 }
 
-/** What a waiting caller learns while a run goes on: one step more done out of all. */
+/**
+ * What a waiting caller learns while a run goes on: one step more done out of all, or, while a
+ * step writes, what it is writing. `progress` only ever grows: steps done, plus a fraction below
+ * the next step while tokens arrive.
+ */
 export interface Progress {
   stepsDone: number;
   totalSteps: number;
+  progress: number;
   message: string;
 }
+
+// At most one notice of streamed text a second per waiting caller: enough to see a step write.
+const TOKEN_NOTICE_MS = 1000;
+const TAIL_CHARS = 80;
 
 /** Agent steps of a mission, for "4 of 9 steps done": every support and lead of every phase. */
 export function stepsOf(mission: Mission): number {
@@ -73,9 +82,18 @@ export class InFlightRuns {
     const flight = this.flights.get(runId);
     if (!flight) return undefined;
     if (flight.outcome) return flight.outcome;
+    let ticks = 0;
+    let lastNotice = 0;
     const listener = (event: RunEvent) => {
       if (event.type === "step" && event.state === "end") {
-        onProgress?.({ stepsDone: flight.stepsDone, totalSteps: flight.totalSteps, message: `phase ${event.phase}: ${event.role} ${event.agent} done` });
+        ticks = 0;
+        onProgress?.({ stepsDone: flight.stepsDone, totalSteps: flight.totalSteps, progress: flight.stepsDone, message: `phase ${event.phase}: ${event.role} ${event.agent} done` });
+      } else if (event.type === "token" && Date.now() - lastNotice >= TOKEN_NOTICE_MS) {
+        lastNotice = Date.now();
+        ticks++;
+        const tail = event.text.replace(/\s+/g, " ").trim().slice(-TAIL_CHARS);
+        const progress = flight.stepsDone + 1 - 1 / (ticks + 1);
+        onProgress?.({ stepsDone: flight.stepsDone, totalSteps: flight.totalSteps, progress, message: `phase ${event.phase}: ${event.role} ${event.agent} writing: …${tail}` });
       }
     };
     flight.listeners.add(listener);
@@ -90,7 +108,7 @@ export class InFlightRuns {
   }
 
   /** Where a run this process drives stands: steps done of all, or undefined when it is not ours. */
-  progressOf(runId: string): Omit<Progress, "message"> | undefined {
+  progressOf(runId: string): Pick<Progress, "stepsDone" | "totalSteps"> | undefined {
     const flight = this.flights.get(runId);
     return flight && { stepsDone: flight.stepsDone, totalSteps: flight.totalSteps };
   }

@@ -1,10 +1,14 @@
 import { createHash } from "node:crypto";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { AIMessageChunk, type AIMessage, type BaseMessage } from "@langchain/core/messages";
+import { AIMessage, AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
+import type { Runnable } from "@langchain/core/runnables";
+import { concat } from "@langchain/core/utils/stream";
 import { CoordError, CoordInternalError } from "../errors.js";
+import type { ProviderLimiter } from "./rate-limit.js";
 import type { Recording } from "./recording.js";
-import { DEFAULT_RETRY, statusOf, withRetries, type RetryPolicy } from "./retry.js";
+import { DEFAULT_RETRY, retryWaitMs, statusOf, withRetries, type RetryPolicy } from "./retry.js";
+import { TokenBuffer, type StepRef, type StepToken } from "./streaming.js";
 import { DELIVERABLES_TOOL, ToolBindingChatModel, type OpenAITool } from "./tool-binding.js";
 
 export interface ManagedModelFields {
@@ -21,6 +25,34 @@ export interface ManagedModelFields {
   /** Environment variable holding this provider's key, to name it when the key is refused. */
   keyVariable?: string;
   onRetry?: (message: string) => void;
+  /**
+   * Ask the provider for a stream and put the answer together from its chunks, handing the
+   * text on as it comes (`onToken`); the caller still gets one whole message.
+   */
+  stream?: boolean;
+  /**
+   * A stream that ends without a finish reason was cut short, and is retried like a failed
+   * call (OpenAI-compatible servers always send one; others' streams may not say).
+   */
+  requireFinish?: boolean;
+  /** The provider's calls at once and its 429 waits, shared by every model of the process. */
+  limiter?: ProviderLimiter;
+  /** The step the current call is made for (from the graph's context), to label its tokens. */
+  stepOf?: () => StepRef | undefined;
+  /** Streamed text of calls made for a step, coalesced. */
+  onToken?: (token: StepToken) => void;
+  /** Numbers the calls whose tokens are handed on (shared by a run's models). */
+  nextCall?: () => number;
+}
+
+/** A stream that ended before the provider said it was done: retried like a dropped connection. */
+export class StreamCutError extends Error {
+  override name = "StreamCutError";
+}
+
+/** The call ran out of its time (`timeoutMs`), whether waiting for the answer or reading it. */
+export class ModelTimeoutError extends Error {
+  override name = "TimeoutError";
 }
 
 /** The parts of a request that decide its answer: what a recording is keyed by. */
@@ -100,20 +132,88 @@ export class ManagedChatModel extends ToolBindingChatModel {
     if (!inner) throw new CoordInternalError(`no model to call for ${fields.spec}: a managed model was built without one and not for replay`);
     const tools = options.tools;
     const forced = tools?.length === 1 && tools[0]!.function.name === DELIVERABLES_TOOL ? DELIVERABLES_TOOL : undefined;
-    const runnable = tools?.length ? inner.bindTools!(tools, forced ? { tool_choice: forced } : {}) : inner;
+    const runnable = (tools?.length ? inner.bindTools!(tools, forced ? { tool_choice: forced } : {}) : inner) as Runnable<BaseMessage[], AIMessageChunk>;
+    const policy = fields.retry ?? DEFAULT_RETRY;
+    const step = fields.onToken ? fields.stepOf?.() : undefined;
+    const call = step ? (fields.nextCall?.() ?? 0) : 0;
+    // A 429's wait is the limiter's, for every call to the provider: the refused call waits
+    // there too, ahead of calls not sent yet.
+    let sharedWait: number | undefined;
     const reply = await withRetries(
-      async () => {
+      async (attempt) => {
+        const slot = await fields.limiter?.acquire({ retry: attempt > 1, priority: sharedWait !== undefined });
+        sharedWait = undefined;
+        const tokens = step && fields.onToken ? new TokenBuffer(fields.onToken, step, call, attempt) : undefined;
         try {
-          const signal = fields.timeoutMs ? AbortSignal.timeout(fields.timeoutMs) : undefined;
-          return (await runnable.invoke(messages, signal ? { signal } : {})) as AIMessage;
+          const message = await this.callOnce(runnable, messages, options.signal, tokens);
+          slot?.release();
+          return message;
         } catch (error) {
+          tokens?.flush();
+          if (slot && statusOf(error) === 429) {
+            sharedWait = retryWaitMs(error, policy, attempt);
+            slot.rateLimited(Date.now() + sharedWait);
+          } else slot?.release();
           throw explain(error, fields);
         }
       },
-      fields.retry ?? DEFAULT_RETRY,
-      (error, waitMs, attempt) => fields.onRetry?.(`${fields.spec}: ${statusOf(error) ? `HTTP ${statusOf(error)}` : (error as Error).message}; retry ${attempt} in ${(waitMs / 1000).toFixed(1)}s`),
+      policy,
+      (error, waitMs, attempt) => fields.onRetry?.(`${fields.spec}: ${describeFailure(error)}; retry ${attempt} in ${(waitMs / 1000).toFixed(1)}s`),
+      // A call its caller stopped (the graph aborted) is not tried again.
+      { waitedElsewhere: () => sharedWait, giveUp: () => !!options.signal?.aborted },
     );
     fields.recording?.put(key, reply);
     return { generations: [{ text: typeof reply.content === "string" ? reply.content : "", message: toChunk(reply) }] };
   }
+
+  /** One attempt: the provider's answer, streamed or not, within the call's time. */
+  private async callOnce(runnable: Runnable<BaseMessage[], AIMessageChunk>, messages: BaseMessage[], callerSignal: AbortSignal | undefined, tokens: TokenBuffer | undefined): Promise<AIMessage> {
+    const { fields } = this;
+    const timeout = fields.timeoutMs ? AbortSignal.timeout(fields.timeoutMs) : undefined;
+    const signals = [timeout, callerSignal].filter((s): s is AbortSignal => !!s);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    try {
+      if (!fields.stream) return (await runnable.invoke(messages, signal ? { signal } : {})) as AIMessage;
+      let whole: AIMessageChunk | undefined;
+      for await (const chunk of await runnable.stream(messages, signal ? { signal } : {})) {
+        whole = whole ? concat(whole, chunk) : chunk;
+        tokens?.push(chunk);
+      }
+      signal?.throwIfAborted();
+      if (!whole) throw new StreamCutError("the stream ended before any answer");
+      if (fields.requireFinish && !finished(whole)) throw new StreamCutError("the stream was cut before the answer's end");
+      tokens?.flush();
+      return toMessage(whole);
+    } catch (error) {
+      if (timeout?.aborted && !callerSignal?.aborted) throw new ModelTimeoutError(`no whole answer within ${fields.timeoutMs} ms`, { cause: error });
+      throw error;
+    }
+  }
+}
+
+/** A failure worth retrying, in a few words: the HTTP status, or the error and its cause. */
+function describeFailure(error: unknown): string {
+  const status = statusOf(error);
+  if (status) return `HTTP ${status}`;
+  const message = (error as Error)?.message ?? String(error);
+  const cause = (error as { cause?: { message?: string } })?.cause?.message;
+  return cause && !message.includes(cause) ? `${message} (${cause})` : message;
+}
+
+/** Whether a streamed answer says it is complete (OpenAI: finish_reason; others: their own). */
+function finished(message: AIMessageChunk): boolean {
+  const meta = message.response_metadata ?? {};
+  return ["finish_reason", "stop_reason", "done_reason"].some((k) => meta[k] !== undefined && meta[k] !== null) || meta.done === true;
+}
+
+/** The streamed chunks put together, as the plain message a call returns. */
+function toMessage(whole: AIMessageChunk): AIMessage {
+  return new AIMessage({
+    content: whole.content,
+    tool_calls: whole.tool_calls ?? [],
+    ...(whole.invalid_tool_calls?.length && { invalid_tool_calls: whole.invalid_tool_calls }),
+    response_metadata: whole.response_metadata ?? {},
+    ...(whole.usage_metadata && { usage_metadata: whole.usage_metadata }),
+    ...(whole.id && { id: whole.id }),
+  });
 }

@@ -4,8 +4,10 @@ import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import { ManagedChatModel } from "./managed.js";
 import { OfflineChatModel } from "./offline.js";
+import { DEFAULT_MAX_INFLIGHT, providerLimiter } from "./rate-limit.js";
 import type { Recording } from "./recording.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
+import { currentStep, stepsOfMission, type StepRef, type StepToken } from "./streaming.js";
 
 /** The name run.json records for the offline model. */
 export const OFFLINE_MODEL = "offline";
@@ -25,6 +27,17 @@ export interface ModelSettings {
   recording?: Recording;
   replay?: boolean;
   onRetry?: (message: string) => void;
+  /**
+   * Calls at once to one provider (`models.maxInflight`), for the process: every run and step
+   * calling it shares one limiter, which also holds them all back when it answers 429.
+   */
+  maxInflight?: number;
+  /** Text as the model streams it, for the step it is written for (see `modelsForRun`). */
+  onToken?: (token: StepToken) => void;
+  /** Which step the current call is for; `modelsForRun` finds it from the run's graph. */
+  stepOf?: () => StepRef | undefined;
+  /** Numbers the calls whose tokens are handed on. */
+  nextCall?: () => number;
 }
 
 // Claude Code agent files name models by family; these are the current models of each.
@@ -122,13 +135,35 @@ async function providerModel(spec: string, settings: ModelSettings): Promise<Bas
   }
 }
 
-/** The managed model for a spec: offline, replayed, or a provider's. */
+/** Where a provider's calls go, for its limiter: the provider and the server. */
+function limiterKey(spec: string, settings: ModelSettings): string {
+  const { provider } = providerOf(spec);
+  const env = settings.env;
+  const baseUrl = settings.baseUrl ?? (provider === "openai" ? env.OPENAI_BASE_URL : provider === "ollama" ? (env.OLLAMA_HOST ?? "http://127.0.0.1:11434") : undefined);
+  return `${provider}|${baseUrl ?? "default"}`;
+}
+
+/**
+ * The managed model for a spec: offline, replayed, or a provider's. A provider's answers are
+ * streamed (tokens go to `onToken`), and its calls go through the process's limiter for it.
+ */
 export async function createModel(spec: string, settings: ModelSettings): Promise<ManagedChatModel> {
   const inner = settings.replay ? undefined : spec === OFFLINE_MODEL ? new OfflineChatModel({}) : await providerModel(spec, settings);
-  const keyVariable = KEY_VARIABLES[providerOf(spec).provider];
+  const { provider } = providerOf(spec);
+  const keyVariable = KEY_VARIABLES[provider];
+  const remote = !!inner && spec !== OFFLINE_MODEL;
   return new ManagedChatModel({
     spec,
     ...(inner && { inner }),
+    ...(remote && {
+      stream: true,
+      // OpenAI-compatible servers end every stream with a finish reason; a stream without one was cut.
+      requireFinish: provider === "openai",
+      limiter: providerLimiter(limiterKey(spec, settings), settings.maxInflight ?? DEFAULT_MAX_INFLIGHT),
+    }),
+    ...(settings.onToken && { onToken: settings.onToken }),
+    ...(settings.stepOf && { stepOf: settings.stepOf }),
+    ...(settings.nextCall && { nextCall: settings.nextCall }),
     retry: settings.retry ?? DEFAULT_RETRY,
     ...(settings.timeoutMs && { timeoutMs: settings.timeoutMs }),
     ...(settings.recording && { recording: settings.recording }),
@@ -148,10 +183,14 @@ export async function modelsForRun(
   const warnings: string[] = [];
   const bySpec = new Map<string, ManagedChatModel>();
   const byAgent = new Map<string, { spec: string; model: BaseChatModel }>();
+  // Tokens are labelled with the step they are written for: the graph node the call runs in.
+  let calls = 0;
+  const steps = settings.onToken ? stepsOfMission(mission) : undefined;
+  const streaming: Partial<ModelSettings> = steps ? { stepOf: settings.stepOf ?? (() => currentStep(steps)), nextCall: settings.nextCall ?? (() => ++calls) } : {};
   for (const agent of [...agents, ...mission.agents]) {
     const { spec, warning } = agentModelSpec(agent, runSpec, settings);
     if (warning) warnings.push(warning);
-    if (!bySpec.has(spec)) bySpec.set(spec, await createModel(spec, settings));
+    if (!bySpec.has(spec)) bySpec.set(spec, await createModel(spec, { ...settings, ...streaming }));
     byAgent.set(agent.name, { spec, model: bySpec.get(spec)! });
   }
   return { runSpec, byAgent, warnings };

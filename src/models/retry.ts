@@ -27,7 +27,7 @@ export function statusOf(error: unknown): number | undefined {
   return typeof e?.status === "number" ? e.status : undefined;
 }
 
-/** 429, 5xx, timeouts and dropped connections are worth another try; 4xx mistakes are not. */
+/** 429, 5xx, timeouts, dropped connections and streams cut short are worth another try; 4xx mistakes are not. */
 export function isRetryable(error: unknown): boolean {
   const status = statusOf(error);
   if (status !== undefined) return status === 408 || status === 409 || status === 429 || status >= 500;
@@ -35,7 +35,7 @@ export function isRetryable(error: unknown): boolean {
   // down), so the whole cause chain is searched.
   for (let e = error as HttpishError | undefined, depth = 0; e && depth < 6; e = e.cause as HttpishError | undefined, depth++) {
     if (NETWORK_CODES.has(e.code ?? "")) return true;
-    if (/APIConnection(Timeout)?Error|TimeoutError|AbortError/.test(e.name ?? "")) return true;
+    if (/APIConnection(Timeout)?Error|TimeoutError|AbortError|StreamCutError/.test(e.name ?? "")) return true;
     if (/fetch failed|socket hang up|network|connection error/i.test(e.message ?? "")) return true;
   }
   return false;
@@ -55,20 +55,36 @@ export function retryAfterMs(error: unknown): number | undefined {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How long to wait before another try: Retry-After when the server sent one, else exponential backoff with jitter; never over `maxMs`. */
+export function retryWaitMs(error: unknown, policy: RetryPolicy, attempt: number): number {
+  const backoff = policy.baseMs * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4);
+  return Math.min(policy.maxMs, retryAfterMs(error) ?? backoff);
+}
+
+export interface RetryHooks {
+  /**
+   * When the wait after this error is taken elsewhere (a limiter shared by every call to the
+   * provider holds the next try back), how long it is: reported, not slept here.
+   */
+  waitedElsewhere?: (error: unknown) => number | undefined;
+  /** Whether to stop trying whatever the error (the caller gave up on the call). */
+  giveUp?: () => boolean;
+}
+
 /**
  * Calls `fn` until it succeeds, a non-retryable error happens, or retries run out. Waits honour
  * Retry-After when the server sends it, otherwise back off exponentially with jitter.
  */
-export async function withRetries<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy, onRetry?: (error: unknown, waitMs: number, attempt: number) => void): Promise<T> {
+export async function withRetries<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy, onRetry?: (error: unknown, waitMs: number, attempt: number) => void, hooks: RetryHooks = {}): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (error) {
-      if (error instanceof CoordError || attempt > policy.retries || !isRetryable(error)) throw error;
-      const backoff = policy.baseMs * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4);
-      const wait = Math.min(policy.maxMs, retryAfterMs(error) ?? backoff);
+      if (error instanceof CoordError || attempt > policy.retries || !isRetryable(error) || hooks.giveUp?.()) throw error;
+      const elsewhere = hooks.waitedElsewhere?.(error);
+      const wait = elsewhere ?? retryWaitMs(error, policy, attempt);
       onRetry?.(error, wait, attempt);
-      await sleep(wait);
+      if (elsewhere === undefined) await sleep(wait);
     }
   }
 }

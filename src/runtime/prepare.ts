@@ -146,6 +146,8 @@ function modelSettings(settings: Settings, env: Env, emit?: Emit): ModelSettings
     env,
     ...(m.record && { recording: Recording.forRecord(m.record) }),
     ...(m.replay && { recording: Recording.forReplay(m.replay), replay: true }),
-    ...(emit && { onRetry: (message: string) => emit({ type: "warning", message }) }),
+    // Old runs' specs have no maxInflight: the default then.
+    ...(m.maxInflight && { maxInflight: m.maxInflight }),
+    ...(emit && { onRetry: (message: string) => emit({ type: "warning", message }), onToken: (token) => emit({ type: "token", ...token }) }),
   };
 }

@@ -72,7 +72,7 @@ function progressSender(extra: ToolExtra): ((progress: Progress) => void) | unde
   if (token === undefined) return undefined;
   return (progress) =>
     void extra
-      .sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: progress.stepsDone, total: progress.totalSteps, message: progress.message } })
+      .sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: progress.progress, total: progress.totalSteps, message: progress.message } })
       .catch(() => {});
 }
 
