@@ -1,7 +1,9 @@
 import { join } from "node:path";
 import { CoordError, diagnostic, type Diagnostic } from "../errors.js";
-import { parseAgent } from "./agent.js";
-import { PACKAGE_ROOT, readText, searchRoots, type LoadOptions, type SearchRoot } from "./discover.js";
+import { parseAgent, type AgentParse } from "./agent.js";
+import { AGENT_PARSES } from "./agent-cache.js";
+import { ParseCache } from "./parse-cache.js";
+import { MAX_DEFINITION_BYTES, PACKAGE_ROOT, readText, searchRoots, type LoadOptions, type SearchRoot } from "./discover.js";
 import { walkFiles } from "../files.js";
 import type { Agent } from "./schemas/agent.js";
 import { FirstWins } from "./first-wins.js";
@@ -66,25 +68,43 @@ export function agentSearchRoots(options: LoadOptions = {}): SearchRoot[] {
   return searchRoots(options.agentDirs ?? [], defaults, options.cwd ?? process.cwd());
 }
 
-/** Reads agent files into a registry; files that are not agents are skipped quietly. */
-export function loadAgentFiles(files: string[], registry = new AgentRegistry()): AgentRegistry {
+/** One file's parse, or why it was not read. */
+function parseFile(file: string): AgentParse | Diagnostic {
+  const text = readText(file);
+  return typeof text === "string" ? parseAgent(text, file) : text;
+}
+
+/**
+ * Reads agent files into a registry; files that are not agents are skipped quietly. With a cache,
+ * files unchanged since it was written are not parsed again (the registry is the same either way).
+ */
+export function loadAgentFiles(files: string[], registry = new AgentRegistry(), cache?: ParseCache<AgentParse>): AgentRegistry {
   for (const file of files) {
-    const text = readText(file);
-    if (typeof text !== "string") {
-      registry.diagnostics.push(text);
+    const parsed = cache ? cache.parse(file, MAX_DEFINITION_BYTES, parseFile) : parseFile(file);
+    if (!("diagnostics" in parsed)) {
+      registry.diagnostics.push(parsed);
       continue;
     }
-    const parsed = parseAgent(text, file);
     registry.diagnostics.push(...parsed.diagnostics);
     if (parsed.agent) registry.add(parsed.agent);
   }
   return registry;
 }
 
-/** Every agent visible from `cwd`: --agents folders, ./agents, ./.claude/agents, then coord's own. */
-export function loadAgents(options: LoadOptions = {}): AgentRegistry {
-  const files = agentSearchRoots(options).flatMap((root) => walkFiles(root.dir, (name) => AGENT_FILE_PATTERN.test(name)));
-  return loadAgentFiles(files);
+/** Agent files visible from `cwd`, in precedence order: --agents folders, ./agents, ./.claude/agents, then coord's own. */
+export function agentFiles(options: LoadOptions = {}): string[] {
+  return agentSearchRoots(options).flatMap((root) => walkFiles(root.dir, (name) => AGENT_FILE_PATTERN.test(name)));
 }
 
-
+/**
+ * Every agent visible from `cwd`: --agents folders, ./agents, ./.claude/agents, then coord's own.
+ * With `cacheDir`, parses are kept there between loads (see parse-cache.ts).
+ */
+export function loadAgents(options: LoadOptions = {}): AgentRegistry {
+  const files = agentFiles(options);
+  if (!options.cacheDir) return loadAgentFiles(files);
+  const cache = ParseCache.open(options.cacheDir, AGENT_PARSES);
+  const registry = loadAgentFiles(files, new AgentRegistry(), cache);
+  cache.save();
+  return registry;
+}

@@ -48,6 +48,12 @@ export interface LoadOptions {
   cwd?: string;
   /** Include the agents and missions that ship with coord. Default: true. */
   builtin?: boolean;
+  /**
+   * A folder (absolute path) where parsed agent and mission files are kept between loads, so
+   * unchanged files are not parsed again: the CLI uses the project's `.coord/cache`. The results
+   * are the same with or without it. Default: none, every file is parsed.
+   */
+  cacheDir?: string;
 }
 
 /**

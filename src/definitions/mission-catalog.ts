@@ -1,9 +1,11 @@
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CoordError, diagnostic, type Diagnostic } from "../errors.js";
-import { PACKAGE_ROOT, readText, searchRoots, type LoadOptions, type SearchRoot } from "./discover.js";
+import { MAX_DEFINITION_BYTES, PACKAGE_ROOT, readText, searchRoots, type LoadOptions, type SearchRoot } from "./discover.js";
 import { walkFiles } from "../files.js";
-import { missionIdFromPath, parseMission } from "./mission.js";
+import { missionIdFromPath, parseMission, type MissionParse } from "./mission.js";
+import { MISSION_PARSES } from "./mission-cache.js";
+import { ParseCache } from "./parse-cache.js";
 import type { Mission } from "./schemas/mission.js";
 import { FirstWins } from "./first-wins.js";
 import { closestNames } from "./suggest.js";
@@ -39,11 +41,24 @@ export class MissionCatalog extends FirstWins<Mission> {
   }
 }
 
-/** Parses one mission file; diagnostics include why it is not a mission. */
-export function loadMissionFile(file: string): { mission?: Mission; diagnostics: Diagnostic[] } {
+/** Parses one mission file; diagnostics include why it is not a mission. With a cache, an unchanged file is not parsed again. */
+export function loadMissionFile(file: string, cache?: ParseCache<MissionParse>): MissionParse {
+  const parsed = cache ? cache.parse(file, MAX_DEFINITION_BYTES, parseFile) : parseFile(file);
+  return "diagnostics" in parsed ? parsed : { diagnostics: [parsed] };
+}
+
+function parseFile(file: string): MissionParse | Diagnostic {
   const text = readText(file);
-  if (typeof text !== "string") return { diagnostics: [text] };
-  return parseMission(text, file);
+  return typeof text === "string" ? parseMission(text, file) : text;
+}
+
+/** The mission cache of `options.cacheDir`, for one load: `work` reads through it, then it is saved. */
+function withCache<T>(options: LoadOptions, work: (cache: ParseCache<MissionParse> | undefined) => T): T {
+  if (!options.cacheDir) return work(undefined);
+  const cache = ParseCache.open(options.cacheDir, MISSION_PARSES);
+  const result = work(cache);
+  cache.save();
+  return result;
 }
 
 /** Mission files of every search folder, READMEs and the like left out. */
@@ -55,14 +70,16 @@ export function missionFiles(options: LoadOptions): string[] {
 
 /** Every mission visible from `cwd`. Markdown that holds no mission is skipped quietly. */
 export function loadMissions(options: LoadOptions = {}): MissionCatalog {
-  const catalog = new MissionCatalog();
-  for (const file of missionFiles(options)) {
-    const parsed = loadMissionFile(file);
-    if (!parsed.mission || parsed.mission.phases.length === 0) continue;
-    catalog.diagnostics.push(...parsed.diagnostics);
-    catalog.add(parsed.mission);
-  }
-  return catalog;
+  return withCache(options, (cache) => {
+    const catalog = new MissionCatalog();
+    for (const file of missionFiles(options)) {
+      const parsed = loadMissionFile(file, cache);
+      if (!parsed.mission || parsed.mission.phases.length === 0) continue;
+      catalog.diagnostics.push(...parsed.diagnostics);
+      catalog.add(parsed.mission);
+    }
+    return catalog;
+  });
 }
 
 /**

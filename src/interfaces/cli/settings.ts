@@ -1,11 +1,27 @@
+import { join } from "node:path";
+import type { LoadOptions } from "../../definitions/discover.js";
 import type { SettingsInput } from "../../definitions/schemas/settings.js";
 import { loadSettings } from "../../definitions/settings.js";
 import { CoordError } from "../../errors.js";
+import { homeDir } from "../../runtime/store.js";
 import type { Io } from "./io.js";
 
 /** The project's settings under the command's flags, and the environment with `.env` in it. */
 export function projectSettings(io: Io, flags: SettingsInput = {}) {
   return loadSettings(io.cwd, io.env, flags);
+}
+
+/**
+ * Load options with the project's parse cache, `.coord/cache` (see definitions/parse-cache.ts):
+ * agents and missions unchanged since an earlier command are not parsed again. Settings that
+ * cannot be read only cost the cache: listing agents never fails on them.
+ */
+export function withParseCache(io: Io, load: LoadOptions): LoadOptions {
+  try {
+    return { ...load, cacheDir: join(homeDir(io.cwd, projectSettings(io).settings), "cache") };
+  } catch {
+    return load;
+  }
 }
 
 /** A flag that must be a number above 0 (seconds, dollars). */

@@ -1,16 +1,18 @@
 import { confine, readRegularFile } from "../../files.js";
 import { MAX_INPUT_BYTES } from "../../runtime/inputs.js";
 import { checkRunId } from "../../runtime/store.js";
-import { withStore } from "../../runtime/store/open-store.js";
-import { requireNotWithWorker } from "../../service/busy.js";
 import { remoteRunSettings, requireMissionId, type SurfaceContext } from "../surface.js";
 import { chatErrorText, scrubPaths } from "../error-voice.js";
 import { CoordError } from "../../errors.js";
-import { loadMissions } from "../../definitions/mission-catalog.js";
 import type { RunRecord } from "../../runtime/record.js";
-import { getRun, resumeRun, runMission, type RunEvent, type RunOptions } from "../../runtime/run.js";
-import { stampDecision, type Actor, type ReviewDecision } from "../../runtime/state.js";
+import type { RunEvent, RunOptions } from "../../runtime/run.js";
+import { stampDecision, type Actor, type ReviewDecision } from "../../runtime/decisions.js";
 import { SLASH_USAGE, SlashSyntaxError, parseSlash, type SlashCommand } from "./parse.js";
+
+// Each command imports what it uses when it runs: help needs nothing, list the mission parser,
+// status the store; only the commands that run or continue a run load the graph runtime (and
+// LangChain with it), so the replies that read start fast (test/interfaces/cli/startup.test.ts).
+const runtime = () => import("../../runtime/run.js");
 
 export interface SlashContext extends SurfaceContext {
   /**
@@ -106,22 +108,27 @@ export async function handleSlashCommand(command: SlashCommand, ctx: SlashContex
       case "help":
         return { ok: true, text: helpReply() };
       case "list": {
+        const { loadMissions } = await import("../../definitions/mission-catalog.js");
         const missions = loadMissions({ ...ctx.load, cwd: ctx.cwd }).missions;
         const lines = missions.map((m) => `• \`${m.id}\` ${m.title} (${m.phases.length} phase${m.phases.length === 1 ? "" : "s"}; inputs: ${m.inputs.filter((i) => i.required).map((i) => i.id).join(", ") || "none required"})`);
         return { ok: true, text: [`**${missions.length} missions**`, ...lines, "Run one: `/coord MISSION key=value ...`"].join("\n") };
       }
       case "status": {
-        const record = await getRun(command.runId, ctx);
+        const { readRunRecord } = await import("./run-records.js");
+        const record = await readRunRecord(ctx.cwd, ctx.settings, command.runId);
         return { ok: true, text: recordReply(record, ctx.cwd), runId: record.runId, status: record.status };
       }
       case "approve":
       case "reject": {
         const decision = decisionOf(command, ctx.user);
         checkRunId(command.runId);
-        if (!ctx.dispatch) await withStore(ctx.cwd, ctx.settings, (store) => requireNotWithWorker(store, command.runId));
+        if (!ctx.dispatch) {
+          const [{ withStore }, { requireNotWithWorker }] = await Promise.all([import("../../runtime/store/open-store.js"), import("../../service/busy.js")]);
+          await withStore(ctx.cwd, ctx.settings, (store) => requireNotWithWorker(store, command.runId));
+        }
         const record = ctx.dispatch
           ? await ctx.dispatch.decide(command.runId, decision)
-          : (await resumeRun(command.runId, { cwd: ctx.cwd, settings: ctx.settings, env: ctx.env, decision, ...(ctx.onEvent && { onEvent: ctx.onEvent }) })).record;
+          : (await (await runtime()).resumeRun(command.runId, { cwd: ctx.cwd, settings: ctx.settings, env: ctx.env, decision, ...(ctx.onEvent && { onEvent: ctx.onEvent }) })).record;
         return { ok: true, text: recordReply(record, ctx.cwd), runId: record.runId, status: record.status };
       }
       case "run": {
@@ -138,7 +145,7 @@ export async function handleSlashCommand(command: SlashCommand, ctx: SlashContex
           ...(ctx.user && { startedBy: ctx.user }),
           ...(ctx.onEvent && { onEvent: ctx.onEvent }),
         };
-        const record = ctx.dispatch ? await ctx.dispatch.run(options) : (await runMission(options)).record;
+        const record = ctx.dispatch ? await ctx.dispatch.run(options) : (await (await runtime()).runMission(options)).record;
         return { ok: true, text: recordReply(record, ctx.cwd), runId: record.runId, status: record.status };
       }
     }

@@ -3,6 +3,7 @@ import { AGENT_FILE_PATTERN, loadAgentFiles, loadAgents } from "../../../definit
 import { expandPaths, type LoadOptions } from "../../../definitions/discover.js";
 import type { Agent } from "../../../definitions/schemas/agent.js";
 import { displayPath, printJson, reportDiagnostics, summarizeDiagnostics, table, truncate, type Io } from "../io.js";
+import { withParseCache } from "../settings.js";
 
 /** The JSON shape other tools read: stable field names, file relative to where coord runs. */
 export function agentJson(agent: Agent, cwd: string, withBody = false) {
@@ -11,7 +12,7 @@ export function agentJson(agent: Agent, cwd: string, withBody = false) {
 }
 
 export function agentsList(io: Io, options: LoadOptions): number {
-  const registry = loadAgents(options);
+  const registry = loadAgents(withParseCache(io, options));
   if (io.json) printJson(io, registry.agents.map((a) => agentJson(a, io.cwd)));
   else {
     const rows = registry.agents.map((a) => [a.name, a.type, a.priority, truncate(a.description, 70), displayPath(a.file, io.cwd)]);
@@ -23,7 +24,7 @@ export function agentsList(io: Io, options: LoadOptions): number {
 }
 
 export function agentsShow(io: Io, name: string, options: LoadOptions): number {
-  const registry = loadAgents(options);
+  const registry = loadAgents(withParseCache(io, options));
   const agent = registry.require(name);
   reportDiagnostics(io, registry.diagnostics.filter((d) => d.file === agent.file));
   if (io.json) {
@@ -59,7 +60,7 @@ export function agentsValidate(io: Io, paths: string[], options: LoadOptions): n
     diagnostics = [...pathProblems, ...registry.diagnostics];
     count = registry.agents.length;
   } else {
-    const registry = loadAgents(options);
+    const registry = loadAgents(withParseCache(io, options));
     diagnostics = registry.diagnostics;
     count = registry.agents.length;
   }

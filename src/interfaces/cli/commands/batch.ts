@@ -9,7 +9,8 @@ import { runWorker } from "../../../service/worker.js";
 import { runNotifier } from "../../notify.js";
 import { printJson, table, type Io } from "../io.js";
 import { positiveInt, projectSettings } from "../settings.js";
-import { cliActor, runFlagSettings, type RunFlags } from "./run.js";
+import { cliActor } from "../actor.js";
+import { runFlagSettings, type RunFlags } from "./run.js";
 
 export interface BatchFlags extends RunFlags {
   inputsEach: string;

@@ -6,6 +6,7 @@ import { missionToMermaid } from "../../../definitions/mermaid.js";
 import type { Mission } from "../../../definitions/schemas/mission.js";
 import { validateMissionAgents } from "../../../definitions/validate.js";
 import { displayPath, printJson, reportDiagnostics, summarizeDiagnostics, table, truncate, type Io } from "../io.js";
+import { withParseCache } from "../settings.js";
 import { finishValidation } from "./agents.js";
 
 /** The JSON shape of `missions show --json`: what acceptance checks and other tools read. */
@@ -27,7 +28,7 @@ export function missionJson(mission: Mission, cwd: string) {
 }
 
 export function missionsList(io: Io, options: LoadOptions): number {
-  const catalog = loadMissions(options);
+  const catalog = loadMissions(withParseCache(io, options));
   if (io.json) {
     printJson(
       io,
@@ -79,7 +80,7 @@ function renderMission(mission: Mission): string {
 
 export function missionsShow(io: Io, ref: string, options: LoadOptions & { graph?: boolean }): number {
   const { mission, diagnostics } = loadMission(ref, options);
-  const registry = loadAgents(options);
+  const registry = loadAgents(withParseCache(io, options));
   // show works with agents missing: they are warnings here and errors in validate.
   const missing = validateMissionAgents(mission, registry).map((d) => ({ ...d, severity: "warning" as const }));
   reportDiagnostics(io, [...diagnostics, ...missing]);
@@ -98,7 +99,7 @@ export function missionsValidate(io: Io, paths: string[], options: LoadOptions):
   } else {
     files = missionFiles(options);
   }
-  const registry = loadAgents(options);
+  const registry = loadAgents(withParseCache(io, options));
   let count = 0;
   for (const file of files) {
     const parsed = loadMissionFile(file);

@@ -1,16 +1,16 @@
-import { userInfo } from "node:os";
 import type { LoadOptions } from "../../../definitions/discover.js";
 import type { Settings, SettingsInput } from "../../../definitions/schemas/settings.js";
-import { actorLabel, decisionLine, type RunRecord } from "../../../runtime/record.js";
-import { getRun, listRuns, resumeRun, runMission, type RunOptions, type RunOutcome } from "../../../runtime/run.js";
-import { actor, type Actor, type ReviewDecision } from "../../../runtime/state.js";
+import { resumeRun, runMission, type RunOptions, type RunOutcome } from "../../../runtime/run.js";
+import type { ReviewDecision } from "../../../runtime/state.js";
 import { CoordError } from "../../../errors.js";
 import { checkRunId } from "../../../runtime/store.js";
 import { requireNotWithWorker } from "../../../service/busy.js";
 import { withStore } from "../../../runtime/store/open-store.js";
-import { displayPath, printJson, table, type Io } from "../io.js";
+import { cliActor } from "../actor.js";
+import { printJson, type Io } from "../io.js";
 import { progress } from "../progress.js";
 import { positiveInt, positiveNumber, projectSettings, secondsFlag } from "../settings.js";
+import { summary } from "./runs.js";
 
 export interface RunFlags extends BudgetFlags {
   inputs?: string;
@@ -18,6 +18,7 @@ export interface RunFlags extends BudgetFlags {
   out?: string;
   runId?: string;
   approve?: boolean;
+  deliverables?: string;
   hooks?: boolean;
   concurrency?: string;
   hookTimeout?: string;
@@ -56,35 +57,14 @@ export function runFlagSettings(flags: RunFlags): SettingsInput {
     budget: budget(flags),
     ...(concurrency && { concurrency }),
     ...(flags.approve && { approve: true }),
+    ...(flags.deliverables && { deliverables: deliverablesMode(flags.deliverables) }),
     hooks: { ...(flags.hooks === false && { enabled: false }), ...(hookTimeoutMs && { timeoutMs: hookTimeoutMs }) },
   };
 }
 
-/** Whoever is at this terminal: runs and decisions from the CLI are the OS user's. */
-export function cliActor(): Actor {
-  return actor("cli", osUserName());
-}
-
-/** The OS user's name; none where the system has no entry for the process's user (some containers). */
-function osUserName(): string | undefined {
-  try {
-    return userInfo().username;
-  } catch {
-    return undefined;
-  }
-}
-
-/** What a person needs after a run: where it is, its state, and what to type next. */
-function summary(record: RunRecord, cwd: string): string {
-  const dir = displayPath(record.runDir, cwd);
-  const count = record.phases.reduce((n, p) => n + p.deliverables.length, 0);
-  const lines = [`run ${record.runId}: ${record.status}${record.reason ? ` (${record.reason})` : ""}, ${count} deliverables, ${record.usage.totalTokens} tokens`, `report: ${dir}/report.md`];
-  if (record.status === "paused" && record.reason === "approval") {
-    const phase = record.phases.find((p) => p.status === "awaiting-approval");
-    lines.push(`phase ${phase?.index ?? "?"} awaits approval: coord approve ${record.runId} [--note TEXT]  |  coord reject ${record.runId} --note TEXT`);
-  }
-  if (record.status === "failed") lines.push(`fix the cause, then: coord resume ${record.runId}`);
-  return lines.join("\n");
+function deliverablesMode(value: string): "parallel" | "one-call" {
+  if (value === "parallel" || value === "one-call") return value;
+  throw new CoordError("USAGE", `--deliverables must be parallel or one-call, not "${value.slice(0, 40)}"`, { hint: "e.g. --deliverables one-call" });
 }
 
 function finish(io: Io, outcome: RunOutcome): number {
@@ -135,33 +115,4 @@ export async function resume(io: Io, runId: string, decision?: ReviewDecision, f
     ...(io.verbose && { logStream: io.errStream as NodeJS.WritableStream }),
   }).finally(view.stop);
   return finish(io, outcome);
-}
-
-export async function runsList(io: Io): Promise<number> {
-  const records = await listRuns({ cwd: io.cwd, settings: projectSettings(io).settings });
-  if (io.json) printJson(io, records);
-  else if (records.length === 0) io.out("no runs yet: coord run MISSION --inputs DIR");
-  else {
-    const rows = records.map((r) => [r.runId, r.mission, r.status + (r.reason ? ` (${r.reason})` : ""), r.startedAt, displayPath(r.runDir, io.cwd)]);
-    io.out(table([["RUN", "MISSION", "STATUS", "STARTED", "FOLDER"], ...rows]));
-  }
-  return 0;
-}
-
-export async function runsShow(io: Io, runId: string): Promise<number> {
-  const record = await getRun(runId, { cwd: io.cwd, settings: projectSettings(io).settings });
-  if (io.json) {
-    printJson(io, record);
-    return 0;
-  }
-  io.out(summary(record, io.cwd));
-  if (record.startedBy) io.out(`started by ${actorLabel(record.startedBy)} at ${record.startedAt}`);
-  for (const phase of record.phases) {
-    io.out(`\nphase ${phase.index}: ${phase.title} [${phase.status}]  lead ${phase.lead}${phase.support.length ? `, support ${phase.support.join(", ")}` : ""}`);
-    for (const d of phase.deliverables) io.out(`  - ${d.title}  (${d.file})`);
-  }
-  // run.json written before coord kept the trail has no approvals.
-  const approvals = record.approvals ?? [];
-  if (approvals.length) io.out(`\ndecisions:\n${approvals.map((a) => `  ${decisionLine(a)}`).join("\n")}`);
-  return 0;
 }

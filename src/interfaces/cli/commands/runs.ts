@@ -1,10 +1,56 @@
 import { resolve } from "node:path";
 import { CoordError } from "../../../errors.js";
-import { exportRun } from "../../../runtime/export.js";
+import { actorLabel, decisionLine, type RunRecord } from "../../../runtime/record.js";
 import { withStore } from "../../../runtime/store/open-store.js";
-import { pruneRuns, type PrunedRun } from "../../../service/prune.js";
-import { displayPath, printJson, type Io } from "../io.js";
+import type { PrunedRun } from "../../../service/prune.js";
+import { listRunRecords, readRunRecord } from "../../slash/run-records.js";
+import { displayPath, printJson, table, type Io } from "../io.js";
 import { projectSettings } from "../settings.js";
+
+// `coord runs list` and `show` read the store only: they load no graph runtime and no LangChain
+// (test/interfaces/cli/startup.test.ts), so export and prune import theirs when they run.
+
+/** What a person needs after a run: where it is, its state, and what to type next. */
+export function summary(record: RunRecord, cwd: string): string {
+  const dir = displayPath(record.runDir, cwd);
+  const count = record.phases.reduce((n, p) => n + p.deliverables.length, 0);
+  const lines = [`run ${record.runId}: ${record.status}${record.reason ? ` (${record.reason})` : ""}, ${count} deliverables, ${record.usage.totalTokens} tokens`, `report: ${dir}/report.md`];
+  if (record.status === "paused" && record.reason === "approval") {
+    const phase = record.phases.find((p) => p.status === "awaiting-approval");
+    lines.push(`phase ${phase?.index ?? "?"} awaits approval: coord approve ${record.runId} [--note TEXT]  |  coord reject ${record.runId} --note TEXT`);
+  }
+  if (record.status === "failed") lines.push(`fix the cause, then: coord resume ${record.runId}`);
+  return lines.join("\n");
+}
+
+export async function runsList(io: Io): Promise<number> {
+  const records = await listRunRecords(io.cwd, projectSettings(io).settings);
+  if (io.json) printJson(io, records);
+  else if (records.length === 0) io.out("no runs yet: coord run MISSION --inputs DIR");
+  else {
+    const rows = records.map((r) => [r.runId, r.mission, r.status + (r.reason ? ` (${r.reason})` : ""), r.startedAt, displayPath(r.runDir, io.cwd)]);
+    io.out(table([["RUN", "MISSION", "STATUS", "STARTED", "FOLDER"], ...rows]));
+  }
+  return 0;
+}
+
+export async function runsShow(io: Io, runId: string): Promise<number> {
+  const record = await readRunRecord(io.cwd, projectSettings(io).settings, runId);
+  if (io.json) {
+    printJson(io, record);
+    return 0;
+  }
+  io.out(summary(record, io.cwd));
+  if (record.startedBy) io.out(`started by ${actorLabel(record.startedBy)} at ${record.startedAt}`);
+  for (const phase of record.phases) {
+    io.out(`\nphase ${phase.index}: ${phase.title} [${phase.status}]  lead ${phase.lead}${phase.support.length ? `, support ${phase.support.join(", ")}` : ""}`);
+    for (const d of phase.deliverables) io.out(`  - ${d.title}  (${d.file})`);
+  }
+  // run.json written before coord kept the trail has no approvals.
+  const approvals = record.approvals ?? [];
+  if (approvals.length) io.out(`\ndecisions:\n${approvals.map((a) => `  ${decisionLine(a)}`).join("\n")}`);
+  return 0;
+}
 
 /** Where `coord runs export` writes by default: apart from `runs/`, so it never lands on the run's own folder. */
 const EXPORTS_DIR = "exports";
@@ -12,6 +58,7 @@ const EXPORTS_DIR = "exports";
 /** `coord runs export RUN_ID`: the run folder written anew from the run's spec and last checkpoint. */
 export async function runsExport(io: Io, runId: string, flags: { out?: string; force?: boolean }): Promise<number> {
   const outDir = resolve(io.cwd, flags.out ?? `${EXPORTS_DIR}/${runId}`);
+  const { exportRun } = await import("../../../runtime/export.js");
   const { record, dir, files } = await withStore(io.cwd, projectSettings(io).settings, (store) => exportRun(store, runId, { outDir, force: !!flags.force }));
   if (io.json) printJson(io, record);
   else {
@@ -34,6 +81,7 @@ export function parseAge(value: string, flag: string): number {
 /** `coord runs prune --older-than AGE`: removes finished runs that finished longer ago. */
 export async function runsPrune(io: Io, flags: { olderThan: string; dryRun?: boolean }): Promise<number> {
   const olderThanMs = parseAge(flags.olderThan, "--older-than");
+  const { pruneRuns } = await import("../../../service/prune.js");
   const result = await withStore(io.cwd, projectSettings(io).settings, (store) => pruneRuns(store, { olderThanMs, projectDir: io.cwd, dryRun: !!flags.dryRun }));
   if (io.json) {
     printJson(io, { dryRun: !!flags.dryRun, ...result });
