@@ -82,6 +82,10 @@ export const ERROR_CODES = {
     severity: "error",
     summary: "A worker lost its lease on a run (it stalled past the lease) and stopped before its next step; another worker carries the run on.",
   },
+  CONTEXT_TOO_SMALL: {
+    severity: "error",
+    summary: "A step's request would not fit its model's context window, even with every earlier deliverable in brief.",
+  },
   DATABASE_UNREACHABLE: {
     severity: "error",
     summary: "The PostgreSQL database of COORD_DATABASE_URL (or --db) could not be reached, or coord's tables could not be set up in it.",

@@ -1,4 +1,4 @@
-import { INPUTS_NODE, planMission } from "./plan.js";
+import { CRITERIA_NODE, INPUTS_NODE, planMission } from "./plan.js";
 import type { Mission } from "./schemas/mission.js";
 
 function label(text: string): string {
@@ -28,6 +28,12 @@ export function missionToMermaid(mission: Mission, options: { approve?: boolean 
     lines.push(`  ${previous} ${edge} ${entry}`);
     previous = review?.id ?? lead.id;
     carried = deliverables.length;
+  }
+  // The success criteria are checked once the last phase is done (a template's own sections too).
+  if (mission.successCriteria.length > 0 || mission.kind === "template") {
+    const count = mission.successCriteria.length;
+    lines.push(`  ${CRITERIA_NODE}{{${label(count ? `Check ${count} success criteri${count === 1 ? "on" : "a"}` : "Check output sections")}}}`, `  ${previous} --> ${CRITERIA_NODE}`);
+    previous = CRITERIA_NODE;
   }
   lines.push(`  report([${label("report.md")}])`, `  ${previous} --> report`);
   return lines.join("\n");

@@ -19,6 +19,8 @@ export interface PhasePlan {
 
 /** The first node of every mission graph: it checks the required inputs before any agent works. */
 export const INPUTS_NODE = "check_inputs";
+/** The node that checks the mission's success criteria once its last phase is done. */
+export const CRITERIA_NODE = "check_criteria";
 
 function nodeId(phase: number, kind: string, agent?: string): string {
   return agent ? `p${phase}_${kind}_${agent.replace(/[^A-Za-z0-9]+/g, "_")}` : `p${phase}_${kind}`;

@@ -1,9 +1,10 @@
 import { AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 import { messageText } from "./message-text.js";
-import { SECTIONS, objectiveOf, sectionBody } from "./prompt-format.js";
+import { SECTIONS, objectiveOf, sectionBody, withoutSection } from "./prompt-format.js";
 import { rankPassages, splitPassages, type Passage } from "./passages.js";
 import { DELIVERABLES_TOOL, ToolBindingChatModel } from "./tool-binding.js";
+import { JUDGE_TOOL, offlineVerdicts } from "./criteria-judge.js";
 
 /** Said at the top of everything the offline model writes, so nobody mistakes it for an LLM's work. */
 export const OFFLINE_NOTICE =
@@ -71,14 +72,27 @@ export class OfflineChatModel extends ToolBindingChatModel {
 
 
   async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<ChatResult> {
-    const prompt = messages.filter((m) => m.getType() === "human").map(messageText).join("\n\n");
+    // The request's material: the shared context of the system prompt and the step's ask, without
+    // the agent's role, whose text is expertise, not evidence.
+    const prompt = withoutSection(
+      messages
+        .filter((m) => m.getType() === "human" || m.getType() === "system")
+        .map(messageText)
+        .join("\n\n"),
+      SECTIONS.role,
+    );
     const passages = splitPassages(prompt);
     // Only the deliverables tool is answered with a tool call; agent tools (read, grep...) are
     // left unused, since choosing files to read is beyond an offline draft.
     const tool = options.tools?.find((t) => t.function.name === DELIVERABLES_TOOL);
+    const judge = options.tools?.find((t) => t.function.name === JUDGE_TOOL);
     let message: AIMessageChunk;
     let output: string;
-    if (tool) {
+    if (judge) {
+      const args = { verdicts: offlineVerdicts(prompt) };
+      output = JSON.stringify(args);
+      message = new AIMessageChunk({ content: "", tool_calls: [{ id: "offline_judge_1", name: JUDGE_TOOL, args, type: "tool_call" }] });
+    } else if (tool) {
       const properties = (tool.function.parameters as { properties?: Record<string, { description?: string }> }).properties ?? {};
       const args = Object.fromEntries(
         Object.entries(properties).map(([key, prop]) => {

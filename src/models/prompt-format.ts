@@ -18,6 +18,11 @@ export const SECTIONS = {
   supportNotes: "Support notes",
   research: "Your research",
   missing: "Missing from your last answer",
+  phasePlan: "Phase plan",
+  role: "Your role",
+  criteria: "Success criteria",
+  judged: "Deliverables to judge",
+  now: "Now",
 } as const;
 
 /** The label of the phase objective line inside the Phase section. */
@@ -35,6 +40,15 @@ export function sectionBody(prompt: string, title: string): string {
   const body = prompt.slice(heading.index + heading[0].length);
   const end = body.search(/^## /m);
   return (end === -1 ? body : body.slice(0, end)).trim();
+}
+
+/** A prompt without one `## Title` section (its heading and body, up to the next `## ` heading). */
+export function withoutSection(prompt: string, title: string): string {
+  const heading = new RegExp(`^## ${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m").exec(prompt);
+  if (!heading) return prompt;
+  const rest = prompt.slice(heading.index + heading[0].length);
+  const end = rest.search(/^## /m);
+  return prompt.slice(0, heading.index) + (end === -1 ? "" : rest.slice(end));
 }
 
 /** The phase objective as written in the Phase section, if any. */

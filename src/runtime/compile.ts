@@ -1,21 +1,24 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { HumanMessage, SystemMessage, ToolMessage, type AIMessage, type BaseMessage } from "@langchain/core/messages";
-import type { StructuredToolInterface } from "@langchain/core/tools";
+import { tool, type StructuredToolInterface } from "@langchain/core/tools";
 import { END, START, StateGraph, interrupt, task, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { z } from "zod";
 import { CoordError } from "../errors.js";
-import { INPUTS_NODE, planMission, type PhasePlan, type PlanStep } from "../definitions/plan.js";
+import { CRITERIA_NODE, INPUTS_NODE, planMission, type PhasePlan, type PlanStep } from "../definitions/plan.js";
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import { limiter } from "./limit.js";
 import { budgetTracker, type Budget } from "./budget.js";
-import { leadPrompt, supportPrompt, systemPrompt, type StepContext } from "./prompts.js";
+import { leadPrompt, planRequest, rolePrompt, sharedContext, singleRequest, supportPrompt, type StepContext } from "./prompts.js";
 import { RunState, nextApprovalKey, stampDecision, type ApprovalRecord, type CallRecord, type ReviewDecision, type RunStateUpdate, type RunStateValue, type Usage } from "./state.js";
 import { DELIVERABLES_TOOL } from "../models/tool-binding.js";
 import { toolResultText } from "../models/mcp.js";
 import { messageText } from "../models/message-text.js";
 import { SECTIONS, section } from "../models/prompt-format.js";
 import { addUsage, fromUsageMetadata, zeroUsage } from "../models/usage.js";
+import { DEFAULT_CONTEXT_TOKENS, estimateTokens, requestBudget } from "../models/context.js";
+import { digestsOf } from "./digests.js";
+import { judgeCriteria, templateSectionResults, type CriterionResult } from "./criteria.js";
 
 /** What a step is about to do or has done: handed to effects (hooks, files, progress). */
 export interface StepInfo {
@@ -23,7 +26,7 @@ export interface StepInfo {
   phase: number;
   role: "lead" | "support";
   agent: Agent;
-  /** The task text given to the agent (its human message). */
+  /** What the agent is given besides its role: the run's shared context, then the step's ask. */
   task: string;
 }
 
@@ -51,6 +54,21 @@ export interface CompileOptions {
   checkpointer?: BaseCheckpointSaver;
   /** Pause for approval after every phase. */
   approve?: boolean;
+  /**
+   * How a lead writes its phase's deliverables: `parallel` (a short plan, then one call per
+   * deliverable at once, from the plan) or `one-call` (every deliverable in one generation).
+   */
+  deliverables?: "parallel" | "one-call";
+  /**
+   * The context window of an agent's model, in tokens (default 128k): requests stay within it,
+   * giving older deliverables in brief once the whole ones no longer fit.
+   */
+  contextTokens?: (agent: Agent) => number;
+  /**
+   * The model that checks the success criteria after the last phase (default: the last phase's
+   * lead's model) and its name for run.json. Missions without criteria make no judge call.
+   */
+  judge?: { model: BaseChatModel; name: string };
   /** At most this many agent steps at once (default: no limit). */
   concurrency?: number;
   effects?: StepEffects;
@@ -82,11 +100,28 @@ interface LeadAnswer {
   usage: Usage;
 }
 
+/** A step's messages, given its ask: the same system prompt for every call of the step. */
+type Messages = (ask: string) => BaseMessage[];
+
+/**
+ * The messages of an agent's step: a system prompt of the run's shared context first and the
+ * agent's role after it, then the step's own ask. Providers cache the longest prefix they saw
+ * before; Anthropic caches only what is marked, so there the shared context is marked.
+ */
+function stepMessages(ctx: StepContext, agent: Agent, markCache: boolean): Messages {
+  const shared = sharedContext(ctx);
+  const role = rolePrompt(agent);
+  const system = markCache
+    ? new SystemMessage({ content: [{ type: "text", text: shared, cache_control: { type: "ephemeral" } }, { type: "text", text: `\n${role}` }] })
+    : new SystemMessage(`${shared}\n${role}`);
+  return (ask) => [system, new HumanMessage(ask)];
+}
+
 /** Asks the lead for the given deliverables through structured output; keeps what came back. */
-async function askDeliverables(model: BaseChatModel, agent: Agent, task: string, titles: string[], guidance: Record<string, string>): Promise<LeadAnswer> {
+async function askDeliverables(model: BaseChatModel, messages: BaseMessage[], titles: string[], guidance: Record<string, string>): Promise<LeadAnswer> {
   const schema = deliverableSchema(titles, guidance);
   const structured = model.withStructuredOutput(schema, { name: DELIVERABLES_TOOL, includeRaw: true });
-  const { raw, parsed } = (await structured.invoke([new SystemMessage(systemPrompt(agent)), new HumanMessage(task)])) as {
+  const { raw, parsed } = (await structured.invoke(messages)) as {
     raw: AIMessage;
     parsed: Record<string, unknown> | null;
   };
@@ -104,22 +139,34 @@ async function askDeliverables(model: BaseChatModel, agent: Agent, task: string,
  * The tool-calling loop of an agent with tools: the model calls tools, reads their results and
  * goes on until it answers in text or runs out of turns.
  */
-async function toolLoop(model: BaseChatModel, messages: BaseMessage[], tools: StructuredToolInterface[], maxTurns: number): Promise<{ reply: AIMessage; usage: Usage }> {
+async function toolLoop(model: BaseChatModel, messages: BaseMessage[], tools: StructuredToolInterface[], maxTurns: number, budget = Number.POSITIVE_INFINITY): Promise<{ reply: AIMessage; usage: Usage }> {
   const bound = model.bindTools!(tools);
   const byName = new Map(tools.map((t) => [t.name, t]));
   let usage = zeroUsage();
   const history = [...messages];
+  let size = estimateTokens(messages.map(messageText).join("\n"));
   for (let turn = 1; ; turn++) {
     const reply = (await bound.invoke(history)) as AIMessage;
     usage = addUsage(usage, usageOf(reply));
     if (!reply.tool_calls?.length || turn >= maxTurns) return { reply, usage };
     history.push(reply);
+    size += estimateTokens(messageText(reply)) + estimateTokens(JSON.stringify(reply.tool_calls));
     for (const call of reply.tool_calls) {
       const target = byName.get(call.name);
-      const content = target ? await invokeTool(target, call.args) : `Error: no tool named ${call.name}; available: ${[...byName.keys()].join(", ")}`;
+      const answer = target ? await invokeTool(target, call.args) : `Error: no tool named ${call.name}; available: ${[...byName.keys()].join(", ")}`;
+      // Tool results never take the request past the model's budget: what does not fit is cut, and the model is told.
+      const content = fitToBudget(answer, budget - size - 512);
+      size += estimateTokens(content);
       history.push(new ToolMessage({ content, tool_call_id: call.id ?? call.name, name: call.name }));
     }
   }
+}
+
+/** A tool's answer cut to what the request still has room for, saying so. */
+function fitToBudget(text: string, tokensLeft: number): string {
+  if (estimateTokens(text) <= tokensLeft) return text;
+  const note = "\n\n[cut here: the rest would not fit in the model's context]";
+  return tokensLeft <= 64 ? "[not given: the request has no room left in the model's context; work from what you have]" : `${text.slice(0, Math.floor((tokensLeft - 32) * 3.5))}${note}`;
 }
 
 /** A tool's answer as text; a tool that throws tells the model why instead of failing the step. */
@@ -129,6 +176,20 @@ async function invokeTool(target: StructuredToolInterface, args: unknown): Promi
   } catch (error) {
     return `Error: ${(error as Error).message}`;
   }
+}
+
+/**
+ * Refuses a request that would not fit its model's context even with every earlier deliverable
+ * in brief (huge inputs, a small model), before anything is paid for.
+ */
+function requireRoom(messages: BaseMessage[], room: number, agent: Agent, phase: number): void {
+  const needed = estimateTokens(messages.map(messageText).join("\n"));
+  // The lead's plan and the "now" line come on top of its ask.
+  if (needed + STEP_MARGIN <= room) return;
+  throw new CoordError("CONTEXT_TOO_SMALL", `phase ${phase}'s request to ${agent.name} needs about ${needed} tokens, over the ${room} its model's context leaves for a request`, {
+    hint: "use a model with a larger context window, raise --context-tokens (models.contextTokens) if the model allows it, or shorten the inputs",
+    exitCode: 1,
+  });
 }
 
 export class DeliverableMissingError extends CoordError {
@@ -154,14 +215,70 @@ function requireInputs(mission: Mission, inputs: Record<string, string>): void {
 // A step's model calls run as a LangGraph task: their answer is checkpointed the moment it
 // returns, so a crash in the step's side effects (post hooks, files, the post-phase hook) redoes
 // only the effects on resume, never a paid call. Outside a checkpointed run it simply runs.
-const modelCalls = task("model-calls", (work: () => Promise<unknown>) => work());
+// Each kind of call is a task of its own name: LangGraph tells a node's tasks apart by name and
+// by the order they were called in, so a resume matches a saved answer to the call that made it
+// even when calls made side by side finish in another order.
+const modelTasks = new Map<string, (work: () => Promise<unknown>) => Promise<unknown>>();
 
-function checkpointed<T>(work: () => Promise<T>): Promise<T> {
-  return modelCalls(work) as Promise<T>;
+function checkpointed<T>(name: string, work: () => Promise<T>): Promise<T> {
+  let run = modelTasks.get(name);
+  if (!run) {
+    run = task(name, (work: () => Promise<unknown>) => work());
+    modelTasks.set(name, run);
+  }
+  return run(work) as Promise<T>;
 }
 
 function contextFor(mission: Mission, plan: PhasePlan, state: RunStateValue): StepContext {
-  return { mission, plan, inputs: state.inputs, extra: state.extra, earlier: state.deliverables, reviews: state.reviews };
+  return { mission, plan, inputs: state.inputs, extra: state.extra, earlier: state.deliverables, reviews: state.reviews, ...(state.digests && { digests: state.digests }) };
+}
+
+// The run's shared context may take this share of a request's budget; the role, the ask, the
+// supports' notes and tool turns have the rest.
+const SHARED_SHARE = 0.7;
+// What a lead adds to its ask when writing side by side: the plan (asked for in at most 200 words) and the last line.
+const STEP_MARGIN = 800;
+
+/**
+ * A step's context cut to its model's budget: the earlier deliverables whole while they fit, and
+ * once they do not, the oldest phases' in brief (their digests), as few as will do. Every step of
+ * a phase with the same model gets the same cut, so their requests share one cacheable prefix,
+ * and the cut only moves later as phases are added, so earlier prefixes stay valid.
+ */
+function fitContext(context: StepContext, budget: number, stepTokens: number): StepContext {
+  // Room for the step's own part (the role and the ask, a lead's notes included) and its plan.
+  const limit = Math.min(budget * SHARED_SHARE, budget - stepTokens - STEP_MARGIN);
+  const fits = (before: number) => estimateTokens(sharedContext({ ...context, digestBefore: before })) <= limit;
+  if (fits(0)) return context;
+  // More phases in brief never makes the context longer: the fewest that fit is found by halving.
+  let [low, high] = [1, context.plan.phase.index];
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    if (fits(mid)) high = mid;
+    else low = mid + 1;
+  }
+  return { ...context, digestBefore: low };
+}
+
+/** `read_deliverable`: the whole text of an earlier deliverable that a request gives in brief. */
+function readDeliverableTool(context: StepContext): StructuredToolInterface {
+  return tool(
+    ({ phase, title }: { phase: number; title: string }) => {
+      const text = context.earlier[phase]?.[title];
+      if (phase >= context.plan.phase.index || text === undefined) {
+        const known = Object.entries(context.earlier)
+          .filter(([p]) => Number(p) < context.plan.phase.index)
+          .flatMap(([p, byTitle]) => Object.keys(byTitle).map((t) => `${p}: "${t}"`));
+        return `No deliverable "${title}" in an earlier phase ${phase}. Earlier deliverables: ${known.join(", ") || "none"}.`;
+      }
+      return text;
+    },
+    {
+      name: "read_deliverable",
+      description: "Read an earlier phase's deliverable in full; the request gives the older ones in brief.",
+      schema: z.object({ phase: z.number().int().describe("The phase that wrote it"), title: z.string().describe("Its title, as the earlier deliverables list it") }),
+    },
+  );
 }
 
 /**
@@ -188,22 +305,41 @@ export function compileMission(mission: Mission, options: CompileOptions) {
   const limit = limiter(options.concurrency);
   const nameOf = options.modelName ?? ((agent: Agent) => modelFor(agent)._llmType());
   const budget = budgetTracker(options.budget);
+  const budgetOf = (agent: Agent) => requestBudget(options.contextTokens?.(agent) ?? DEFAULT_CONTEXT_TOKENS);
+  // Older deliverables given in brief can be read whole: the tool comes with the cut.
+  const contextTools = (context: StepContext) => (context.digestBefore ? [readDeliverableTool(context)] : []);
+  // Anthropic caches only the prefix a request marks; other providers cache prefixes by themselves.
+  const marksCache = (agent: Agent) => nameOf(agent).startsWith("anthropic:");
   // Resolve every agent now, so a missing one fails before any step runs.
   for (const plan of plans) for (const step of [...plan.supports, plan.lead]) agentOf(step);
+
+  /**
+   * One model call of a step, checkpointed as a LangGraph task the moment it returns (a crash
+   * after it redoes no paid call), and only while this process still holds the run.
+   */
+  const modelCall = <T>(name: string, work: () => Promise<T>): Promise<T> =>
+    checkpointed(`model:${name}`, async () => {
+      await options.guard?.check();
+      return work();
+    });
 
   const supportNode = (plan: PhasePlan, step: PlanStep) => (state: RunStateValue) => limit(() => supportStep(plan, step, state));
   const supportStep = async (plan: PhasePlan, step: PlanStep, state: RunStateValue): Promise<RunStateUpdate> => {
     budget.check(state);
     const agent = agentOf(step);
-    const info: StepInfo = { mission, phase: plan.phase.index, role: "support", agent, task: supportPrompt(contextFor(mission, plan, state), agent) };
+    const room = budgetOf(agent);
+    const whole = contextFor(mission, plan, state);
+    const ask = supportPrompt(whole, agent);
+    const context = fitContext(whole, room, estimateTokens(rolePrompt(agent) + ask));
+    const info: StepInfo = { mission, phase: plan.phase.index, role: "support", agent, task: `${sharedContext(context)}\n${ask}` };
+    const messages = stepMessages(context, agent, marksCache(agent));
+    requireRoom(messages(ask), room, agent, info.phase);
     await effects.beforeStep?.(info);
-    const { notes, usage } = await checkpointed(async () => {
-      await options.guard?.check();
-      const messages = [new SystemMessage(systemPrompt(agent)), new HumanMessage(info.task)];
-      const tools = options.toolsFor?.(agent) ?? [];
+    const { notes, usage } = await modelCall("support", async () => {
+      const tools = [...(options.toolsFor?.(agent) ?? []), ...contextTools(context)];
       const { reply, usage } = tools.length
-        ? await toolLoop(modelFor(agent), messages, tools, options.maxToolTurns ?? 8)
-        : await modelFor(agent).invoke(messages).then((r) => ({ reply: r as AIMessage, usage: usageOf(r as AIMessage) }));
+        ? await toolLoop(modelFor(agent), messages(ask), tools, options.maxToolTurns ?? 8, room)
+        : await modelFor(agent).invoke(messages(ask)).then((r) => ({ reply: r as AIMessage, usage: usageOf(r as AIMessage) }));
       return { notes: messageText(reply).trim(), usage };
     });
     await effects.afterStep?.(info, { notes });
@@ -219,13 +355,17 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const phase = plan.phase.index;
     const review = state.reviews[phase];
     const feedback = review?.action === "reject" ? review.note : undefined;
-    const info: StepInfo = { mission, phase, role: "lead", agent, task: leadPrompt(contextFor(mission, plan, state), state.notes[phase] ?? {}, feedback) };
+    const room = budgetOf(agent);
+    const whole = contextFor(mission, plan, state);
+    const ask = leadPrompt(whole, state.notes[phase] ?? {}, feedback);
+    const context = fitContext(whole, room, estimateTokens(rolePrompt(agent) + ask));
+    const info: StepInfo = { mission, phase, role: "lead", agent, task: `${sharedContext(context)}\n${ask}` };
+    const messages = stepMessages(context, agent, marksCache(agent));
+    requireRoom(messages(ask), room, agent, phase);
     await effects.beforeStep?.(info);
-    const written = await checkpointed(async () => {
-      await options.guard?.check();
-      return writeDeliverables(plan, agent, info.task);
-    });
-    info.task = written.task;
+    const written = await writeDeliverables(plan, agent, ask, messages, { room, tools: contextTools(context) });
+    // Post hooks see what the lead worked from, its research and plan included.
+    info.task = `${sharedContext(context)}\n${written.task}`;
     const { values, usage, attempts } = written;
     const ordered = Object.fromEntries(plan.deliverables.map((t) => [t, values[t]!]));
     const call: CallRecord = { phase, agent: agent.name, role: "lead", model: nameOf(agent), usage, attempts };
@@ -235,30 +375,80 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const key = `${phase}/lead/${agent.name}${earlier ? `#${earlier + 1}` : ""}`;
     const after: RunStateValue = { ...state, deliverables: { ...state.deliverables, [phase]: ordered }, calls: { ...state.calls, [key]: call } };
     await effects.afterStep?.(info, { deliverables: ordered, state: after });
-    return { deliverables: { [phase]: ordered }, calls: { [key]: call } };
+    // Digested once, as they are written, and kept in the checkpoint with them.
+    return { deliverables: { [phase]: ordered }, digests: { [phase]: digestsOf(ordered) }, calls: { [key]: call } };
   };
 
-  /** The lead's model calls: research with its tools, then the deliverables, asked once more for any missing. */
-  const writeDeliverables = async (plan: PhasePlan, agent: Agent, task: string) => {
+  /**
+   * The lead's model calls: research with its tools, then the deliverables. By default a short
+   * plan comes first and each deliverable is then written by its own call, all at once, so a
+   * phase waits for its longest deliverable rather than for all of them one after another.
+   */
+  const writeDeliverables = async (plan: PhasePlan, agent: Agent, task: string, messages: Messages, context: { room: number; tools: StructuredToolInterface[] }) => {
     const model = modelFor(agent);
-    const tools = options.toolsFor?.(agent) ?? [];
-    let research = zeroUsage();
+    const tools = [...(options.toolsFor?.(agent) ?? []), ...context.tools];
+    // What the lead's research and plan may add to its requests: the room the ask leaves, less the last line.
+    const roomLeft = (ask: string) => context.room - estimateTokens(messages(ask).map(messageText).join("\n")) - 200;
+    let usage = zeroUsage();
     if (tools.length) {
       // A lead with tools looks things up first; its findings go into the request for deliverables.
       const ask = `${task}\n\n## Before you write\n\nUse your tools to check anything you need in the inputs or the project, then reply with your findings.\n`;
-      const found = await toolLoop(model, [new SystemMessage(systemPrompt(agent)), new HumanMessage(ask)], tools, options.maxToolTurns ?? 8);
-      task = `${task}\n${section(SECTIONS.research, messageText(found.reply))}`;
-      research = found.usage;
+      const found = await modelCall("lead-research", () => toolLoop(model, messages(ask), tools, options.maxToolTurns ?? 8, context.room));
+      task = `${task}\n${section(SECTIONS.research, fitToBudget(messageText(found.reply), roomLeft(task)))}`;
+      usage = found.usage;
     }
-    const first = await askDeliverables(model, agent, task, plan.deliverables, plan.phase.guidance);
-    const missing = plan.deliverables.filter((t) => !first.values[t]);
-    if (missing.length === 0) return { task, values: first.values, usage: addUsage(research, first.usage), attempts: 1 };
-    const again = `${task}\n\n${section(SECTIONS.missing, `Write these deliverables, in full:\n${missing.map((m) => `- ${m}`).join("\n")}`)}`;
-    const second = await askDeliverables(model, agent, again, missing, plan.phase.guidance);
+    const titles = plan.deliverables;
+    const ask = (name: string, request: string, wanted: string[]) => modelCall(name, () => askDeliverables(model, messages(request), wanted, plan.phase.guidance));
+    if ((options.deliverables ?? "parallel") === "one-call" || titles.length === 1) {
+      const written = await askWithRetry((again, request, wanted) => ask(`deliverables${again}`, request, wanted), task, titles, agent, plan.phase.index);
+      return { task, values: written.values, usage: addUsage(usage, written.usage), attempts: written.attempts };
+    }
+    // The plan holds what every deliverable must agree on; each deliverable is then written from it.
+    const planned = await modelCall("lead-plan", async () => {
+      const reply = (await model.invoke(messages(planRequest(task, titles)))) as AIMessage;
+      return { text: messageText(reply).trim(), usage: usageOf(reply) };
+    });
+    // A plan longer than asked for is cut to the room the requests have left.
+    task = `${task}\n${section(SECTIONS.phasePlan, fitToBudget(planned.text, roomLeft(task)))}`;
+    usage = addUsage(usage, planned.usage);
+    // Settled, not raced: when one deliverable fails, the others still finish and are saved, so a
+    // resume asks only for what is missing.
+    const settled = await Promise.allSettled(titles.map((title, i) => askWithRetry((again, request, wanted) => ask(`deliverable-${i + 1}${again}`, request, wanted), singleRequest(task, title), [title], agent, plan.phase.index)));
+    const failed = settled.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+    const each = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof askWithRetry>>>).value);
+    const values = Object.assign({}, ...each.map((w) => w.values)) as Record<string, string>;
+    const attempts = 1 + Math.max(...each.map((w) => w.attempts));
+    return { task, values, usage: each.reduce((sum, w) => addUsage(sum, w.usage), usage), attempts };
+  };
+
+  /** Asks for deliverables; any that come back empty are asked for once more, alone. */
+  const askWithRetry = async (ask: (again: "" | "-again", request: string, wanted: string[]) => Promise<LeadAnswer>, task: string, titles: string[], agent: Agent, phase: number) => {
+    const first = await ask("", task, titles);
+    const missing = titles.filter((t) => !first.values[t]);
+    if (missing.length === 0) return { ...first, attempts: 1 };
+    const second = await ask("-again", `${task}\n\n${section(SECTIONS.missing, `Write these deliverables, in full:\n${missing.map((m) => `- ${m}`).join("\n")}`)}`, missing);
     const values = { ...first.values, ...second.values };
-    const still = plan.deliverables.filter((t) => !values[t]);
-    if (still.length > 0) throw new DeliverableMissingError(agent, plan.phase.index, still);
-    return { task, values, usage: addUsage(addUsage(research, first.usage), second.usage), attempts: 2 };
+    const still = titles.filter((t) => !values[t]);
+    if (still.length > 0) throw new DeliverableMissingError(agent, phase, still);
+    return { values, usage: addUsage(first.usage, second.usage), attempts: 2 };
+  };
+
+  /**
+   * The success criteria, checked once the last phase is done: a template's own output sections
+   * without a model, the mission's criteria by the judge model, its quotes verified.
+   */
+  const criteriaNode = async (state: RunStateValue): Promise<RunStateUpdate> => {
+    const sections = mission.kind === "template" ? templateSectionResults(mission, state.deliverables) : [];
+    if (mission.successCriteria.length === 0) return { criteria: sections };
+    budget.check(state);
+    const lastLead = agentOf(plans.at(-1)!.lead);
+    const judge = options.judge ?? { model: modelFor(lastLead), name: nameOf(lastLead) };
+    const { results, usage } = await modelCall("judge", () => judgeCriteria(judge.model, mission, mission.successCriteria, state.deliverables, budgetOf(lastLead)));
+    const call: CallRecord = { phase: 0, agent: "judge", role: "judge", model: judge.name, usage, attempts: 1 };
+    budget.spend(call);
+    const criteria: CriterionResult[] = [...sections, ...results];
+    return { criteria, calls: { "0/judge": call } };
   };
 
   const reviewNode = (plan: PhasePlan) => (state: RunStateValue): RunStateUpdate => {
@@ -281,7 +471,10 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     graph.addNode(plan.lead.id, leadNode(plan));
     if (plan.review) graph.addNode(plan.review.id, reviewNode(plan));
   }
-  const entryOf = (plan: PhasePlan | undefined): string[] => (plan ? (plan.supports.length ? plan.supports.map((s) => s.id) : [plan.lead.id]) : [END]);
+  // After the last phase: its criteria are checked, when it has any to check.
+  const checksCriteria = mission.successCriteria.length > 0 || mission.kind === "template";
+  if (checksCriteria) graph.addNode(CRITERIA_NODE, criteriaNode);
+  const entryOf = (plan: PhasePlan | undefined): string[] => (plan ? (plan.supports.length ? plan.supports.map((s) => s.id) : [plan.lead.id]) : [checksCriteria ? CRITERIA_NODE : END]);
   // One node checks the inputs before the first phase fans out, so a caller that forgot one gets
   // a single INPUT_MISSING rather than one from every parallel support.
   graph.addNode(INPUTS_NODE, (state: RunStateValue) => {
@@ -301,7 +494,8 @@ export function compileMission(mission: Mission, options: CompileOptions) {
       for (const id of next) graph.addEdge(plan.lead.id, id);
     }
   });
-  if (plans.length === 0) graph.addEdge(INPUTS_NODE, END);
+  if (plans.length === 0) graph.addEdge(INPUTS_NODE, checksCriteria ? CRITERIA_NODE : END);
+  if (checksCriteria) graph.addEdge(CRITERIA_NODE, END);
   return graph.compile({ ...(options.checkpointer && { checkpointer: options.checkpointer }), name: mission.id });
 }
 

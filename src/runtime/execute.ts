@@ -7,6 +7,7 @@ import type { Agent } from "../definitions/schemas/agent.js";
 import type { Settings } from "../definitions/schemas/settings.js";
 import { connectMcp, type McpTools } from "../models/mcp.js";
 import { DEFAULT_PRICES, costOf } from "../models/prices.js";
+import { contextWindowOf } from "../models/context.js";
 import { toolsForAgent } from "../models/tools.js";
 import { compileMission, recursionLimitFor, type CompileOptions, type StepEffects } from "./compile.js";
 import { stepEffects } from "./effects.js";
@@ -95,6 +96,7 @@ function compileOptions(spec: RunSpec, models: RunModels, effects?: StepEffects,
   const { budget } = spec.settings;
   return {
     agents: spec.agents,
+    contextTokens: (agent) => spec.settings.models.contextTokens ?? contextWindowOf(modelOf(agent).spec),
     model: (agent) => modelOf(agent).model,
     modelName: (agent) => modelOf(agent).spec,
     toolsFor: (agent) => [...toolsForAgent(agent.tools, readable), ...(mcp?.forAgent(agent) ?? [])],
@@ -104,6 +106,8 @@ function compileOptions(spec: RunSpec, models: RunModels, effects?: StepEffects,
       cost: (model, usage) => costOf(model, usage, prices),
     },
     approve: spec.settings.approve,
+    // Runs started before the setting existed have none: they get the default.
+    ...(spec.settings.deliverables && { deliverables: spec.settings.deliverables }),
     ...(spec.settings.concurrency && { concurrency: spec.settings.concurrency }),
     ...(effects && { effects }),
   };

@@ -3,8 +3,10 @@ import { join } from "node:path";
 import { planMission, type PhasePlan } from "../definitions/plan.js";
 import type { RunSpec } from "./store.js";
 import { RUN_FILES, deliverableFile } from "./paths.js";
-import { approvalsInOrder, type Actor, type ApprovalRecord, type CallRecord, type RunStateValue, type Usage } from "./state.js";
-import { DEFAULT_PRICES, costOf } from "../models/prices.js";
+import { approvalsInOrder, type Actor, type ApprovalRecord, type CallRecord } from "./decisions.js";
+import { criteriaSummary, type CriterionResult } from "./verdicts.js";
+import type { RunStateValue, Usage } from "./state.js";
+import { DEFAULT_PRICES, cacheSavingOf, costOf } from "../models/prices.js";
 import { addUsage, zeroUsage } from "../models/usage.js";
 import { embed, stripOwnHeading } from "../models/prompt-format.js";
 
@@ -34,12 +36,24 @@ export interface RunRecord {
     support: string[];
     status: PhaseStatus;
     deliverables: Array<{ title: string; file: string }>;
-    calls: Array<{ agent: string; role: "lead" | "support"; model: string; usage: Usage; costUsd: number | null; attempts: number }>;
+    calls: Array<{ agent: string; role: "lead" | "support" | "judge"; model: string; usage: Usage; costUsd: number | null; attempts: number }>;
   }>;
-  /** Token totals; `costUsd` is null when some model has no known price. */
-  usage: Usage & { costUsd: number | null };
+  /**
+   * Token totals; `costUsd` is null when some model has no known price. `cacheSavedUsd`, when
+   * the provider read input from its prompt cache, is what that saved against full input price.
+   */
+  usage: Usage & { costUsd: number | null; cacheSavedUsd?: number };
   /** Every decision on a paused phase, in the order taken, rejections included. */
   approvals: ApprovalRecord[];
+  /**
+   * The success criteria, checked once the last phase is done: a verdict and verified quotes for
+   * each. Absent until they are checked (and for runs from before coord checked them).
+   */
+  criteria?: CriterionResult[];
+  /** What checked them: the judge model (`offline` is term overlap, not an LLM), or `sections` for a template's own. */
+  criteriaJudge?: string;
+  /** The judge's calls: in the run's usage and cost like every other call, outside any phase. */
+  criteriaCalls?: Array<{ agent: string; role: "judge"; model: string; usage: Usage; costUsd: number | null; attempts: number }>;
 }
 
 function sumUsage(calls: CallRecord[]): Usage {
@@ -69,6 +83,7 @@ export function buildRecord(
 ): RunRecord {
   const plans = planMission(spec.mission, { approve: spec.settings.approve });
   const calls = Object.values(state.calls);
+  const judgeCalls = calls.filter((c) => c.role === "judge");
   const prices = { ...DEFAULT_PRICES, ...spec.settings.models.prices };
   const cost = (c: CallRecord) => costOf(c.model ?? spec.model, c.usage, prices) ?? null;
   const phases = plans.map((plan) => {
@@ -102,9 +117,33 @@ export function buildRecord(
     finishedAt: status.finishedAt ?? null,
     runDir: spec.runDir,
     phases,
-    usage: { ...sumUsage(calls), costUsd: calls.some((c) => cost(c) === null) ? null : calls.reduce((a, c) => a + (cost(c) ?? 0), 0) },
+    usage: { ...sumUsage(calls), costUsd: calls.some((c) => cost(c) === null) ? null : calls.reduce((a, c) => a + (cost(c) ?? 0), 0), ...cacheSaving(calls, (c) => cacheSavingOf(c.model ?? spec.model, c.usage, prices)) },
     approvals: approvalsInOrder(state.approvals),
+    ...(state.criteria && { criteria: state.criteria, criteriaJudge: state.calls["0/judge"]?.model ?? "sections" }),
+    ...(judgeCalls.length && { criteriaCalls: judgeCalls.map((c) => ({ agent: c.agent, role: "judge" as const, model: c.model ?? spec.model, usage: c.usage, costUsd: cost(c), attempts: c.attempts })) }),
   };
+}
+
+/** What caching saved over the calls that read from a cache, when any did and their models have prices. */
+function cacheSaving(calls: CallRecord[], saving: (c: CallRecord) => number | undefined): { cacheSavedUsd?: number } {
+  const cached = calls.filter((c) => (c.usage.cacheReadTokens ?? 0) + (c.usage.cacheWriteTokens ?? 0) > 0);
+  if (cached.length === 0) return {};
+  return { cacheSavedUsd: cached.reduce((sum, c) => sum + (saving(c) ?? 0), 0) };
+}
+
+const TICK: Record<CriterionResult["verdict"], string> = { met: "[x]", partly: "[~]", not_met: "[ ]" };
+
+/** The checked criteria: `[x]` met, `[~]` partly, `[ ]` not met, each with its quotes and what is missing. */
+function criteriaReport(criteria: CriterionResult[], judge: string | undefined): string[] {
+  const by = judge === "offline" ? "coord's offline check (term overlap with the deliverables, not an LLM's judgement)" : judge === "sections" ? "the template's output sections" : `the judge model \`${judge}\``;
+  const out = ["## Success criteria", "", `${criteriaSummary(criteria)[0]!.toUpperCase()}${criteriaSummary(criteria).slice(1)}, checked by ${by}. Every quote was found word for word in the deliverable it names.`, ""];
+  for (const c of criteria) {
+    out.push(`- ${TICK[c.verdict]} ${c.text}`);
+    for (const e of c.evidence) out.push(`  - Phase ${e.phase}, ${e.deliverable}: "${e.quote.replace(/\s+/g, " ").trim()}"`);
+    if (c.missing) out.push(`  - Missing: ${c.missing}`);
+  }
+  out.push("");
+  return out;
 }
 
 /** `cli:ana`, `slack:U012ABCDEF`, or just the surface when it knows no user. */
@@ -149,14 +188,22 @@ export function renderReport(spec: RunSpec, record: RunRecord, state: RunStateVa
   if (record.approvals.length) {
     out.push("## Decisions", "", ...record.approvals.map((a) => `- ${decisionLine(a)}`), "");
   }
-  if (spec.mission.successCriteria.length) {
-    out.push("## Success criteria", "", ...spec.mission.successCriteria.map((c) => `- [ ] ${c}`), "");
+  if (record.criteria?.length) {
+    out.push(...criteriaReport(record.criteria, record.criteriaJudge));
+  } else if (spec.mission.successCriteria.length) {
+    out.push("## Success criteria", "", "Not checked yet.", "", ...spec.mission.successCriteria.map((c) => `- [ ] ${c}`), "");
   }
   const usd = (n: number | null) => (n === null ? "n/a" : `$${n.toFixed(4)}`);
   out.push("## Usage", "", "| Phase | Agent | Role | Model | Input tokens | Output tokens | Total | Cost |", "|---|---|---|---|---:|---:|---:|---:|");
   for (const phase of record.phases) {
     for (const c of phase.calls) out.push(`| ${phase.index} | ${c.agent} | ${c.role} | ${c.model} | ${c.usage.inputTokens} | ${c.usage.outputTokens} | ${c.usage.totalTokens} | ${usd(c.costUsd)} |`);
   }
+  for (const c of record.criteriaCalls ?? []) out.push(`| | ${c.agent} | ${c.role} | ${c.model} | ${c.usage.inputTokens} | ${c.usage.outputTokens} | ${c.usage.totalTokens} | ${usd(c.costUsd)} |`);
   out.push(`| | **Total** | | | ${record.usage.inputTokens} | ${record.usage.outputTokens} | ${record.usage.totalTokens} | ${usd(record.usage.costUsd)} |`, "");
+  const { cacheReadTokens, cacheWriteTokens, cacheSavedUsd } = record.usage;
+  if (cacheReadTokens || cacheWriteTokens) {
+    const share = record.usage.inputTokens ? Math.round((100 * (cacheReadTokens ?? 0)) / record.usage.inputTokens) : 0;
+    out.push(`Prompt cache: ${cacheReadTokens ?? 0} input tokens read from the provider's cache (${share}% of input)${cacheWriteTokens ? `, ${cacheWriteTokens} written to it` : ""}; caching saved ${usd(cacheSavedUsd ?? null)}.`, "");
+  }
   return out.join("\n");
 }

@@ -32,6 +32,8 @@ export async function runMission(options: RunOptions): Promise<RunOutcome> {
     try {
       mkdirSync(spec.runDir, { recursive: true });
       await saveSpec(store, spec);
+      // A run has a record from the moment its id is given out: a caller that asks at once finds it.
+      await writeOutputs(store, spec, initialState(spec), { status: "running" });
       options.onEvent?.({ type: "start", runId: spec.runId, runDir: spec.runDir });
       return await executeRun(spec, models, initialState(spec), true, executeContext(spec, store, options));
     } finally {

@@ -387,7 +387,9 @@ describe("missionToMermaid", () => {
     const [first, second] = plan;
     expect(chart).toContain(`${first!.lead.id} -->|`);
     expect(chart).toMatch(new RegExp(`${first!.lead.id} -->\\|"${first!.deliverables.length} deliverables"\\| ${second!.supports.map((s) => s.id).join(" & ")}`));
-    expect(chart).toContain(`${plan.at(-1)!.lead.id} --> report`);
+    // The last phase's deliverables are checked against the success criteria, then reported.
+    expect(chart).toContain(`${plan.at(-1)!.lead.id} --> check_criteria`);
+    expect(chart).toContain("check_criteria --> report");
   });
 
   it("adds an approval step per phase when asked to", () => {

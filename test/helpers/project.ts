@@ -62,3 +62,41 @@ export const GROWTH_PLAN = missionMarkdown("Growth Plan", ["Market Brief", "Sale
   { title: "Analysis", lead: "analyst", support: ["researcher", "seller"], deliverables: ["Churn analysis", "Stall analysis"] },
   { title: "Plan", lead: "planner", support: ["researcher"], deliverables: ["Onboarding plan"] },
 ]);
+
+/** The parts of a chat request a step can be told by: its messages, as an OpenAI-compatible server receives them. */
+interface ChatRequestBody {
+  messages: Array<{ role: string; content: string | null | Array<{ text?: string }> }>;
+}
+
+function contentText(content: ChatRequestBody["messages"][number]["content"]): string {
+  return typeof content === "string" ? content : Array.isArray(content) ? content.map((part) => part.text ?? "").join("") : "";
+}
+
+/**
+ * Which agent asked, told by its role at the end of the system prompt (agents written by
+ * agentMarkdown introduce themselves there), or "?".
+ */
+export function agentOfRequest(body: ChatRequestBody, names: string[]): string {
+  const system = contentText(body.messages.find((m) => m.role === "system")?.content ?? "");
+  const role = system.slice(system.lastIndexOf("## Your role"));
+  return names.find((name) => role.includes(`You are ${name}, a careful specialist.`)) ?? "?";
+}
+
+/** Which step a model request belongs to: `phase/agent`, the phase from the step's own ask. */
+export function stepOfRequest(body: ChatRequestBody, names: string[]): string {
+  const ask = contentText(body.messages.find((m) => m.role === "user")?.content ?? "");
+  const phase = /Phase (\d+) of/.exec(ask)?.[1] ?? "?";
+  return `${phase}/${agentOfRequest(body, names)}`;
+}
+
+/**
+ * Which model call a request is: its step, and for a lead writing side by side which part
+ * (`#plan`, or `#` and the deliverable's title). A call asked twice is a step's work done twice.
+ */
+export function callOfRequest(body: ChatRequestBody & { tools?: Array<{ function: { name: string } }> }, names: string[]): string {
+  // The check of the success criteria, once the last phase is done: the judge's call, not an agent's.
+  if (body.tools?.some((t) => t.function.name === "judge_criteria")) return "judge";
+  const ask = contentText(body.messages.find((m) => m.role === "user")?.content ?? "");
+  const part = ask.includes("First write a short plan for this phase") ? "plan" : /Write only the deliverable "([^"]+)"/.exec(ask)?.[1];
+  return `${stepOfRequest(body, names)}${part ? `#${part}` : ""}`;
+}

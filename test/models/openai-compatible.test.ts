@@ -5,7 +5,7 @@ import { parseAgent } from "../../src/definitions/agent.js";
 import { spawn } from "node:child_process";
 import { BIN, REPO, STACK_LINE, cliEnv, runCli, waitUntil } from "../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/openai-server.js";
-import { GROWTH_INPUTS, GROWTH_PLAN, agentMarkdown, missionMarkdown, runProject } from "../helpers/project.js";
+import { GROWTH_INPUTS, GROWTH_PLAN, agentMarkdown, agentOfRequest, missionMarkdown, runProject } from "../helpers/project.js";
 
 const AGENTS = { analyst: {}, researcher: {}, seller: {}, planner: {} };
 
@@ -26,7 +26,7 @@ function agentBody(cwd: string, name: string): string {
 }
 
 describe("a run against an OpenAI-compatible server on loopback", () => {
-  it("sends each agent's body as its system prompt, supports at once, earlier deliverables later, and records the server's usage", async () => {
+  it("sends the run's shared context then each agent's role as the system prompt, supports at once, deliverables side by side, earlier deliverables later, and records the server's usage", async () => {
     server = await startFakeOpenAI({ delayMs: 250 });
     const cwd = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: GROWTH_INPUTS });
     const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "live", "--json"], { cwd, env: providerEnv(server) });
@@ -39,23 +39,33 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
     expect(record.model).toBe("openai:gpt-4o-mini");
     expect(server.requests.every((q) => q.authorization === "Bearer sk-test" && q.body.model === "gpt-4o-mini")).toBe(true);
 
-    // Every request's system prompt is exactly the body of one of the mission's agents.
+    // Every agent's request's system prompt starts with the mission and ends with one agent's body,
+    // as its role; the last request is the judge's check of the success criteria.
     const bodies = Object.keys(AGENTS).map((name) => agentBody(cwd, name));
-    for (const q of server.requests) expect(bodies).toContain(q.body.messages[0]?.content);
+    expect(server.requests.at(-1)!.body.tools?.[0]?.function.name).toBe("judge_criteria");
+    for (const q of server.requests.slice(0, -1)) {
+      const system = q.body.messages[0]!;
+      expect(system.role).toBe("system");
+      expect(system.content!.startsWith("# Mission: Growth Plan\n")).toBe(true);
+      expect(bodies.some((body) => system.content!.endsWith(`## Your role\n\n${body}\n`))).toBe(true);
+    }
 
     // Phase 1's two supports were at the server at the same time.
     const [a, b] = server.requests.slice(0, 2);
     expect(Math.max(a!.start, b!.start)).toBeLessThan(Math.min(a!.end, b!.end));
 
-    // The lead wrote through structured output: the deliverable files hold what the server returned.
+    // The lead wrote through structured output, one call per deliverable, phase 1's two at the
+    // same time after its plan: the deliverable files hold what the server returned.
     const leadAnswers = server.requests.filter((q) => q.body.tools?.some((t) => t.function.name === "write_deliverables"));
-    expect(leadAnswers).toHaveLength(2);
+    expect(leadAnswers).toHaveLength(3);
+    expect(leadAnswers.map((q) => Object.keys(q.body.tools![0]!.function.parameters.properties ?? {}))).toEqual([["deliverable_1"], ["deliverable_1"], ["deliverable_1"]]);
+    expect(Math.max(leadAnswers[0]!.start, leadAnswers[1]!.start)).toBeLessThan(Math.min(leadAnswers[0]!.end, leadAnswers[1]!.end));
     expect(leadAnswers[0]!.body.tool_choice).toMatchObject({ function: { name: "write_deliverables" } });
     const churn = readFileSync(join(cwd, "runs", "live", record.phases[0]!.deliverables[0]!.file), "utf8");
     expect(churn).toContain("Server draft of Churn analysis");
 
     // Phase 2's prompts carry phase 1's deliverables as the server wrote them.
-    const phase2 = server.requests.filter((q) => q.start >= leadAnswers[0]!.end);
+    const phase2 = server.requests.filter((q) => q.start >= Math.max(leadAnswers[0]!.end, leadAnswers[1]!.end));
     expect(phase2.length).toBeGreaterThan(0);
     for (const q of phase2) expect(JSON.stringify(q.body.messages)).toContain("Server draft of Stall analysis");
 
@@ -73,7 +83,8 @@ describe("a run against an OpenAI-compatible server on loopback", () => {
     const cwd = runProject({ mission, agents: { analyst: {} }, inputs: { "market-brief": GROWTH_INPUTS["market-brief"] } });
     const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "retry", "--json"], { cwd, env: providerEnv(server) });
     expect(r.code, r.stderr).toBe(0);
-    expect(server.requests.map((q) => q.status)).toEqual([500, 429, 200]);
+    // The lead's call, tried three times; then the judge's check of the criteria.
+    expect(server.requests.map((q) => q.status)).toEqual([500, 429, 200, 200]);
     expect(r.stderr).toMatch(/HTTP 500; retry 1/);
     expect(r.stderr).toMatch(/HTTP 429; retry 2 in 0\.0s/);
   });
@@ -207,7 +218,26 @@ describe("the crash window after a paid call", () => {
     const clean = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "clean", "--json"], { cwd, env: providerEnv(server) });
     expect(clean.code, clean.stderr).toBe(0);
     expect(crashedCalls).toBe(server.requests.length - crashedCalls);
-    const researcherCalls = server.requests.slice(0, crashedCalls).filter((q) => q.body.messages[0]?.content === agentBody(cwd, "researcher"));
+    const researcherCalls = server.requests.slice(0, crashedCalls).filter((q) => agentOfRequest(q.body, Object.keys(AGENTS)) === "researcher");
     expect(researcherCalls).toHaveLength(2);
   }, 120_000);
+});
+
+describe("prompt caching, as a provider reports it", () => {
+  it("records the input the provider read from its cache, prices it at the cached rate, and says what that saved", async () => {
+    server = await startFakeOpenAI({ promptCache: true });
+    const cwd = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: GROWTH_INPUTS });
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "cached", "--json"], { cwd, env: providerEnv(server) });
+    expect(r.code, r.stderr).toBe(0);
+    const record = JSON.parse(r.stdout) as { usage: { inputTokens: number; cacheReadTokens?: number; costUsd: number; cacheSavedUsd?: number } };
+    const cached = server.requests.reduce((n, q) => n + (q.usage?.prompt_tokens_details?.cached_tokens ?? 0), 0);
+    const input = server.requests.reduce((n, q) => n + q.usage!.prompt_tokens, 0);
+    expect(cached).toBeGreaterThan(0);
+    expect(record.usage.cacheReadTokens).toBe(cached);
+    expect(record.usage.inputTokens).toBe(input);
+    // gpt-4o-mini bills cached input at half price: what was saved is half the cached input's full price.
+    expect(record.usage.cacheSavedUsd).toBeCloseTo((cached * (0.15 - 0.075)) / 1e6, 12);
+    const report = readFileSync(join(cwd, "runs", "cached", "report.md"), "utf8");
+    expect(report).toMatch(new RegExp(`Prompt cache: ${cached} input tokens read from the provider's cache \\(\\d+% of input\\); caching saved \\$0\\.\\d{4}`));
+  });
 });

@@ -4,7 +4,7 @@ import { planMission } from "../../src/definitions/plan.js";
 import { parseAgent } from "../../src/definitions/agent.js";
 import { OFFLINE_NOTICE } from "../../src/models/offline.js";
 import { rankPassages, splitPassages, terms } from "../../src/models/passages.js";
-import { supportPrompt } from "../../src/runtime/prompts.js";
+import { sharedContext, supportPrompt } from "../../src/runtime/prompts.js";
 import { agentText, readFixture } from "../definitions/fixtures.js";
 
 const PROMPT = [
@@ -108,7 +108,8 @@ describe("rankPassages", () => {
     const mission = parseMission(text, file).mission!;
     const plan = planMission(mission)[0]!;
     const inputs = { "market-brief": "- Churn is 14% a year for customers in their first 90 days.\n- Buyers praise reporting.\n", "sales-notes": "- Deals stall at security review in the sales cycle.\n" };
-    const prompt = supportPrompt({ mission, plan, inputs, extra: [], earlier: {} }, parseAgent(agentText("researcher"), "researcher.md").agent!);
+    const context = { mission, plan, inputs, extra: [], earlier: {} };
+    const prompt = `${sharedContext(context)}\n${supportPrompt(context, parseAgent(agentText("researcher"), "researcher.md").agent!)}`;
     const best = rankPassages(plan.phase.steps[1]!, splitPassages(prompt), 1)[0]!;
     expect(best).toMatchObject({ text: "Deals stall at security review in the sales cycle.", source: "sales-notes" });
   });

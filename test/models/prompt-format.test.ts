@@ -84,7 +84,7 @@ describe("the offline model, given a prompt supportPrompt wrote,", () => {
   it("writes one part of notes per step of the phase, in order, each with the passages about that step", async () => {
     const plan = planMission(mission)[0]!;
     const prompt = supportPrompt({ mission, plan, inputs, extra: [], earlier: {} }, agent);
-    const reply = await new OfflineChatModel({}).invoke([new SystemMessage(systemPrompt(agent)), new HumanMessage(prompt)]);
+    const reply = await new OfflineChatModel({}).invoke([new SystemMessage(systemPrompt({ mission, plan, inputs, extra: [], earlier: {} }, agent)), new HumanMessage(prompt)]);
     const notes = messageText(reply);
     const parts = notes.split(/^### /m).slice(1);
     expect(parts.map((p) => p.split("\n")[0])).toEqual(plan.phase.steps.map((step, i) => `${i + 1}. ${step}`));

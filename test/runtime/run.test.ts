@@ -219,9 +219,11 @@ describe("approval", () => {
     const leadRuns = logOf(join(cwd, "runs", "rev")).filter((l) => l.msg === "step finished" && l.role === "lead" && l.phase === 1);
     expect(leadRuns).toHaveLength(2);
     // The rejected draft's usage still counts: run.json lists both lead calls of phase 1.
-    const final = JSON.parse(done.stdout) as { phases: Array<{ calls: Array<{ role: string; usage: { totalTokens: number } }> }>; usage: { totalTokens: number } };
+    const final = JSON.parse(done.stdout) as { phases: Array<{ calls: Array<{ role: string; usage: { totalTokens: number } }> }>; usage: { totalTokens: number }; criteriaCalls?: Array<{ usage: { totalTokens: number } }> };
     expect(final.phases[0]!.calls.filter((c) => c.role === "lead")).toHaveLength(2);
-    const sum = final.phases.flatMap((p) => p.calls).reduce((n, c) => n + c.usage.totalTokens, 0);
+    // Every call counts: the agents' in their phases, and the judge's check of the criteria.
+    const sum = [...final.phases.flatMap((p) => p.calls), ...(final.criteriaCalls ?? [])].reduce((n, c) => n + c.usage.totalTokens, 0);
+    expect(final.criteriaCalls).toHaveLength(1);
     expect(final.usage.totalTokens).toBe(sum);
     expect((await runCli(["approve", "rev"], { cwd })).code).toBe(2);
   });

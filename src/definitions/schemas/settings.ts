@@ -4,6 +4,8 @@ import { z } from "zod";
 export const PriceSchema = z.strictObject({
   input: z.number().nonnegative().describe("USD per million input tokens."),
   output: z.number().nonnegative().describe("USD per million output tokens."),
+  cachedInput: z.number().nonnegative().optional().describe("USD per million input tokens read from the provider's prompt cache (default: input)."),
+  cacheWrite: z.number().nonnegative().optional().describe("USD per million input tokens written to the prompt cache (default: input)."),
 });
 
 /** One MCP server, as Claude Code's `.mcp.json` writes it. */
@@ -32,7 +34,13 @@ export const SettingsSchema = z.strictObject({
       override: z.string().min(1).optional().describe("A model for every agent, over their own `model:` (--model)."),
       baseUrl: z.url().optional().describe("An OpenAI-compatible server for openai: models (--base-url, COORD_BASE_URL)."),
       timeoutMs: positiveInt().default(120_000).describe("Per model call, in milliseconds (--timeout takes seconds)."),
+      contextTokens: positiveInt()
+        .optional()
+        .describe("The context window of the run's models, in tokens, over coord's table of known windows (--context-tokens); requests stay within it."),
       retries: z.number().int().min(0).max(20).default(4).describe("Retries of a call refused with 429, 5xx or a network error."),
+      maxInflight: positiveInt()
+        .default(8)
+        .describe("Model calls at once to one provider (one server or API), shared by every step and run in the process; a 429 holds all of them until its Retry-After."),
       prices: z.record(z.string(), PriceSchema).default({}).describe("USD per million tokens by model spec, added to or overriding the built-in table."),
       record: z.string().optional().describe("Save every model request and answer to this file (--record)."),
       replay: z.string().optional().describe("Answer every model request from this recording, offline (--replay)."),
@@ -46,6 +54,10 @@ export const SettingsSchema = z.strictObject({
     .prefault({}),
   concurrency: positiveInt().optional().describe("At most this many agent steps at once (default: every support of a phase)."),
   approve: z.boolean().default(false).describe("Pause for approval after every phase (--approve)."),
+  deliverables: z
+    .enum(["parallel", "one-call"])
+    .default("parallel")
+    .describe("How a lead writes a phase's deliverables: parallel (a short plan, then one call per deliverable at once) or one-call (all in one generation) (--deliverables)."),
   hooks: z
     .strictObject({
       enabled: z.boolean().default(true).describe("Run agent and project hooks (--no-hooks turns them off; remote callers never run them)."),

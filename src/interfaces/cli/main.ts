@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { CoordError, isCoordError } from "../../errors.js";
@@ -134,6 +135,7 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .option("--out <dir>", "where run folders go", "runs")
     .option("--run-id <id>", "name the run (default: mission and time)")
     .option("--approve", "pause for approval after every phase")
+    .option("--deliverables <mode>", "parallel (default: a short plan, then each deliverable by its own call at once) or one-call")
     .option("--no-hooks", "do not run agent or project hooks")
     .option("--concurrency <n>", "at most N agents at once (default: all supports of a phase)")
     .option("--hook-timeout <seconds>", "stop a hook after this long (default 60)")
@@ -229,7 +231,7 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
   runs
     .command("list")
     .option("--json", "print JSON on stdout")
-    .action(act(async ({ io }) => (await import("./commands/run.js")).runsList(io)));
+    .action(act(async ({ io }) => (await import("./commands/runs.js")).runsList(io)));
   runs
     .command("wait")
     .description("wait for a run to complete, pause or fail; exit as coord run would")
@@ -241,7 +243,7 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .command("show")
     .argument("<run-id>")
     .option("--json", "print JSON on stdout")
-    .action(act(async ({ io }, [runId]: [string]) => (await import("./commands/run.js")).runsShow(io, runId)));
+    .action(act(async ({ io }, [runId]: [string]) => (await import("./commands/runs.js")).runsShow(io, runId)));
   runs
     .command("export")
     .description("write a run's folder anew from its spec and last checkpoint, even after the folder was deleted")
@@ -263,6 +265,9 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
 
 /** Runs one command line; returns the exit code. Only bin/coord.js exits the process. */
 export async function main(argv: string[], streams: CliStreams = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() }): Promise<number> {
+  // LangGraph has every step running at once listen on one abort signal: a phase of ten steps
+  // is no leak, so Node's warning at ten listeners would only alarm people.
+  setMaxListeners(100);
   let code = 0;
   const program = buildProgram(streams, (c) => (code = c));
   const verbose = argv.includes("--verbose");

@@ -1,0 +1,109 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { HumanMessage, SystemMessage, type AIMessage } from "@langchain/core/messages";
+import { z } from "zod";
+import type { Mission } from "../definitions/schemas/mission.js";
+import { JUDGE_TOOL, type Evidence, type JudgedCriterion, type Verdict } from "../models/criteria-judge.js";
+import { SECTIONS, embed, section, stripOwnHeading } from "../models/prompt-format.js";
+import { fromUsageMetadata, type Usage } from "../models/usage.js";
+import { estimateTokens } from "../models/context.js";
+import { digestOf } from "./digests.js";
+import type { CriterionResult } from "./verdicts.js";
+
+export { criteriaSummary, type CriterionResult } from "./verdicts.js";
+export type { Evidence, Verdict };
+
+const NO_EVIDENCE = "no evidence found";
+
+const JudgeSchema = z.object({
+  verdicts: z.array(
+    z.object({
+      criterion: z.number().int().describe("The criterion's number in the list"),
+      verdict: z.enum(["met", "partly", "not_met"]),
+      evidence: z
+        .array(z.object({ phase: z.number().int(), deliverable: z.string().describe("The deliverable's title, as listed"), quote: z.string().describe("Words copied exactly from it") }))
+        .describe("Short quotes, copied word for word, from the deliverables that show the verdict"),
+      missing: z.string().describe("For partly or not_met: what is missing. Empty when met."),
+    }),
+  ),
+});
+
+/**
+ * The deliverables in phase order, under the headings quotes name them by: whole, or for phases
+ * before `briefBefore` in brief (their digests, whose opening words are the deliverable's own, so
+ * quotes of them still verify).
+ */
+function deliverablesSection(mission: Mission, deliverables: Record<string, Record<string, string>>, briefBefore: number): string {
+  const parts = mission.phases.flatMap((phase) =>
+    Object.entries(deliverables[phase.index] ?? {}).map(([title, text]) =>
+      phase.index < briefBefore ? `### Phase ${phase.index}: ${title} (in brief)\n\n${embed(digestOf(text))}` : `### Phase ${phase.index}: ${title}\n\n${embed(stripOwnHeading(text))}`,
+    ),
+  );
+  return section(SECTIONS.judged, parts.join("\n\n"));
+}
+
+/**
+ * The judge's request: the deliverables first (the part a provider can cache), then the criteria
+ * and the ask. Within `budget` tokens: the oldest phases go in brief until it fits.
+ */
+export function judgeMessages(mission: Mission, criteria: string[], deliverables: Record<string, Record<string, string>>, budget = Number.POSITIVE_INFINITY) {
+  const systemWith = (briefBefore: number) => [`# Mission: ${mission.title}`, "", deliverablesSection(mission, deliverables, briefBefore)].join("\n");
+  let briefBefore = 0;
+  while (briefBefore <= mission.phases.length && estimateTokens(systemWith(briefBefore)) > budget * 0.85) briefBefore++;
+  const system = systemWith(briefBefore);
+  const ask = [
+    section(SECTIONS.criteria, criteria.map((c, i) => `${i + 1}. ${c}`).join("\n")),
+    section(
+      SECTIONS.task,
+      "You check this mission's work. For every criterion above give a verdict: met, partly or not_met. Back it with short quotes " +
+        "copied word for word from the deliverables (name each by its phase and title); a quote that is not in the deliverable it names " +
+        "is discarded, and a verdict left without evidence counts as not_met. For partly and not_met say what is missing.",
+    ),
+  ].join("\n");
+  return [new SystemMessage(system), new HumanMessage(ask)];
+}
+
+/** Text as quotes are compared: whitespace does not count. */
+const squash = (text: string) => text.replace(/\s+/g, " ").trim();
+
+/**
+ * What a judge said, checked: a quote counts only when it stands, word for word (whitespace
+ * aside), in the deliverable it names; a verdict left with no evidence is not_met, "no evidence
+ * found". A criterion the judge skipped is not_met the same way. A judge cannot invent support.
+ */
+export function verifyVerdicts(criteria: string[], judged: JudgedCriterion[], deliverables: Record<string, Record<string, string>>, phases: Array<number | null> = []): CriterionResult[] {
+  return criteria.map((text, i) => {
+    const said = judged.find((j) => j.criterion === i + 1);
+    const evidence = (said?.evidence ?? []).filter((e) => {
+      const source = deliverables[e.phase]?.[e.deliverable];
+      return typeof e.quote === "string" && squash(e.quote).length > 0 && source !== undefined && squash(source).includes(squash(e.quote));
+    });
+    const verdict: Verdict = !said || evidence.length === 0 ? "not_met" : said.verdict;
+    const missing = !said || evidence.length === 0 ? [NO_EVIDENCE, said?.missing].filter(Boolean).join(": ") : verdict === "met" ? "" : said.missing;
+    return { text, verdict, phase: phases[i] ?? null, evidence, missing };
+  });
+}
+
+/**
+ * A prompt template's own criteria, checked without a model: each section of its OUTPUT FORMAT
+ * (its deliverables) is present and not empty.
+ */
+export function templateSectionResults(mission: Mission, deliverables: Record<string, Record<string, string>>): CriterionResult[] {
+  return mission.phases.flatMap((phase) =>
+    phase.deliverables.map((title) => {
+      const text = deliverables[phase.index]?.[title]?.trim() ?? "";
+      const body = stripOwnHeading(text).trim();
+      const first = body.split("\n").find((l) => l.trim() && !l.trim().startsWith(">"))?.trim() ?? "";
+      return body
+        ? { text: `The "${title}" section is present and not empty`, verdict: "met" as const, phase: phase.index, evidence: [{ phase: phase.index, deliverable: title, quote: first.slice(0, 200) }], missing: "" }
+        : { text: `The "${title}" section is present and not empty`, verdict: "not_met" as const, phase: phase.index, evidence: [], missing: "the section is missing or empty" };
+    }),
+  );
+}
+
+/** Asks a judge model for verdicts on the criteria, through structured output, and checks its quotes. */
+export async function judgeCriteria(model: BaseChatModel, mission: Mission, criteria: string[], deliverables: Record<string, Record<string, string>>, budget?: number): Promise<{ results: CriterionResult[]; usage: Usage }> {
+  const structured = model.withStructuredOutput(JudgeSchema, { name: JUDGE_TOOL, includeRaw: true });
+  const { raw, parsed } = (await structured.invoke(judgeMessages(mission, criteria, deliverables, budget))) as { raw: AIMessage; parsed: z.infer<typeof JudgeSchema> | null };
+  const judged = (parsed?.verdicts ?? (raw.tool_calls?.[0]?.args as z.infer<typeof JudgeSchema> | undefined)?.verdicts ?? []) as JudgedCriterion[];
+  return { results: verifyVerdicts(criteria, judged, deliverables), usage: fromUsageMetadata(raw.usage_metadata) };
+}
