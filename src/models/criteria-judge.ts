@@ -40,7 +40,8 @@ function deliverableSentences(prompt: string): Sentence[] {
   const out: Sentence[] = [];
   for (const part of body.split(/^### /m).slice(1)) {
     const [heading, ...rest] = part.split("\n");
-    const match = /^Phase (\d+): (.+)$/.exec(heading!.trim());
+    // A deliverable given in brief is named as the others, its note aside.
+    const match = /^Phase (\d+): (.+?)(?: \(in brief\))?$/.exec(heading!.trim());
     if (!match) continue;
     const text = rest.join("\n");
     // Sentences as they stand in the text, so a quote of one is found verbatim: without list

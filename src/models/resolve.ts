@@ -20,6 +20,8 @@ export interface ModelSettings {
   default?: string;
   /** An OpenAI-compatible server. */
   baseUrl?: string;
+  /** `--judge-model`: the model that checks the success criteria (default: the run's model). */
+  judge?: string;
   /** Where providers' API keys are read: the environment the interface resolved, never process.env. */
   env: Record<string, string | undefined>;
   timeoutMs?: number;
@@ -178,7 +180,7 @@ export async function modelsForRun(
   mission: Mission,
   agents: Agent[],
   settings: ModelSettings,
-): Promise<{ runSpec: string; byAgent: Map<string, { spec: string; model: BaseChatModel }>; warnings: string[] }> {
+): Promise<{ runSpec: string; byAgent: Map<string, { spec: string; model: BaseChatModel }>; judge: { spec: string; model: BaseChatModel }; warnings: string[] }> {
   const runSpec = runModelSpec(mission, settings);
   const warnings: string[] = [];
   const bySpec = new Map<string, ManagedChatModel>();
@@ -193,5 +195,8 @@ export async function modelsForRun(
     if (!bySpec.has(spec)) bySpec.set(spec, await createModel(spec, { ...settings, ...streaming }));
     byAgent.set(agent.name, { spec, model: bySpec.get(spec)! });
   }
-  return { runSpec, byAgent, warnings };
+  // The judge is resolved with the agents, so a missing key for it fails before any step too.
+  const judgeSpec = settings.judge ?? runSpec;
+  if (!bySpec.has(judgeSpec)) bySpec.set(judgeSpec, await createModel(judgeSpec, { ...settings, ...streaming }));
+  return { runSpec, byAgent, judge: { spec: judgeSpec, model: bySpec.get(judgeSpec)! }, warnings };
 }

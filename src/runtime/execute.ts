@@ -7,7 +7,9 @@ import type { Agent } from "../definitions/schemas/agent.js";
 import type { Settings } from "../definitions/schemas/settings.js";
 import { connectMcp, type McpTools } from "../models/mcp.js";
 import { DEFAULT_PRICES, costOf } from "../models/prices.js";
-import { contextWindowOf } from "../models/context.js";
+import { contextWindowOf, requestBudget } from "../models/context.js";
+import { CRITERIA_NODE } from "../definitions/plan.js";
+import { judgeCriteria, templateSectionResults } from "./criteria.js";
 import { toolsForAgent } from "../models/tools.js";
 import { compileMission, recursionLimitFor, type CompileOptions, type StepEffects } from "./compile.js";
 import { stepEffects } from "./effects.js";
@@ -76,6 +78,26 @@ export async function readRunState(spec: RunSpec, models: RunModels, store: RunS
   return { values: snapshot.values as Partial<RunStateValue>, pausedPhase: pausedPhase(snapshot) };
 }
 
+/**
+ * Judges a run's success criteria again, with the run's judge model (or the one its models were
+ * resolved with), and saves the verdicts in its checkpoint as the criteria step's: no agent runs.
+ */
+export async function recheckCriteria(spec: RunSpec, models: RunModels, store: RunStore): Promise<RunStateValue> {
+  const opened = await openGraph(spec, models, store);
+  const state = (await opened.graph.getState(opened.config)).values as RunStateValue;
+  const sections = spec.mission.kind === "template" ? templateSectionResults(spec.mission, state.deliverables) : [];
+  const judged = spec.mission.successCriteria.length
+    ? await judgeCriteria(models.judge.model, spec.mission, spec.mission.successCriteria, state.deliverables, requestBudget(spec.settings.models.contextTokens ?? contextWindowOf(models.judge.spec)))
+    : undefined;
+  const calls = Object.keys(state.calls).filter((k) => k.startsWith("0/judge")).length;
+  const update = {
+    criteria: [...sections, ...(judged?.results ?? [])],
+    ...(judged && { calls: { [`0/judge${calls ? `#${calls + 1}` : ""}`]: { phase: 0, agent: "judge", role: "judge" as const, model: models.judge.spec, usage: judged.usage, attempts: 1 } } }),
+  };
+  await opened.graph.updateState(opened.config, update, CRITERIA_NODE);
+  return (await opened.graph.getState(opened.config)).values as RunStateValue;
+}
+
 export function hookContext(spec: RunSpec, env: Env, warn: HookContext["warn"]): HookContext {
   return { cwd: spec.cwd, runDir: spec.runDir, runId: spec.runId, missionId: spec.mission.id, enabled: spec.settings.hooks.enabled, timeoutMs: spec.settings.hooks.timeoutMs, env, warn };
 }
@@ -96,6 +118,7 @@ function compileOptions(spec: RunSpec, models: RunModels, effects?: StepEffects,
   const { budget } = spec.settings;
   return {
     agents: spec.agents,
+    judge: { model: models.judge.model, name: models.judge.spec },
     contextTokens: (agent) => spec.settings.models.contextTokens ?? contextWindowOf(modelOf(agent).spec),
     model: (agent) => modelOf(agent).model,
     modelName: (agent) => modelOf(agent).spec,

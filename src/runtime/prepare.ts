@@ -141,6 +141,7 @@ function modelSettings(settings: Settings, env: Env, emit?: Emit): ModelSettings
     ...(m.override && { override: m.override }),
     ...(m.default && { default: m.default }),
     ...(m.baseUrl && { baseUrl: m.baseUrl }),
+    ...(m.judge && { judge: m.judge }),
     timeoutMs: m.timeoutMs,
     retry: { ...DEFAULT_RETRY, retries: m.retries },
     env,

@@ -119,7 +119,7 @@ export function buildRecord(
     phases,
     usage: { ...sumUsage(calls), costUsd: calls.some((c) => cost(c) === null) ? null : calls.reduce((a, c) => a + (cost(c) ?? 0), 0), ...cacheSaving(calls, (c) => cacheSavingOf(c.model ?? spec.model, c.usage, prices)) },
     approvals: approvalsInOrder(state.approvals),
-    ...(state.criteria && { criteria: state.criteria, criteriaJudge: state.calls["0/judge"]?.model ?? "sections" }),
+    ...(state.criteria && { criteria: state.criteria, criteriaJudge: judgeCalls.at(-1)?.model ?? "sections" }),
     ...(judgeCalls.length && { criteriaCalls: judgeCalls.map((c) => ({ agent: c.agent, role: "judge" as const, model: c.model ?? spec.model, usage: c.usage, costUsd: cost(c), attempts: c.attempts })) }),
   };
 }

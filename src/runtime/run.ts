@@ -9,7 +9,7 @@ import type { Agent } from "../definitions/schemas/agent.js";
 import { SettingsSchema, type Settings, type SettingsInput } from "../definitions/schemas/settings.js";
 import type { Env, RunEvent } from "./events.js";
 import type { RunGuard } from "./events.js";
-import { executeRun, failureLine, readRunState, writeOutputs, type ExecuteContext, type RunOutcome } from "./execute.js";
+import { executeRun, failureLine, readRunState, recheckCriteria, writeOutputs, type ExecuteContext, type RunOutcome } from "./execute.js";
 import { prepareRun, resolveRunModels, type RunOptions } from "./prepare.js";
 import { initialState, type RunRecord } from "./record.js";
 import { readSavedRun } from "./saved-run.js";
@@ -197,6 +197,35 @@ export async function recordRunFailure(runId: string, options: RunsOptions, erro
     const spec = onThisMachine(await loadSpec(store, runId), options.cwd ?? process.cwd());
     const { state } = await readSavedRun(store, spec);
     return writeOutputs(store, spec, state, { status: "failed", error: failureLine(spec, error), finishedAt: new Date().toISOString() });
+  });
+}
+
+export interface CheckOptions extends RunsOptions {
+  /** The model that judges (default: the judge the run was started with, else its model). */
+  judgeModel?: string;
+  env?: Env;
+}
+
+/**
+ * `coord check`: judges a finished run's success criteria again (with a stronger model, say)
+ * without running any agent, and rewrites its record and report.
+ */
+export async function checkRun(runId: string, options: CheckOptions = {}): Promise<RunRecord> {
+  return withRunsStore(options, async (store) => {
+    const spec = onThisMachine(await loadSpec(store, runId), options.cwd ?? process.cwd());
+    const unlock = await store.lockRun(runId);
+    try {
+      const { stop } = await readSavedRun(store, spec);
+      if (stop.status !== "completed") {
+        throw new CoordError("USAGE", `run "${runId}" is ${stop.status}: coord check judges runs that completed`, { hint: `see it with \`coord runs show ${runId}\`` });
+      }
+      const settings = options.judgeModel ? { ...spec.settings, models: { ...spec.settings.models, judge: options.judgeModel } } : spec.settings;
+      const models = await resolveRunModels(spec.mission, [], settings, options.env ?? {});
+      const state = await recheckCriteria({ ...spec, settings }, models, store);
+      return writeOutputs(store, spec, state, stop);
+    } finally {
+      await unlock();
+    }
   });
 }
 

@@ -241,3 +241,47 @@ describe("prompt caching, as a provider reports it", () => {
     expect(report).toMatch(new RegExp(`Prompt cache: ${cached} input tokens read from the provider's cache \\(\\d+% of input\\); caching saved \\$0\\.\\d{4}`));
   });
 });
+
+describe("success criteria judged over HTTP", () => {
+  it("keeps a judge's true quotes, drops the invented ones (not_met, no evidence found), and coord check judges again", async () => {
+    server = await startFakeOpenAI();
+    // A judge that backs criterion 1 with a sentence the lead really wrote, and criterion 2 with one it did not.
+    server.toolCalls = (req) =>
+      req.tools?.some((t) => t.function.name === "judge_criteria")
+        ? [{ name: "judge_criteria", args: { verdicts: [
+            { criterion: 1, verdict: "met", evidence: [{ phase: 1, deliverable: "Summary", quote: "Server draft of Summary" }], missing: "" },
+            { criterion: 2, verdict: "met", evidence: [{ phase: 1, deliverable: "Summary", quote: "Revenue tripled in a quarter." }], missing: "" },
+          ] } }]
+        : undefined;
+    const mission = missionMarkdown("Solo", ["Market Brief"], [{ title: "Write", lead: "analyst", deliverables: ["Summary"] }]).replace("- [ ] Everything delivered", "- [ ] A summary is written\n- [ ] Revenue growth is proven");
+    const cwd = runProject({ mission, agents: { analyst: {} }, inputs: { "market-brief": GROWTH_INPUTS["market-brief"] } });
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "judged", "--json"], { cwd, env: providerEnv(server) });
+    expect(r.code, r.stderr).toBe(0);
+    const record = JSON.parse(r.stdout) as { criteria: Array<{ text: string; verdict: string; evidence: unknown[]; missing: string }>; criteriaJudge: string; criteriaCalls: unknown[] };
+    expect(record.criteriaJudge).toBe("openai:gpt-4o-mini");
+    expect(record.criteria).toEqual([
+      { text: "A summary is written", verdict: "met", phase: null, evidence: [{ phase: 1, deliverable: "Summary", quote: "Server draft of Summary" }], missing: "" },
+      { text: "Revenue growth is proven", verdict: "not_met", phase: null, evidence: [], missing: "no evidence found" },
+    ]);
+    expect(record.criteriaCalls).toHaveLength(1);
+    const report = readFileSync(join(cwd, "runs", "judged", "report.md"), "utf8");
+    expect(report).toContain('- [x] A summary is written\n  - Phase 1, Summary: "Server draft of Summary"');
+    expect(report).toContain("- [ ] Revenue growth is proven\n  - Missing: no evidence found");
+    const shown = await runCli(["runs", "show", "judged"], { cwd });
+    expect(shown.stdout.trim().split("\n").at(-1)).toBe("criteria: 1 met, 0 partly, 1 not met");
+
+    // Judged again offline, no agent runs: the server sees nothing more, and the record says who judged.
+    const before = server.requests.length;
+    const checked = await runCli(["check", "judged", "--judge-model", "offline", "--json"], { cwd, env: providerEnv(server) });
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(server.requests).toHaveLength(before);
+    const rechecked = JSON.parse(checked.stdout) as { criteriaJudge: string; criteriaCalls: unknown[]; criteria: Array<{ verdict: string }> };
+    expect(rechecked.criteriaJudge).toBe("offline");
+    expect(rechecked.criteriaCalls).toHaveLength(2);
+    expect(readFileSync(join(cwd, "runs", "judged", "report.md"), "utf8")).toContain("checked by coord's offline check (term overlap with the deliverables, not an LLM's judgement)");
+    // A run that did not complete is not checked.
+    const missing = await runCli(["check", "no-such-run"], { cwd });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no run "no-such-run"');
+  });
+});

@@ -34,6 +34,7 @@ export const SettingsSchema = z.strictObject({
       override: z.string().min(1).optional().describe("A model for every agent, over their own `model:` (--model)."),
       baseUrl: z.url().optional().describe("An OpenAI-compatible server for openai: models (--base-url, COORD_BASE_URL)."),
       timeoutMs: positiveInt().default(120_000).describe("Per model call, in milliseconds (--timeout takes seconds)."),
+      judge: z.string().min(1).optional().describe("The model that checks the success criteria: provider:model or offline (--judge-model; default: the run's model)."),
       contextTokens: positiveInt()
         .optional()
         .describe("The context window of the run's models, in tokens, over coord's table of known windows (--context-tokens); requests stay within it."),

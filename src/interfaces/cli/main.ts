@@ -136,6 +136,8 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .option("--run-id <id>", "name the run (default: mission and time)")
     .option("--approve", "pause for approval after every phase")
     .option("--deliverables <mode>", "parallel (default: a short plan, then each deliverable by its own call at once) or one-call")
+    .option("--context-tokens <n>", "the models' context window in tokens, over coord's table of known ones; requests stay within it")
+    .option("--judge-model <provider:model>", "the model that checks the success criteria (default: the run's model)")
     .option("--no-hooks", "do not run agent or project hooks")
     .option("--concurrency <n>", "at most N agents at once (default: all supports of a phase)")
     .option("--hook-timeout <seconds>", "stop a hook after this long (default 60)")
@@ -194,6 +196,13 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .requiredOption("--note <text>", "what to change")
     .option("--json", "print the run record on stdout")
     .action(act(async ({ io }, [runId]: [string], flags: { note: string }) => (await import("./commands/run.js")).resume(io, runId, { action: "reject", note: flags.note })));
+  program
+    .command("check")
+    .description("judge a completed run's success criteria again (a stronger model, say), running no agent")
+    .argument("<run-id>")
+    .option("--judge-model <provider:model>", "the model that judges (default: the run's judge, else its model)")
+    .option("--json", "print the run record on stdout")
+    .action(act(async ({ io }, [runId]: [string], flags: { judgeModel?: string }) => (await import("./commands/run.js")).check(io, runId, flags)));
   program
     .command("models")
     .description("show the configured model, providers and which API keys are set (never their values)")

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { criteriaSummary } from "../../runtime/verdicts.js";
 import { join } from "node:path";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
@@ -15,7 +16,7 @@ import { requireNotWithWorker } from "../../service/busy.js";
 import { actor, stampDecision } from "../../runtime/state.js";
 import { getRun, resumeRun, runMission } from "../../runtime/run.js";
 import { mcpErrorText } from "../error-voice.js";
-import { handleSlash } from "../slash/handle.js";
+import { handleSlash, recordReply } from "../slash/handle.js";
 import { remoteRecord, remoteRunSettings, requireMissionId, type SurfaceContext } from "../surface.js";
 import { RunTaskStore } from "./tasks.js";
 
@@ -50,8 +51,11 @@ type ToolExtra = { _meta?: { progressToken?: string | number }; sendNotification
 
 /** What a run tool returns once the run has stopped: its status line and its report. */
 function recordAnswer(record: RunRecord): string {
-  const head = `run ${record.runId}: ${record.status}${record.reason ? ` (${record.reason})` : ""}${record.error ? ` — ${record.error}` : ""}`;
-  return `${head}\n\n${readFileSync(join(record.runDir, "report.md"), "utf8")}`;
+  const criteria = criteriaSummary(record.criteria);
+  const head = `run ${record.runId}: ${record.status}${record.reason ? ` (${record.reason})` : ""}${record.error ? ` — ${record.error}` : ""}${criteria ? `; ${criteria}` : ""}`;
+  // A run carried on by a worker on another machine has its report there: the record tells enough.
+  const report = join(record.runDir, "report.md");
+  return `${head}\n\n${existsSync(report) ? readFileSync(report, "utf8") : recordReply(record, "/")}`;
 }
 
 function firstLine(answer: ToolAnswer): string {

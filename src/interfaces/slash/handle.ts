@@ -1,3 +1,4 @@
+import { criteriaSummary } from "../../runtime/verdicts.js";
 import { confine, readRegularFile } from "../../files.js";
 import { MAX_INPUT_BYTES } from "../../runtime/inputs.js";
 import { checkRunId } from "../../runtime/store.js";
@@ -55,6 +56,8 @@ export function recordReply(record: RunRecord, cwd: string): string {
   }
   if (record.error) lines.push(`⚠️ ${scrubPaths(record.error, cwd)}`);
   if (record.status === "paused" && record.reason === "approval") lines.push(`Approve: \`/coord approve ${record.runId}\` · Redo: \`/coord reject ${record.runId} what to change\``);
+  const criteria = criteriaSummary(record.criteria);
+  if (criteria) lines.push(`Success ${criteria}${record.criteriaJudge === "offline" ? " (offline check)" : ""}`);
   lines.push(`Report: \`${scrubPaths(`${record.runDir}/report.md`, cwd)}\``);
   return lines.join("\n");
 }

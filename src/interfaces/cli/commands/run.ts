@@ -1,6 +1,6 @@
 import type { LoadOptions } from "../../../definitions/discover.js";
 import type { Settings, SettingsInput } from "../../../definitions/schemas/settings.js";
-import { resumeRun, runMission, type RunOptions, type RunOutcome } from "../../../runtime/run.js";
+import { checkRun, resumeRun, runMission, type RunOptions, type RunOutcome } from "../../../runtime/run.js";
 import type { ReviewDecision } from "../../../runtime/state.js";
 import { CoordError } from "../../../errors.js";
 import { checkRunId } from "../../../runtime/store.js";
@@ -10,7 +10,7 @@ import { cliActor } from "../actor.js";
 import { printJson, type Io } from "../io.js";
 import { progress } from "../progress.js";
 import { positiveInt, positiveNumber, projectSettings, secondsFlag } from "../settings.js";
-import { summary } from "./runs.js";
+import { criteriaLines, summary } from "./runs.js";
 
 export interface RunFlags extends BudgetFlags {
   inputs?: string;
@@ -27,6 +27,8 @@ export interface RunFlags extends BudgetFlags {
   timeout?: string;
   record?: string;
   replay?: string;
+  contextTokens?: string;
+  judgeModel?: string;
 }
 
 export interface BudgetFlags {
@@ -46,6 +48,7 @@ export function runFlagSettings(flags: RunFlags): SettingsInput {
   const concurrency = positiveInt(flags.concurrency, "--concurrency");
   const hookTimeoutMs = secondsFlag(flags.hookTimeout, "--hook-timeout");
   const timeoutMs = secondsFlag(flags.timeout, "--timeout");
+  const contextTokens = positiveInt(flags.contextTokens, "--context-tokens");
   return {
     models: {
       ...(flags.model && { override: flags.model }),
@@ -53,6 +56,8 @@ export function runFlagSettings(flags: RunFlags): SettingsInput {
       ...(timeoutMs && { timeoutMs }),
       ...(flags.record && { record: flags.record }),
       ...(flags.replay && { replay: flags.replay }),
+      ...(contextTokens && { contextTokens }),
+      ...(flags.judgeModel && { judge: flags.judgeModel }),
     },
     budget: budget(flags),
     ...(concurrency && { concurrency }),
@@ -115,4 +120,18 @@ export async function resume(io: Io, runId: string, decision?: ReviewDecision, f
     ...(io.verbose && { logStream: io.errStream as NodeJS.WritableStream }),
   }).finally(view.stop);
   return finish(io, outcome);
+}
+
+/** `coord check RUN_ID`: the run's criteria judged again; its record and report rewritten. */
+export async function check(io: Io, runId: string, flags: { judgeModel?: string }): Promise<number> {
+  const { settings, env } = projectSettings(io);
+  checkRunId(runId);
+  await withStore(io.cwd, settings, (store) => requireNotWithWorker(store, runId));
+  const record = await checkRun(runId, { cwd: io.cwd, settings, env, ...(flags.judgeModel && { judgeModel: flags.judgeModel }) });
+  if (io.json) printJson(io, record);
+  else {
+    io.out(criteriaLines(record.criteria ?? []));
+    io.out(summary(record, io.cwd));
+  }
+  return 0;
 }

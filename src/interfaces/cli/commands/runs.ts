@@ -1,3 +1,4 @@
+import { criteriaSummary } from "../../../runtime/verdicts.js";
 import { resolve } from "node:path";
 import { CoordError } from "../../../errors.js";
 import { actorLabel, decisionLine, type RunRecord } from "../../../runtime/record.js";
@@ -20,6 +21,9 @@ export function summary(record: RunRecord, cwd: string): string {
     lines.push(`phase ${phase?.index ?? "?"} awaits approval: coord approve ${record.runId} [--note TEXT]  |  coord reject ${record.runId} --note TEXT`);
   }
   if (record.status === "failed") lines.push(`fix the cause, then: coord resume ${record.runId}`);
+  // The last line: how the run did against its own definition of done.
+  const criteria = criteriaSummary(record.criteria);
+  if (criteria) lines.push(`${criteria}${record.criteriaJudge === "offline" ? " (offline check: term overlap, not an LLM)" : ""}`);
   return lines.join("\n");
 }
 
@@ -49,7 +53,17 @@ export async function runsShow(io: Io, runId: string): Promise<number> {
   // run.json written before coord kept the trail has no approvals.
   const approvals = record.approvals ?? [];
   if (approvals.length) io.out(`\ndecisions:\n${approvals.map((a) => `  ${decisionLine(a)}`).join("\n")}`);
+  if (record.criteria?.length) {
+    io.out(`\nsuccess criteria (checked by ${record.criteriaJudge}):\n${criteriaLines(record.criteria)}`);
+    io.out(criteriaSummary(record.criteria));
+  }
   return 0;
+}
+
+/** Each criterion on a line, ticked as the report ticks it, with what is missing under it. */
+export function criteriaLines(criteria: NonNullable<RunRecord["criteria"]>): string {
+  const tick = { met: "[x]", partly: "[~]", not_met: "[ ]" } as const;
+  return criteria.map((c) => `  ${tick[c.verdict]} ${c.text}${c.missing ? `\n      missing: ${c.missing}` : ""}`).join("\n");
 }
 
 /** Where `coord runs export` writes by default: apart from `runs/`, so it never lands on the run's own folder. */
