@@ -21,6 +21,13 @@ export interface PhasePlan {
 export const INPUTS_NODE = "check_inputs";
 /** The node that checks the mission's success criteria once its last phase is done. */
 export const CRITERIA_NODE = "check_criteria";
+/** With gates: the node that assigns each criterion to a phase before the first one. */
+export const ASSIGN_NODE = "assign_criteria";
+
+/** With gates: the node that checks a phase's criteria right after its lead. */
+export function gateNodeId(phase: number): string {
+  return `p${phase}_gate`;
+}
 
 function nodeId(phase: number, kind: string, agent?: string): string {
   return agent ? `p${phase}_${kind}_${agent.replace(/[^A-Za-z0-9]+/g, "_")}` : `p${phase}_${kind}`;

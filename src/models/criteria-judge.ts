@@ -3,6 +3,8 @@ import { SECTIONS, sectionBody } from "./prompt-format.js";
 
 /** The structured-output tool a judge answers through. */
 export const JUDGE_TOOL = "judge_criteria";
+/** The tool a judge assigns criteria to phases through, before the first phase (gates). */
+export const ASSIGN_TOOL = "assign_criteria";
 
 export type Verdict = "met" | "partly" | "not_met";
 
@@ -95,5 +97,30 @@ export function offlineVerdicts(prompt: string): JudgedCriterion[] {
     const absent = wanted.filter((w) => !covered.has(w));
     const missing = verdict === "met" ? "" : `${OFFLINE_JUDGE_NOTE}: the closest passages do not mention ${absent.map((t) => wordOf.get(t) ?? t).join(", ")}`;
     return { criterion: i + 1, verdict, evidence: ranked.map((r) => ({ phase: r.s.phase, deliverable: r.s.deliverable, quote: r.s.text })), missing };
+  });
+}
+
+/**
+ * The offline model's assignment of criteria to phases: each goes to the earliest phase whose
+ * title, objective and deliverables share most of its terms, or to the last phase when none does.
+ */
+export function offlineAssignments(prompt: string): Array<{ criterion: number; phase: number }> {
+  const phases = sectionBody(prompt, SECTIONS.phases)
+    .split(/^### /m)
+    .slice(1)
+    .map((part) => {
+      const index = Number(/^Phase (\d+)/.exec(part)?.[1] ?? 0);
+      return { index, words: new Set(terms(part)) };
+    })
+    .filter((p) => p.index > 0);
+  const last = phases.at(-1)?.index ?? 1;
+  return criteriaOf(prompt).map((criterion, i) => {
+    const wanted = [...new Set(terms(criterion))];
+    let best = { phase: last, hits: 0 };
+    for (const p of phases) {
+      const hits = wanted.filter((w) => p.words.has(w)).length;
+      if (hits > best.hits) best = { phase: p.index, hits };
+    }
+    return { criterion: i + 1, phase: best.phase };
   });
 }

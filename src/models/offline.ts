@@ -4,7 +4,7 @@ import { messageText } from "./message-text.js";
 import { SECTIONS, objectiveOf, sectionBody, withoutSection } from "./prompt-format.js";
 import { rankPassages, splitPassages, type Passage } from "./passages.js";
 import { DELIVERABLES_TOOL, ToolBindingChatModel } from "./tool-binding.js";
-import { JUDGE_TOOL, offlineVerdicts } from "./criteria-judge.js";
+import { ASSIGN_TOOL, JUDGE_TOOL, offlineAssignments, offlineVerdicts } from "./criteria-judge.js";
 
 /** Said at the top of everything the offline model writes, so nobody mistakes it for an LLM's work. */
 export const OFFLINE_NOTICE =
@@ -86,9 +86,14 @@ export class OfflineChatModel extends ToolBindingChatModel {
     // left unused, since choosing files to read is beyond an offline draft.
     const tool = options.tools?.find((t) => t.function.name === DELIVERABLES_TOOL);
     const judge = options.tools?.find((t) => t.function.name === JUDGE_TOOL);
+    const assign = options.tools?.find((t) => t.function.name === ASSIGN_TOOL);
     let message: AIMessageChunk;
     let output: string;
-    if (judge) {
+    if (assign) {
+      const args = { assignments: offlineAssignments(prompt) };
+      output = JSON.stringify(args);
+      message = new AIMessageChunk({ content: "", tool_calls: [{ id: "offline_assign_1", name: ASSIGN_TOOL, args, type: "tool_call" }] });
+    } else if (judge) {
       const args = { verdicts: offlineVerdicts(prompt) };
       output = JSON.stringify(args);
       message = new AIMessageChunk({ content: "", tool_calls: [{ id: "offline_judge_1", name: JUDGE_TOOL, args, type: "tool_call" }] });

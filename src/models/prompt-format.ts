@@ -22,6 +22,7 @@ export const SECTIONS = {
   role: "Your role",
   criteria: "Success criteria",
   judged: "Deliverables to judge",
+  phases: "Phases",
   now: "Now",
 } as const;
 

@@ -4,13 +4,13 @@ import { tool, type StructuredToolInterface } from "@langchain/core/tools";
 import { END, START, StateGraph, interrupt, task, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { z } from "zod";
 import { CoordError } from "../errors.js";
-import { CRITERIA_NODE, INPUTS_NODE, planMission, type PhasePlan, type PlanStep } from "../definitions/plan.js";
+import { ASSIGN_NODE, CRITERIA_NODE, INPUTS_NODE, gateNodeId, planMission, type PhasePlan, type PlanStep } from "../definitions/plan.js";
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import { limiter } from "./limit.js";
 import { budgetTracker, type Budget } from "./budget.js";
 import { leadPrompt, planRequest, rolePrompt, sharedContext, singleRequest, supportPrompt, type StepContext } from "./prompts.js";
-import { RunState, nextApprovalKey, stampDecision, type ApprovalRecord, type CallRecord, type ReviewDecision, type RunStateUpdate, type RunStateValue, type Usage } from "./state.js";
+import { RunState, nextApprovalKey, stampDecision, type ApprovalRecord, type CallRecord, type PhaseGate, type ReviewDecision, type RunStateUpdate, type RunStateValue, type Usage } from "./state.js";
 import { DELIVERABLES_TOOL } from "../models/tool-binding.js";
 import { toolResultText } from "../models/mcp.js";
 import { messageText } from "../models/message-text.js";
@@ -18,7 +18,7 @@ import { SECTIONS, section } from "../models/prompt-format.js";
 import { addUsage, fromUsageMetadata, zeroUsage } from "../models/usage.js";
 import { DEFAULT_CONTEXT_TOKENS, estimateTokens, requestBudget } from "../models/context.js";
 import { digestsOf } from "./digests.js";
-import { judgeCriteria, templateSectionResults, type CriterionResult } from "./criteria.js";
+import { assignCriteria, gateFeedback, judgeCriteria, templateSectionResults, type CriterionResult } from "./criteria.js";
 
 /** What a step is about to do or has done: handed to effects (hooks, files, progress). */
 export interface StepInfo {
@@ -69,6 +69,11 @@ export interface CompileOptions {
    * lead's model) and its name for run.json. Missions without criteria make no judge call.
    */
   judge?: { model: BaseChatModel; name: string };
+  /**
+   * Gates: each criterion is assigned to a phase before the first one and checked right after
+   * it; an unmet one sends the lead back (at most `maxRedos` times), then pauses the run.
+   */
+  gate?: { maxRedos: number };
   /** At most this many agent steps at once (default: no limit). */
   concurrency?: number;
   effects?: StepEffects;
@@ -441,14 +446,72 @@ export function compileMission(mission: Mission, options: CompileOptions) {
   const criteriaNode = async (state: RunStateValue): Promise<RunStateUpdate> => {
     const sections = mission.kind === "template" ? templateSectionResults(mission, state.deliverables) : [];
     if (mission.successCriteria.length === 0) return { criteria: sections };
+    // With gates every criterion was checked after its phase: the last verdicts stand.
+    if (options.gate && state.gates?.assigned) return { criteria: [...sections, ...gatedResults(state)] };
     budget.check(state);
     const lastLead = agentOf(plans.at(-1)!.lead);
-    const judge = options.judge ?? { model: modelFor(lastLead), name: nameOf(lastLead) };
+    const judge = judgeOf(lastLead);
     const { results, usage } = await modelCall("judge", () => judgeCriteria(judge.model, mission, mission.successCriteria, state.deliverables, budgetOf(lastLead)));
     const call: CallRecord = { phase: 0, agent: "judge", role: "judge", model: judge.name, usage, attempts: 1 };
     budget.spend(call);
     const criteria: CriterionResult[] = [...sections, ...results];
     return { criteria, calls: { "0/judge": call } };
+  };
+
+  const judgeOf = (agent: Agent) => options.judge ?? { model: modelFor(agent), name: nameOf(agent) };
+
+  /** The criteria each in the verdict of the last check after its phase, in the mission's order. */
+  const gatedResults = (state: RunStateValue): CriterionResult[] =>
+    mission.successCriteria.map((text, i) => {
+      const phase = state.gates!.assigned![i]!;
+      const found = state.gates!.phases[phase]?.results.find((r) => r.text === text);
+      return found ?? { text, verdict: "not_met", phase, evidence: [], missing: "not checked: its phase did not finish" };
+    });
+
+  /** Before the first phase: which phase should meet each criterion (gates). */
+  const assignNode = async (state: RunStateValue): Promise<RunStateUpdate> => {
+    const lead = agentOf(plans[0]!.lead);
+    const judge = judgeOf(lead);
+    const { phases, usage } = await modelCall("assign", () => assignCriteria(judge.model, mission, mission.successCriteria));
+    const call: CallRecord = { phase: 0, agent: "judge", role: "judge", model: judge.name, usage, attempts: 1 };
+    budget.spend(call);
+    void state;
+    return { gates: { assigned: phases, phases: {} }, calls: { "0/judge-assign": call } };
+  };
+
+  /**
+   * Right after a phase (gates): its criteria, judged against everything written so far. Unmet
+   * ones send its lead back with what is missing, at most `maxRedos` times; then the run pauses
+   * for a person, who may go on anyway (approve) or have the lead try again (reject with a note).
+   */
+  const gateNode = (plan: PhasePlan) => async (state: RunStateValue): Promise<RunStateUpdate> => {
+    const phase = plan.phase.index;
+    const previous = state.gates?.phases[phase];
+    const redos = previous?.redos ?? 0;
+    const mine = mission.successCriteria.filter((_, i) => state.gates?.assigned?.[i] === phase);
+    if (mine.length === 0) return { gates: { phases: { [phase]: { status: "passed", redos, results: [] } } } };
+    budget.check(state);
+    const lead = agentOf(plan.lead);
+    const judge = judgeOf(lead);
+    const checked = await modelCall("gate", () => judgeCriteria(judge.model, mission, mine, state.deliverables, budgetOf(lead)));
+    const results = checked.results.map((r) => ({ ...r, phase }));
+    const checks = Object.keys(state.calls).filter((k) => k.startsWith(`${phase}/gate`)).length;
+    const calls = { [`${phase}/gate${checks ? `#${checks + 1}` : ""}`]: { phase, agent: "judge", role: "judge" as const, model: judge.name, usage: checked.usage, attempts: 1 } };
+    budget.spend(calls[Object.keys(calls)[0]!]!);
+    const unmet = results.filter((r) => r.verdict !== "met");
+    const gate = (status: PhaseGate["status"], more = 0): PhaseGate => ({ status, redos: redos + more, results });
+    if (unmet.length === 0) return { gates: { phases: { [phase]: gate("passed") } }, calls };
+    if (redos < options.gate!.maxRedos) {
+      return { gates: { phases: { [phase]: gate("redo", 1) } }, reviews: { [phase]: { action: "reject", note: gateFeedback(unmet) } }, calls };
+    }
+    // interrupt() runs this node again from the top on resume; the judge's answer is a saved task.
+    const decision = interrupt({ phase, title: plan.phase.title, kind: "criteria", unmet: unmet.map((u) => u.text) }) as ReviewDecision | undefined;
+    const action = decision?.action === "reject" ? "reject" : "approve";
+    const { by, at } = stampDecision(decision ?? { action });
+    const approval: ApprovalRecord = { phase, action, ...(decision?.note && { note: decision.note }), by, at };
+    const approvals = { [nextApprovalKey(state.approvals, phase)]: approval };
+    if (action === "approve") return { gates: { phases: { [phase]: gate("waived") } }, approvals, calls };
+    return { gates: { phases: { [phase]: gate("redo", 1) } }, reviews: { [phase]: { action: "reject", note: decision?.note || gateFeedback(unmet) } }, approvals, calls };
   };
 
   const reviewNode = (plan: PhasePlan) => (state: RunStateValue): RunStateUpdate => {
@@ -466,11 +529,14 @@ export function compileMission(mission: Mission, options: CompileOptions) {
 
   // Node names are dynamic (one per agent and phase), which the typed builder cannot express.
   const graph = new StateGraph(RunState) as unknown as LooseGraph;
+  const gated = !!options.gate && mission.successCriteria.length > 0;
   for (const plan of plans) {
     for (const step of plan.supports) graph.addNode(step.id, supportNode(plan, step));
     graph.addNode(plan.lead.id, leadNode(plan));
+    if (gated) graph.addNode(gateNodeId(plan.phase.index), gateNode(plan));
     if (plan.review) graph.addNode(plan.review.id, reviewNode(plan));
   }
+  if (gated) graph.addNode(ASSIGN_NODE, assignNode);
   // After the last phase: its criteria are checked, when it has any to check.
   const checksCriteria = mission.successCriteria.length > 0 || mission.kind === "template";
   if (checksCriteria) graph.addNode(CRITERIA_NODE, criteriaNode);
@@ -482,19 +548,31 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     return {};
   });
   graph.addEdge(START, INPUTS_NODE);
+  // With gates, the criteria are assigned to phases before the first one starts.
+  const start = gated ? ASSIGN_NODE : INPUTS_NODE;
+  if (gated) graph.addEdge(INPUTS_NODE, ASSIGN_NODE);
   plans.forEach((plan, i) => {
-    if (i === 0) for (const id of entryOf(plan)) graph.addEdge(INPUTS_NODE, id);
+    if (i === 0) for (const id of entryOf(plan)) graph.addEdge(start, id);
     if (plan.supports.length) graph.addEdge(plan.supports.map((s) => s.id), plan.lead.id);
     const next = entryOf(plans[i + 1]);
+    const phase = plan.phase.index;
+    // A gate stands between the lead and what follows: a redo goes back to the lead.
+    const afterLead = gated ? gateNodeId(phase) : plan.lead.id;
+    if (gated) {
+      const onward = plan.review ? [plan.review.id] : next;
+      graph.addEdge(plan.lead.id, afterLead);
+      graph.addConditionalEdges(afterLead, (state: RunStateValue) => (state.gates?.phases[phase]?.status === "redo" ? [plan.lead.id] : onward), [plan.lead.id, ...onward]);
+      if (plan.review) graph.addConditionalEdges(plan.review.id, (state: RunStateValue) => (state.reviews[phase]?.action === "reject" ? [plan.lead.id] : next), [plan.lead.id, ...next]);
+      return;
+    }
     if (plan.review) {
-      const phase = plan.phase.index;
       graph.addEdge(plan.lead.id, plan.review.id);
       graph.addConditionalEdges(plan.review.id, (state: RunStateValue) => (state.reviews[phase]?.action === "reject" ? [plan.lead.id] : next), [plan.lead.id, ...next]);
     } else {
       for (const id of next) graph.addEdge(plan.lead.id, id);
     }
   });
-  if (plans.length === 0) graph.addEdge(INPUTS_NODE, checksCriteria ? CRITERIA_NODE : END);
+  if (plans.length === 0) graph.addEdge(start, checksCriteria ? CRITERIA_NODE : END);
   if (checksCriteria) graph.addEdge(CRITERIA_NODE, END);
   return graph.compile({ ...(options.checkpointer && { checkpointer: options.checkpointer }), name: mission.id });
 }

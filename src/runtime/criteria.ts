@@ -2,7 +2,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import { HumanMessage, SystemMessage, type AIMessage } from "@langchain/core/messages";
 import { z } from "zod";
 import type { Mission } from "../definitions/schemas/mission.js";
-import { JUDGE_TOOL, type Evidence, type JudgedCriterion, type Verdict } from "../models/criteria-judge.js";
+import { ASSIGN_TOOL, JUDGE_TOOL, type Evidence, type JudgedCriterion, type Verdict } from "../models/criteria-judge.js";
 import { SECTIONS, embed, section, stripOwnHeading } from "../models/prompt-format.js";
 import { fromUsageMetadata, type Usage } from "../models/usage.js";
 import { estimateTokens } from "../models/context.js";
@@ -106,4 +106,41 @@ export async function judgeCriteria(model: BaseChatModel, mission: Mission, crit
   const { raw, parsed } = (await structured.invoke(judgeMessages(mission, criteria, deliverables, budget))) as { raw: AIMessage; parsed: z.infer<typeof JudgeSchema> | null };
   const judged = (parsed?.verdicts ?? (raw.tool_calls?.[0]?.args as z.infer<typeof JudgeSchema> | undefined)?.verdicts ?? []) as JudgedCriterion[];
   return { results: verifyVerdicts(criteria, judged, deliverables), usage: fromUsageMetadata(raw.usage_metadata) };
+}
+
+const AssignSchema = z.object({
+  assignments: z.array(z.object({ criterion: z.number().int().describe("The criterion's number in the list"), phase: z.number().int().describe("The earliest phase whose deliverables should meet it") })),
+});
+
+/**
+ * Before the first phase (gates): which phase's deliverables should meet each criterion, by the
+ * judge, from the mission's phases. A criterion the judge leaves out or places outside the
+ * mission goes to the last phase. Returns the phase of each criterion, in order.
+ */
+export async function assignCriteria(model: BaseChatModel, mission: Mission, criteria: string[]): Promise<{ phases: number[]; usage: Usage }> {
+  const outline = mission.phases
+    .map((p) => [`### Phase ${p.index}: ${p.title}`, p.objective ? `Objective: ${p.objective}` : "", ...p.deliverables.map((d) => `- ${d}`)].filter(Boolean).join("\n"))
+    .join("\n\n");
+  const ask = [
+    section(SECTIONS.criteria, criteria.map((c, i) => `${i + 1}. ${c}`).join("\n")),
+    section(SECTIONS.task, "For every criterion above, name the earliest phase whose deliverables should meet it: it is checked right after that phase."),
+  ].join("\n");
+  const structured = model.withStructuredOutput(AssignSchema, { name: ASSIGN_TOOL, includeRaw: true });
+  const { raw, parsed } = (await structured.invoke([new SystemMessage(`# Mission: ${mission.title}\n\n${section(SECTIONS.phases, outline)}`), new HumanMessage(ask)])) as {
+    raw: AIMessage;
+    parsed: z.infer<typeof AssignSchema> | null;
+  };
+  const given = parsed?.assignments ?? (raw.tool_calls?.[0]?.args as z.infer<typeof AssignSchema> | undefined)?.assignments ?? [];
+  const known = new Set(mission.phases.map((p) => p.index));
+  const last = mission.phases.at(-1)?.index ?? 1;
+  const phases = criteria.map((_, i) => {
+    const phase = given.find((a) => a.criterion === i + 1)?.phase;
+    return phase !== undefined && known.has(phase) ? phase : last;
+  });
+  return { phases, usage: fromUsageMetadata(raw.usage_metadata) };
+}
+
+/** What a gate tells a lead it sends back: the criteria its phase has not met, and what is missing. */
+export function gateFeedback(unmet: CriterionResult[]): string {
+  return ["These success criteria are not met yet; rewrite the deliverables so that they are:", ...unmet.map((c) => `- ${c.text}${c.missing ? ` (missing: ${c.missing})` : ""}`)].join("\n");
 }

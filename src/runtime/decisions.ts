@@ -82,3 +82,15 @@ export function approvalsInOrder(approvals: Record<string, ApprovalRecord> | und
     .sort((a, b) => a.rank[0]! - b.rank[0]! || a.rank[1]! - b.rank[1]!)
     .map((e) => e.approval);
 }
+
+/** What a paused run waits for: a person's approval of a phase, or a decision on its unmet criteria (gates). */
+export interface Pause {
+  phase: number;
+  reason: "approval" | "criteria";
+}
+
+/** The pause an interrupt's value stands for (`{ phase, kind? }`, as review and gate nodes raise it), if any. */
+export function pauseOf(value: unknown): Pause | null {
+  const v = value as { phase?: unknown; kind?: unknown } | undefined;
+  return typeof v?.phase === "number" ? { phase: v.phase, reason: v.kind === "criteria" ? "criteria" : "approval" } : null;
+}

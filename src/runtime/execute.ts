@@ -21,6 +21,7 @@ import { compactRun, isFinished } from "./retention.js";
 import type { RunModels } from "./prepare.js";
 import { buildRecord, initialState, renderReport, type RunRecord } from "./record.js";
 import type { RunStateValue } from "./state.js";
+import { pauseOf, type Pause } from "./decisions.js";
 import type { RunSpec } from "./store.js";
 import type { RunStore } from "./store/run-store.js";
 
@@ -72,10 +73,10 @@ export async function executeRun(spec: RunSpec, models: RunModels, input: unknow
 }
 
 /** A run's checkpointed state and the phase it waits on for approval, if any. */
-export async function readRunState(spec: RunSpec, models: RunModels, store: RunStore): Promise<{ values: Partial<RunStateValue>; pausedPhase: number | null }> {
+export async function readRunState(spec: RunSpec, models: RunModels, store: RunStore): Promise<{ values: Partial<RunStateValue>; pause: Pause | null }> {
   const opened = await openGraph(spec, models, store);
   const snapshot = await opened.graph.getState(opened.config);
-  return { values: snapshot.values as Partial<RunStateValue>, pausedPhase: pausedPhase(snapshot) };
+  return { values: snapshot.values as Partial<RunStateValue>, pause: pauseIn(snapshot) };
 }
 
 /**
@@ -119,6 +120,8 @@ function compileOptions(spec: RunSpec, models: RunModels, effects?: StepEffects,
   return {
     agents: spec.agents,
     judge: { model: models.judge.model, name: models.judge.spec },
+    // Runs started before gates existed have no criteria settings: no gates.
+    ...(spec.settings.criteria?.gate && { gate: { maxRedos: spec.settings.criteria.maxRedos } }),
     contextTokens: (agent) => spec.settings.models.contextTokens ?? contextWindowOf(modelOf(agent).spec),
     model: (agent) => modelOf(agent).model,
     modelName: (agent) => modelOf(agent).spec,
@@ -174,11 +177,11 @@ async function invokeAndRecord(spec: RunSpec, input: unknown, isNew: boolean, { 
   }
   await ctx.guard?.check();
   const snapshot = await graph.getState(config);
-  const waiting = pausedPhase(snapshot);
+  const waiting = pauseIn(snapshot);
   const state = snapshot.values as RunStateValue;
-  if (waiting !== null) {
-    logger.info({ phase: waiting }, "paused for approval");
-    return { record: await writeOutputs(store, spec, state, { status: "paused", reason: "approval", pausedPhase: waiting }), exitCode: 3 };
+  if (waiting) {
+    logger.info({ phase: waiting.phase, reason: waiting.reason }, waiting.reason === "criteria" ? "paused: criteria still unmet" : "paused for approval");
+    return { record: await writeOutputs(store, spec, state, { status: "paused", reason: waiting.reason, pausedPhase: waiting.phase }), exitCode: 3 };
   }
   const record = await writeOutputs(store, spec, state, { status: "completed", finishedAt: new Date().toISOString() });
   logger.info({ usage: record.usage }, "run completed");
@@ -213,10 +216,10 @@ function firstCause(error: unknown): unknown {
   return inner.find(isCoordError) ?? inner[0];
 }
 
-function pausedPhase(snapshot: { tasks: ReadonlyArray<{ interrupts: ReadonlyArray<{ value?: unknown }> }> }): number | null {
+function pauseIn(snapshot: { tasks: ReadonlyArray<{ interrupts: ReadonlyArray<{ value?: unknown }> }> }): Pause | null {
   for (const task of snapshot.tasks) {
-    const value = task.interrupts[0]?.value as { phase?: number } | undefined;
-    if (value?.phase !== undefined) return value.phase;
+    const pause = pauseOf(task.interrupts[0]?.value);
+    if (pause) return pause;
   }
   return null;
 }

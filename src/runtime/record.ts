@@ -21,7 +21,7 @@ export interface RunRecord {
   title: string;
   status: RunStatus;
   /** Why a paused run waits: for a human (approval) or for more budget. */
-  reason?: "approval" | "budget";
+  reason?: "approval" | "budget" | "criteria";
   error?: string;
   model: string;
   startedAt: string;
@@ -79,7 +79,7 @@ export function initialState(spec: RunSpec): RunStateValue {
 export function buildRecord(
   spec: RunSpec,
   state: RunStateValue,
-  status: { status: RunStatus; reason?: "approval" | "budget"; error?: string; pausedPhase?: number | null; finishedAt?: string | null },
+  status: { status: RunStatus; reason?: "approval" | "budget" | "criteria"; error?: string; pausedPhase?: number | null; finishedAt?: string | null },
 ): RunRecord {
   const plans = planMission(spec.mission, { approve: spec.settings.approve });
   const calls = Object.values(state.calls);

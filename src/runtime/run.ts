@@ -151,14 +151,14 @@ async function resumeLocked(saved: RunSpec, store: RunStore, options: ResumeOpti
   // Stopped before its first checkpoint (killed in a pre-mission hook, an MCP server that would
   // not start): nothing ran yet, so it starts from its saved inputs.
   if (!state.values.inputs) return executeRun(spec, models, initialState(spec), true, ctx);
-  if (options.decision && state.pausedPhase === null) {
+  if (options.decision && !state.pause) {
     throw new CoordError("RUN_NOT_PAUSED", `run "${spec.runId}" is not waiting for approval`, {
       hint: `see its state with \`coord runs show ${spec.runId}\``,
       hints: { chat: `see its state with \`/coord status ${spec.runId}\``, remote: "ask for the run's status to see what it is doing" },
     });
   }
-  if (!options.decision && state.pausedPhase !== null) {
-    const record = await writeOutputs(store, spec, state.values as RunStateValue, { status: "paused", reason: "approval", pausedPhase: state.pausedPhase });
+  if (!options.decision && state.pause) {
+    const record = await writeOutputs(store, spec, state.values as RunStateValue, { status: "paused", reason: state.pause.reason, pausedPhase: state.pause.phase });
     return { record, exitCode: 3 };
   }
   const input = options.decision ? new Command({ resume: options.decision }) : null;

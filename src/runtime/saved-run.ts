@@ -2,6 +2,7 @@ import { ERROR, INTERRUPT, type CheckpointTuple } from "@langchain/langgraph-che
 import { BudgetExceededError } from "./budget.js";
 import { buildRecord, initialState } from "./record.js";
 import { RunState, type RunStateValue } from "./state.js";
+import { pauseOf, type Pause } from "./decisions.js";
 import type { RunSpec } from "./store.js";
 import type { RunStore } from "./store/run-store.js";
 
@@ -50,7 +51,10 @@ const BUDGET_STOP = new BudgetExceededError("").message;
 function stopOf(spec: RunSpec, state: RunStateValue, tuple: CheckpointTuple): RunStop {
   const writes = tuple.pendingWrites ?? [];
   const interrupt = writes.find(([, channel]) => channel === INTERRUPT);
-  if (interrupt) return { status: "paused", reason: "approval", pausedPhase: interruptedPhase(interrupt[2]) };
+  if (interrupt) {
+    const pause = interruptedPause(interrupt[2]);
+    return { status: "paused", reason: pause?.reason ?? "approval", pausedPhase: pause?.phase ?? null };
+  }
   const errors = writes.filter(([, channel]) => channel === ERROR).map(([, , value]) => String((value as { message?: unknown })?.message ?? value));
   const budget = errors.find((message) => message.startsWith(BUDGET_STOP));
   if (budget) return { status: "paused", reason: "budget", error: budget };
@@ -59,8 +63,8 @@ function stopOf(spec: RunSpec, state: RunStateValue, tuple: CheckpointTuple): Ru
   return done ? { status: "completed", finishedAt: tuple.checkpoint.ts } : { status: "running" };
 }
 
-/** The phase a review node interrupted on: its interrupt value is `{ phase, title, deliverables }`. */
-function interruptedPhase(value: unknown): number | null {
-  const first = (Array.isArray(value) ? value[0] : value) as { value?: { phase?: unknown } } | undefined;
-  return typeof first?.value?.phase === "number" ? first.value.phase : null;
+/** What a review or gate node interrupted on: its interrupt value is `{ phase, title, ..., kind? }`. */
+function interruptedPause(value: unknown): Pause | null {
+  const first = (Array.isArray(value) ? value[0] : value) as { value?: unknown } | undefined;
+  return pauseOf(first?.value);
 }

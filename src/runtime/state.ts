@@ -42,6 +42,11 @@ export const RunState = Annotation.Root({
   calls: merge<CallRecord>(),
   /** Phase index -> the latest review decision. */
   reviews: merge<ReviewDecision>(),
+  /**
+   * Gates (`criteria.gate`): each criterion's phase, assigned before the first phase, and per
+   * phase its last check: passed, sent back for a redo (how often), or waived by a person.
+   */
+  gates: Annotation<GateState | undefined>({ reducer: (current, update) => (update ? { assigned: update.assigned ?? current?.assigned ?? [], phases: { ...(current?.phases ?? {}), ...update.phases } } : current), default: () => undefined }),
   /** The success criteria, checked: a verdict and verified evidence for each (absent until checked). */
   criteria: Annotation<CriterionResult[] | undefined>({ reducer: (_a, b) => b, default: () => undefined }),
   /** `phase#n` -> the n-th decision on that phase: the audit trail, written by the review node. */
@@ -54,5 +59,19 @@ type ChannelValues = typeof RunState.State;
  * The state of a run. `approvals` may be missing: in states callers build themselves and in
  * runs checkpointed before coord kept the trail; readers take missing as none.
  */
-export type RunStateValue = Omit<ChannelValues, "approvals" | "digests" | "criteria"> & Partial<Pick<ChannelValues, "approvals" | "digests" | "criteria">>;
+export type RunStateValue = Omit<ChannelValues, "approvals" | "digests" | "criteria" | "gates"> & Partial<Pick<ChannelValues, "approvals" | "digests" | "criteria" | "gates">>;
+
+/** A phase's gate: its last check, and how often it sent the phase back. */
+export interface PhaseGate {
+  status: "passed" | "redo" | "waived";
+  redos: number;
+  /** The verdicts on the phase's criteria at its last check. */
+  results: CriterionResult[];
+}
+
+export interface GateState {
+  /** The phase each criterion is checked after, in the mission's order. */
+  assigned?: number[];
+  phases: Record<string, PhaseGate>;
+}
 export type RunStateUpdate = typeof RunState.Update;

@@ -199,11 +199,11 @@ describe("coord mcp, run_mission as an MCP task (experimental in the SDK)", () =
     expect(runId, statusMessage).toBeDefined();
     expect(await pollTask(c, taskId)).toContain("completed");
     const task = await c.experimental.tasks.getTask(taskId);
-    expect(task.statusMessage).toBe(`run ${runId}: completed`);
+    expect(task.statusMessage).toMatch(new RegExp(`^run ${runId}: completed; criteria: \\d+ met`));
 
     const result = await taskText(c, taskId);
     expect(result.isError).toBe(false);
-    expect(result.text).toMatch(new RegExp(`^run ${runId}: completed\n`));
+    expect(result.text).toMatch(new RegExp(`^run ${runId}: completed; criteria: [^\\n]*\n`));
     expect(result.text).toContain("Mcp Plan");
     expect(result.text).toContain("### Plan outline");
     // The task's work is the run itself: the run tools know it by the id the task names.
@@ -228,7 +228,8 @@ describe("coord mcp, run_mission as an MCP task (experimental in the SDK)", () =
     await c.listTools();
     const run = await callText(c, "run_mission", { mission: "test-mission", inputs: INPUTS });
     expect(run.isError).toBe(false);
-    expect(run.text).toMatch(/^run (test-mission-[\w-]+): completed\n/);
+    // The head line says how the run did, and how it did against its success criteria.
+    expect(run.text).toMatch(/^run (test-mission-[\w-]+): completed; criteria: \d+ met, \d+ partly, \d+ not met\n/);
     expect(run.text).toContain("### Plan outline");
     const missing = await callText(c, "run_mission", { mission: "test-mission", inputs: {} });
     expect(missing.isError).toBe(true);
@@ -265,7 +266,7 @@ describe("coord mcp, run_mission as an MCP task (experimental in the SDK)", () =
     const runId = /^run (\S+): running/.exec(messages[0]!.statusMessage ?? "")![1]!;
     expect(messages.some((m) => m.status === "working" && /, [1-3] of 3 agent steps done\)/.test(m.statusMessage ?? "")), JSON.stringify(messages)).toBe(true);
     expect(messages.at(-1)!.type).toBe("result");
-    expect(messages.at(-1)!.text).toMatch(new RegExp(`^run ${runId}: completed\n`));
+    expect(messages.at(-1)!.text).toMatch(new RegExp(`^run ${runId}: completed; criteria: [^\\n]*\n`));
     expect(messages.at(-1)!.text).toContain("### Plan");
     expect(progress.at(-1)).toBe(3);
     expect([...progress].sort()).toEqual(progress);

@@ -90,7 +90,7 @@ describe("compactRun", () => {
     const store = storeOf(home);
     const state = await graphState(store, "seed");
     expect(Object.keys(state.values.deliverables ?? {})).toEqual(["1", "2", "3"]);
-    expect(state.pausedPhase).toBeNull();
+    expect(state.pause).toBeNull();
 
     const out = join(cwd, "copy");
     await exportRun(store, "seed", { outDir: out });

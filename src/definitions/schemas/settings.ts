@@ -55,6 +55,12 @@ export const SettingsSchema = z.strictObject({
     .prefault({}),
   concurrency: positiveInt().optional().describe("At most this many agent steps at once (default: every support of a phase)."),
   approve: z.boolean().default(false).describe("Pause for approval after every phase (--approve)."),
+  criteria: z
+    .strictObject({
+      gate: z.boolean().default(false).describe("Check each success criterion right after the phase that should meet it, and send that phase back when it does not (--gate)."),
+      maxRedos: z.number().int().min(0).max(5).default(1).describe("How often a gate sends a phase's lead back before the run pauses for a person (--max-redos)."),
+    })
+    .prefault({}),
   deliverables: z
     .enum(["parallel", "one-call"])
     .default("parallel")

@@ -138,6 +138,8 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .option("--deliverables <mode>", "parallel (default: a short plan, then each deliverable by its own call at once) or one-call")
     .option("--context-tokens <n>", "the models' context window in tokens, over coord's table of known ones; requests stay within it")
     .option("--judge-model <provider:model>", "the model that checks the success criteria (default: the run's model)")
+    .option("--gate", "check each success criterion right after the phase that should meet it; unmet, the phase is redone, then the run pauses")
+    .option("--max-redos <n>", "how often a gate sends a phase back before pausing (default 1)")
     .option("--no-hooks", "do not run agent or project hooks")
     .option("--concurrency <n>", "at most N agents at once (default: all supports of a phase)")
     .option("--hook-timeout <seconds>", "stop a hook after this long (default 60)")

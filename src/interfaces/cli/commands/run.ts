@@ -29,6 +29,8 @@ export interface RunFlags extends BudgetFlags {
   replay?: string;
   contextTokens?: string;
   judgeModel?: string;
+  gate?: boolean;
+  maxRedos?: string;
 }
 
 export interface BudgetFlags {
@@ -49,6 +51,7 @@ export function runFlagSettings(flags: RunFlags): SettingsInput {
   const hookTimeoutMs = secondsFlag(flags.hookTimeout, "--hook-timeout");
   const timeoutMs = secondsFlag(flags.timeout, "--timeout");
   const contextTokens = positiveInt(flags.contextTokens, "--context-tokens");
+  const maxRedos = flags.maxRedos === undefined ? undefined : flags.maxRedos === "0" ? 0 : positiveInt(flags.maxRedos, "--max-redos");
   return {
     models: {
       ...(flags.model && { override: flags.model }),
@@ -63,6 +66,7 @@ export function runFlagSettings(flags: RunFlags): SettingsInput {
     ...(concurrency && { concurrency }),
     ...(flags.approve && { approve: true }),
     ...(flags.deliverables && { deliverables: deliverablesMode(flags.deliverables) }),
+    ...((flags.gate || maxRedos !== undefined) && { criteria: { ...(flags.gate && { gate: true }), ...(maxRedos !== undefined && { maxRedos }) } }),
     hooks: { ...(flags.hooks === false && { enabled: false }), ...(hookTimeoutMs && { timeoutMs: hookTimeoutMs }) },
   };
 }
