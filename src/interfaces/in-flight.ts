@@ -47,6 +47,9 @@ export class InFlightRuns {
   start(totalSteps: number, begin: (onEvent: (event: RunEvent) => void) => Promise<RunOutcome>): Promise<string> {
     return new Promise((resolve, reject) => {
       let runId: string | undefined;
+      // The outcome exists before the work starts: work may report its start at once.
+      let settle!: { resolve: (outcome: RunOutcome) => void; reject: (error: unknown) => void };
+      const done = new Promise<RunOutcome>((resolveDone, rejectDone) => (settle = { resolve: resolveDone, reject: rejectDone }));
       const onEvent = (event: RunEvent) => {
         if (event.type === "start" && !runId) {
           runId = event.runId;
@@ -55,8 +58,8 @@ export class InFlightRuns {
         }
         if (runId) this.notify(runId, event);
       };
-      const done = begin(onEvent);
       done.catch((error: unknown) => (runId ? undefined : reject(error)));
+      begin(onEvent).then(settle.resolve, settle.reject);
     });
   }
 
@@ -86,7 +89,9 @@ export class InFlightRuns {
     let lastNotice = 0;
     const listener = (event: RunEvent) => {
       if (event.type === "step" && event.state === "end") {
+        // The next step's first words are news: they are not held back by this step's last ones.
         ticks = 0;
+        lastNotice = 0;
         onProgress?.({ stepsDone: flight.stepsDone, totalSteps: flight.totalSteps, progress: flight.stepsDone, message: `phase ${event.phase}: ${event.role} ${event.agent} done` });
       } else if (event.type === "token" && Date.now() - lastNotice >= TOKEN_NOTICE_MS) {
         lastNotice = Date.now();
