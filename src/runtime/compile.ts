@@ -191,7 +191,7 @@ function requireRoom(messages: BaseMessage[], room: number, agent: Agent, phase:
   const needed = estimateTokens(messages.map(messageText).join("\n"));
   // The lead's plan and the "now" line come on top of its ask.
   if (needed + STEP_MARGIN <= room) return;
-  throw new CoordError("CONTEXT_TOO_SMALL", `phase ${phase}'s request to ${agent.name} needs about ${needed} tokens, over the ${room} its model's context leaves for a request`, {
+  throw new CoordError("CONTEXT_TOO_SMALL", `phase ${phase}'s request to ${agent.name} needs about ${needed + STEP_MARGIN} tokens with room for its answer's plan, over the ${room} its model's context leaves for a request`, {
     hint: "use a model with a larger context window, raise --context-tokens (models.contextTokens) if the model allows it, or shorten the inputs",
     exitCode: 1,
   });
