@@ -1,7 +1,10 @@
 // One load variant in a fresh process, so every variant starts equally cold (no JIT warmup
 // shared with the bench runner or another variant).
-// Usage: node bench/load-worker.js <variant> <dir>  ->  one JSON line on stdout.
-import { readdirSync, readFileSync } from "node:fs";
+// Usage: node bench/load-worker.js <variant> <dir> [cache folder]  ->  one JSON line on stdout.
+// The coord-cache-* variants load as `coord agents list` does, with the parse cache in the given
+// folder: -cold removes its file before each load (parse every file, then write the cache),
+// -warm finds it written by an earlier process (bench/startup.js warms it first).
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 
@@ -56,6 +59,19 @@ const VARIANTS = {
     const { loadAgents } = await import(COORD_LOAD);
     return () => summarize(loadAgents({ agentDirs: [dir], cwd: dir, builtin: false }));
   },
+
+  async "coord-cache-cold"(dir, cacheDir) {
+    const { loadAgents } = await import(COORD_LOAD);
+    return () => {
+      rmSync(join(cacheDir, "agents.json"), { force: true });
+      return summarize(loadAgents({ agentDirs: [dir], cwd: dir, builtin: false, cacheDir }));
+    };
+  },
+
+  async "coord-cache-warm"(dir, cacheDir) {
+    const { loadAgents } = await import(COORD_LOAD);
+    return () => summarize(loadAgents({ agentDirs: [dir], cwd: dir, builtin: false, cacheDir }));
+  },
 };
 
 function summarize(registry) {
@@ -75,16 +91,16 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-const [variant, dir] = process.argv.slice(2);
-if (!VARIANTS[variant] || !dir) {
-  console.error(`usage: load-worker.js <${Object.keys(VARIANTS).join("|")}> <dir>`);
+const [variant, dir, cache] = process.argv.slice(2);
+if (!VARIANTS[variant] || !dir || (variant.startsWith("coord-cache-") && !cache)) {
+  console.error(`usage: load-worker.js <${Object.keys(VARIANTS).join("|")}> <dir> [cache folder]`);
   process.exit(2);
 }
 // Listing the folder is setup, not measured (coord-discovery lists it itself, inside its timing).
 const files = readdirSync(dir).sort().map((name) => join(dir, name));
 
 const importStart = performance.now();
-const load = await VARIANTS[variant](dir);
+const load = await VARIANTS[variant](dir, cache);
 const importMs = performance.now() - importStart;
 
 const cold = timed(() => load(files));

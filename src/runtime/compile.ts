@@ -1,7 +1,8 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { HumanMessage, SystemMessage, ToolMessage, type AIMessage, type BaseMessage } from "@langchain/core/messages";
 import { tool, type StructuredToolInterface } from "@langchain/core/tools";
-import { END, START, StateGraph, interrupt, task, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { setMaxListeners } from "node:events";
+import { END, START, StateGraph, interrupt, task, type BaseCheckpointSaver, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import { z } from "zod";
 import { CoordError } from "../errors.js";
 import { ASSIGN_NODE, CRITERIA_NODE, INPUTS_NODE, gateNodeId, planMission, type PhasePlan, type PlanStep } from "../definitions/plan.js";
@@ -122,6 +123,12 @@ function stepMessages(ctx: StepContext, agent: Agent, markCache: boolean): Messa
   return (ask) => [system, new HumanMessage(ask)];
 }
 
+/** The lead's short plan for a phase written side by side: the decisions its deliverables share. */
+async function writePlan(model: BaseChatModel, messages: Messages, task: string, titles: string[]): Promise<{ text: string; usage: Usage }> {
+  const reply = (await model.invoke(messages(planRequest(task, titles)))) as AIMessage;
+  return { text: messageText(reply).trim(), usage: usageOf(reply) };
+}
+
 /** Asks the lead for the given deliverables through structured output; keeps what came back. */
 async function askDeliverables(model: BaseChatModel, messages: BaseMessage[], titles: string[], guidance: Record<string, string>): Promise<LeadAnswer> {
   const schema = deliverableSchema(titles, guidance);
@@ -205,6 +212,15 @@ export class DeliverableMissingError extends CoordError {
       { file: agent.file, hint: "check the model configured for this agent, then `coord resume RUN_ID`", exitCode: 1 },
     );
   }
+}
+
+/**
+ * Every model call of a step listens on the step's abort signal: a lead writing five deliverables
+ * side by side, each with its retries, passes Node's default of ten listeners with no leak, so the
+ * step's signal allows any number instead of printing a warning.
+ */
+function allowListeners(config: LangGraphRunnableConfig | undefined): void {
+  if (config?.signal) setMaxListeners(0, config.signal);
 }
 
 /** A mission invoked as a graph (a subgraph, a tool) must still be given its required inputs. */
@@ -306,7 +322,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     }
     return agent;
   };
-  const plans = planMission(mission, { approve: !!options.approve });
+  const plans = planMission(mission, { approve: !!options.approve, deliverables: options.deliverables ?? "parallel" });
   const limit = limiter(options.concurrency);
   const nameOf = options.modelName ?? ((agent: Agent) => modelFor(agent)._llmType());
   const budget = budgetTracker(options.budget);
@@ -328,7 +344,10 @@ export function compileMission(mission: Mission, options: CompileOptions) {
       return work();
     });
 
-  const supportNode = (plan: PhasePlan, step: PlanStep) => (state: RunStateValue) => limit(() => supportStep(plan, step, state));
+  const supportNode = (plan: PhasePlan, step: PlanStep) => (state: RunStateValue, config?: LangGraphRunnableConfig) => {
+    allowListeners(config);
+    return limit(() => supportStep(plan, step, state));
+  };
   const supportStep = async (plan: PhasePlan, step: PlanStep, state: RunStateValue): Promise<RunStateUpdate> => {
     budget.check(state);
     const agent = agentOf(step);
@@ -353,7 +372,34 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     return { notes: { [info.phase]: { [agent.name]: notes } }, calls: { [`${info.phase}/support/${agent.name}`]: call } };
   };
 
-  const leadNode = (plan: PhasePlan) => (state: RunStateValue) => limit(() => leadStep(plan, state));
+  /**
+   * The lead's plan for the phase, written alongside its supports from the brief, the inputs and
+   * the earlier deliverables: the deliverables then start as soon as the supports are done.
+   */
+  const plannerNode = (plan: PhasePlan) => (state: RunStateValue, config?: LangGraphRunnableConfig) => {
+    allowListeners(config);
+    return limit(() => plannerStep(plan, state));
+  };
+  const plannerStep = async (plan: PhasePlan, state: RunStateValue): Promise<RunStateUpdate> => {
+    budget.check(state);
+    const agent = agentOf(plan.lead);
+    const phase = plan.phase.index;
+    const room = budgetOf(agent);
+    const whole = contextFor(mission, plan, state);
+    const ask = leadPrompt(whole, {});
+    const context = fitContext(whole, room, estimateTokens(rolePrompt(agent) + ask));
+    const messages = stepMessages(context, agent, marksCache(agent));
+    requireRoom(messages(ask), room, agent, phase);
+    const planned = await modelCall("lead-plan", () => writePlan(modelFor(agent), messages, ask, plan.deliverables));
+    const call: CallRecord = { phase, agent: agent.name, role: "plan", model: nameOf(agent), usage: planned.usage, attempts: 1 };
+    budget.spend(call);
+    return { phasePlans: { [phase]: planned.text }, calls: { [`${phase}/plan/${agent.name}`]: call } };
+  };
+
+  const leadNode = (plan: PhasePlan) => (state: RunStateValue, config?: LangGraphRunnableConfig) => {
+    allowListeners(config);
+    return limit(() => leadStep(plan, state));
+  };
   const leadStep = async (plan: PhasePlan, state: RunStateValue): Promise<RunStateUpdate> => {
     budget.check(state);
     const agent = agentOf(plan.lead);
@@ -368,7 +414,8 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const messages = stepMessages(context, agent, marksCache(agent));
     requireRoom(messages(ask), room, agent, phase);
     await effects.beforeStep?.(info);
-    const written = await writeDeliverables(plan, agent, ask, messages, { room, tools: contextTools(context) });
+    const early = feedback === undefined ? state.phasePlans?.[phase] : undefined;
+    const written = await writeDeliverables(plan, agent, ask, messages, { room, tools: contextTools(context), ...(early !== undefined && { plan: early }) });
     // Post hooks see what the lead worked from, its research and plan included.
     info.task = `${sharedContext(context)}\n${written.task}`;
     const { values, usage, attempts } = written;
@@ -389,7 +436,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
    * plan comes first and each deliverable is then written by its own call, all at once, so a
    * phase waits for its longest deliverable rather than for all of them one after another.
    */
-  const writeDeliverables = async (plan: PhasePlan, agent: Agent, task: string, messages: Messages, context: { room: number; tools: StructuredToolInterface[] }) => {
+  const writeDeliverables = async (plan: PhasePlan, agent: Agent, task: string, messages: Messages, context: { room: number; tools: StructuredToolInterface[]; plan?: string | undefined }) => {
     const model = modelFor(agent);
     const tools = [...(options.toolsFor?.(agent) ?? []), ...context.tools];
     // What the lead's research and plan may add to its requests: the room the ask leaves, less the last line.
@@ -408,11 +455,10 @@ export function compileMission(mission: Mission, options: CompileOptions) {
       const written = await askWithRetry((again, request, wanted) => ask(`deliverables${again}`, request, wanted), task, titles, agent, plan.phase.index);
       return { task, values: written.values, usage: addUsage(usage, written.usage), attempts: written.attempts };
     }
-    // The plan holds what every deliverable must agree on; each deliverable is then written from it.
-    const planned = await modelCall("lead-plan", async () => {
-      const reply = (await model.invoke(messages(planRequest(task, titles)))) as AIMessage;
-      return { text: messageText(reply).trim(), usage: usageOf(reply) };
-    });
+    // The plan holds what every deliverable must agree on; each deliverable is then written from
+    // it. It was written alongside the supports when the phase has them; a redo plans again, with
+    // the reviewer's feedback.
+    const planned = context.plan !== undefined ? { text: context.plan, usage: zeroUsage() } : await modelCall("lead-plan", () => writePlan(model, messages, task, titles));
     // A plan longer than asked for is cut to the room the requests have left.
     task = `${task}\n${section(SECTIONS.phasePlan, fitToBudget(planned.text, roomLeft(task)))}`;
     usage = addUsage(usage, planned.usage);
@@ -423,7 +469,8 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     if (failed) throw failed.reason;
     const each = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof askWithRetry>>>).value);
     const values = Object.assign({}, ...each.map((w) => w.values)) as Record<string, string>;
-    const attempts = 1 + Math.max(...each.map((w) => w.attempts));
+    // Calls one after another: the plan when it was written here, then the longest deliverable's tries.
+    const attempts = (context.plan === undefined ? 1 : 0) + Math.max(...each.map((w) => w.attempts));
     return { task, values, usage: each.reduce((sum, w) => addUsage(sum, w.usage), usage), attempts };
   };
 
@@ -532,6 +579,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
   const gated = !!options.gate && mission.successCriteria.length > 0;
   for (const plan of plans) {
     for (const step of plan.supports) graph.addNode(step.id, supportNode(plan, step));
+    if (plan.planner) graph.addNode(plan.planner.id, plannerNode(plan));
     graph.addNode(plan.lead.id, leadNode(plan));
     if (gated) graph.addNode(gateNodeId(plan.phase.index), gateNode(plan));
     if (plan.review) graph.addNode(plan.review.id, reviewNode(plan));
@@ -540,7 +588,9 @@ export function compileMission(mission: Mission, options: CompileOptions) {
   // After the last phase: its criteria are checked, when it has any to check.
   const checksCriteria = mission.successCriteria.length > 0 || mission.kind === "template";
   if (checksCriteria) graph.addNode(CRITERIA_NODE, criteriaNode);
-  const entryOf = (plan: PhasePlan | undefined): string[] => (plan ? (plan.supports.length ? plan.supports.map((s) => s.id) : [plan.lead.id]) : [checksCriteria ? CRITERIA_NODE : END]);
+  // A phase starts with its supports and, writing side by side, its lead's plan; else with its lead.
+  const firstOf = (plan: PhasePlan) => [...plan.supports, ...(plan.planner ? [plan.planner] : [])].map((s) => s.id);
+  const entryOf = (plan: PhasePlan | undefined): string[] => (plan ? (firstOf(plan).length ? firstOf(plan) : [plan.lead.id]) : [checksCriteria ? CRITERIA_NODE : END]);
   // One node checks the inputs before the first phase fans out, so a caller that forgot one gets
   // a single INPUT_MISSING rather than one from every parallel support.
   graph.addNode(INPUTS_NODE, (state: RunStateValue) => {
@@ -553,7 +603,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
   if (gated) graph.addEdge(INPUTS_NODE, ASSIGN_NODE);
   plans.forEach((plan, i) => {
     if (i === 0) for (const id of entryOf(plan)) graph.addEdge(start, id);
-    if (plan.supports.length) graph.addEdge(plan.supports.map((s) => s.id), plan.lead.id);
+    if (firstOf(plan).length) graph.addEdge(firstOf(plan), plan.lead.id);
     const next = entryOf(plans[i + 1]);
     const phase = plan.phase.index;
     // A gate stands between the lead and what follows: a redo goes back to the lead.

@@ -8,7 +8,7 @@ export interface CallRecord {
   phase: number;
   agent: string;
   /** `judge`: the check of the success criteria, after the last phase. */
-  role: "lead" | "support" | "judge";
+  role: "lead" | "support" | "judge" | "plan";
   /** The model spec that answered (`offline`, `openai:gpt-4o-mini`...). */
   model: string;
   usage: Usage;

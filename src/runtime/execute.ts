@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import { formatDiagnostic, isCoordError, type ErrorCode } from "../errors.js";
 import { writeFileAtomic } from "../files.js";
 import type { Agent } from "../definitions/schemas/agent.js";
@@ -49,7 +49,7 @@ export interface ExecuteContext {
  * or failed. `input` is the first state for a new run, null to continue, or a resume Command.
  */
 export async function executeRun(spec: RunSpec, models: RunModels, input: unknown, isNew: boolean, ctx: ExecuteContext): Promise<RunOutcome> {
-  const { logger, close: closeLog } = runLogger(spec, ctx.logStream);
+  const { logger, close: closeLog } = await runLogger(spec, ctx.logStream);
   const warn = (message: string, code?: ErrorCode) => {
     logger.warn({ ...(code && { code }) }, message);
     ctx.emit({ type: "warning", message, ...(code && { code }) });
@@ -103,8 +103,10 @@ export function hookContext(spec: RunSpec, env: Env, warn: HookContext["warn"]):
   return { cwd: spec.cwd, runDir: spec.runDir, runId: spec.runId, missionId: spec.mission.id, enabled: spec.settings.hooks.enabled, timeoutMs: spec.settings.hooks.timeoutMs, env, warn };
 }
 
-function runLogger(spec: RunSpec, extra?: NodeJS.WritableStream): { logger: Logger; close(): void } {
+async function runLogger(spec: RunSpec, extra?: NodeJS.WritableStream): Promise<{ logger: Logger; close(): void }> {
   mkdirSync(spec.runDir, { recursive: true });
+  // Loaded when a run starts, not with the library: commands that only read runs never need it.
+  const { default: pino } = await import("pino");
   // Synchronous writes: a run killed mid-step still has every finished step in its log.
   const file = pino.destination({ dest: join(spec.runDir, RUN_FILES.log), sync: true, append: true });
   const streams = extra ? pino.multistream([{ stream: file }, { stream: extra }]) : file;

@@ -1,6 +1,10 @@
 import { Socket } from "node:net";
 import { finished } from "node:stream/promises";
-import { execa } from "execa";
+import type { execa as Execa } from "execa";
+
+// Loaded with the first hook: a run without hooks never pays for execa's start-up.
+let execaModule: Promise<typeof Execa> | undefined;
+const loadExeca = () => (execaModule ??= import("execa").then((m) => m.execa));
 
 /** What a hook did: how it ended and what it printed (at most MAX_OUTPUT_BYTES of it). */
 export interface HookResult {
@@ -40,7 +44,7 @@ export function runHookFile(file: string, options: HookProcessOptions): Promise<
 }
 
 async function runHookProcess(file: string, args: string[], options: HookProcessOptions): Promise<HookResult> {
-  const subprocess = startHook(file, args, options);
+  const subprocess = startHook(await loadExeca(), file, args, options);
   const output = captureOutput(subprocess);
   const timeout = stopGroupAfter(subprocess.pid, options.timeoutMs);
   const { code, signal, error } = await shellEnd(subprocess);
@@ -51,7 +55,7 @@ async function runHookProcess(file: string, args: string[], options: HookProcess
   return { code, signal, stdout, stderr: error ? `${stderr}${error}\n` : stderr, timedOut: timeout.fired, truncated: output.truncated };
 }
 
-function startHook(file: string, args: string[], options: HookProcessOptions) {
+function startHook(execa: typeof Execa, file: string, args: string[], options: HookProcessOptions) {
   return execa(file, args, {
     cwd: options.cwd,
     env: options.env,

@@ -36,7 +36,7 @@ export interface RunRecord {
     support: string[];
     status: PhaseStatus;
     deliverables: Array<{ title: string; file: string }>;
-    calls: Array<{ agent: string; role: "lead" | "support" | "judge"; model: string; usage: Usage; costUsd: number | null; attempts: number }>;
+    calls: Array<{ agent: string; role: "lead" | "support" | "judge" | "plan"; model: string; usage: Usage; costUsd: number | null; attempts: number }>;
   }>;
   /**
    * Token totals; `costUsd` is null when some model has no known price. `cacheSavedUsd`, when
@@ -83,7 +83,8 @@ export function buildRecord(
 ): RunRecord {
   const plans = planMission(spec.mission, { approve: spec.settings.approve });
   const calls = Object.values(state.calls);
-  const judgeCalls = calls.filter((c) => c.role === "judge");
+  // The final check of the criteria belongs to no phase; a gate's check is its phase's.
+  const judgeCalls = calls.filter((c) => c.role === "judge" && c.phase === 0);
   const prices = { ...DEFAULT_PRICES, ...spec.settings.models.prices };
   const cost = (c: CallRecord) => costOf(c.model ?? spec.model, c.usage, prices) ?? null;
   const phases = plans.map((plan) => {

@@ -33,6 +33,8 @@ export const RunState = Annotation.Root({
   notes: mergeNested(),
   /** Phase index -> deliverable title -> markdown. */
   deliverables: mergeNested(),
+  /** Phase index -> the lead's plan, written alongside the supports when deliverables are written side by side. */
+  phasePlans: merge<string>(),
   /**
    * Phase index -> deliverable title -> its digest (title, outline and opening), made once when
    * it is written: what later requests are given instead of the whole text once it no longer fits.
@@ -59,7 +61,8 @@ type ChannelValues = typeof RunState.State;
  * The state of a run. `approvals` may be missing: in states callers build themselves and in
  * runs checkpointed before coord kept the trail; readers take missing as none.
  */
-export type RunStateValue = Omit<ChannelValues, "approvals" | "digests" | "criteria" | "gates"> & Partial<Pick<ChannelValues, "approvals" | "digests" | "criteria" | "gates">>;
+export type RunStateValue = Omit<ChannelValues, "approvals" | "digests" | "criteria" | "gates" | "phasePlans"> &
+  Partial<Pick<ChannelValues, "approvals" | "digests" | "criteria" | "gates" | "phasePlans">>;
 
 /** A phase's gate: its last check, and how often it sent the phase back. */
 export interface PhaseGate {

@@ -97,7 +97,7 @@ class FailingOnceModel extends ScriptedModel {
 describe("compileMission", () => {
   it("names its nodes as the plan does, so --graph draws the compiled graph", () => {
     const graph = compileMission(MISSION, { agents: registry(), model: new OfflineChatModel({}), approve: true });
-    const planned = planMission(MISSION, { approve: true }).flatMap((p) => [...p.supports, p.lead, ...(p.review ? [p.review] : [])].map((s) => s.id));
+    const planned = planMission(MISSION, { approve: true }).flatMap((p) => [...p.supports, ...(p.planner ? [p.planner] : []), p.lead, ...(p.review ? [p.review] : [])].map((s) => s.id));
     expect(Object.keys(graph.nodes).filter((n) => n !== "__start__").sort()).toEqual([INPUTS_NODE, ...planned, CRITERIA_NODE].sort());
     expect(missionToMermaid(MISSION, { approve: true })).toContain(`${INPUTS_NODE}[/`);
     expect(missionToMermaid(MISSION, { approve: true })).toContain(`${CRITERIA_NODE}{{"Check 1 success criterion"}}`);
@@ -120,10 +120,11 @@ describe("compileMission", () => {
   it("writes deliverables side by side by default: a plan first, then one structured call per deliverable, each from the plan", async () => {
     const model = new ScriptedModel([]);
     const state = await run(model, "parallel");
-    const leadRequests = model.requests.slice(1);
-    expect(leadRequests[0]!.tool).toBeUndefined();
-    expect(leadRequests[0]!.prompt).toContain("First write a short plan for this phase");
-    const asks = leadRequests.slice(1);
+    // The plan is written alongside the support, from the brief and the inputs: both before any deliverable.
+    const [first, second] = model.requests;
+    expect([first, second].filter((r) => r!.prompt.includes("First write a short plan for this phase"))).toHaveLength(1);
+    expect([first, second].every((r) => !r!.tool)).toBe(true);
+    const asks = model.requests.slice(2);
     expect(asks.map((a) => a.fields)).toEqual([["deliverable_1"], ["deliverable_1"], ["deliverable_1"]]);
     for (const [i, title] of ["Alpha", "Beta", "Gamma"].entries()) {
       expect(asks[i]!.prompt).toContain(`Write only the deliverable "${title}"`);
@@ -131,9 +132,10 @@ describe("compileMission", () => {
       expect(asks[i]!.prompt).toContain("## Phase plan\n\nnotes");
     }
     expect(state.deliverables["1"]).toEqual({ Alpha: "text of deliverable_1", Beta: "text of deliverable_1", Gamma: "text of deliverable_1" });
-    // The plan and three deliverables, 15 tokens each.
-    expect(state.calls["1/lead/writer"]!.usage.totalTokens).toBe(60);
-    expect(state.calls["1/lead/writer"]!.attempts).toBe(2);
+    // Three deliverables, 15 tokens each; the plan is a call of its own.
+    expect(state.calls["1/lead/writer"]!.usage.totalTokens).toBe(45);
+    expect(state.calls["1/plan/writer"]).toMatchObject({ role: "plan", usage: { totalTokens: 15 } });
+    expect(state.calls["1/lead/writer"]!.attempts).toBe(1);
   });
 
   it("asks again, alone, for a deliverable written side by side that came back empty", async () => {
@@ -144,7 +146,7 @@ describe("compileMission", () => {
     expect(asks[3]!.prompt).toContain('Write only the deliverable "Beta"');
     expect(asks[3]!.prompt).toContain("## Missing from your last answer");
     expect(state.deliverables["1"]!.Beta).toBe("text of deliverable_1");
-    expect(state.calls["1/lead/writer"]!.attempts).toBe(3);
+    expect(state.calls["1/lead/writer"]!.attempts).toBe(2);
   });
 
   it("keeps the deliverables already written when a phase fails mid-way: the resume asks only for the rest", async () => {
