@@ -9,21 +9,24 @@ function label(text: string): string {
  * The phase/agent flow as a Mermaid flowchart, with the node ids of the compiled graph:
  * supports of a phase in parallel into the lead, whose deliverables feed every later phase.
  */
-export function missionToMermaid(mission: Mission, options: { approve?: boolean } = {}): string {
+export function missionToMermaid(mission: Mission, options: { approve?: boolean; deliverables?: "parallel" | "one-call" } = {}): string {
   const lines = ["flowchart TD"];
   const inputs = mission.inputs.map((i) => i.id);
   lines.push(`  ${INPUTS_NODE}[/${label(inputs.length ? `Inputs: ${inputs.join(", ")}` : "Inputs")}/]`);
   let previous = INPUTS_NODE;
   let carried = 0;
-  for (const { phase, supports, lead, review, deliverables } of planMission(mission, options)) {
+  for (const { phase, supports, lead, review, planner, deliverables } of planMission(mission, options)) {
     lines.push(`  subgraph p${phase.index}[${label(`Phase ${phase.index}: ${phase.title}`)}]`);
     lines.push("    direction TB");
     for (const s of supports) lines.push(`    ${s.id}(${label(`${s.agent} (support)`)})`);
     lines.push(`    ${lead.id}[[${label(`${lead.agent ?? "?"} (lead)`)}]]`);
     for (const s of supports) lines.push(`    ${s.id} --> ${lead.id}`);
+    // Writing side by side, the lead plans alongside its supports, then writes from the plan.
+    if (planner) lines.push(`    ${planner.id}(${label(`${planner.agent ?? "?"} (plan)`)})`, `    ${planner.id} --> ${lead.id}`);
     if (review) lines.push(`    ${lead.id} --> ${review.id}{${label("approve?")}}`, `    ${review.id} -->|reject| ${lead.id}`);
     lines.push("  end");
-    const entry = supports.length ? supports.map((s) => s.id).join(" & ") : lead.id;
+    const starts = [...supports, ...(planner ? [planner] : [])];
+    const entry = starts.length ? starts.map((s) => s.id).join(" & ") : lead.id;
     const edge = previous === INPUTS_NODE ? "-->" : `-->|${label(`${carried} deliverable${carried === 1 ? "" : "s"}`)}|`;
     lines.push(`  ${previous} ${edge} ${entry}`);
     previous = review?.id ?? lead.id;
