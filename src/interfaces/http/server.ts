@@ -11,6 +11,7 @@ import { serverContext, type ServeOptions, type ServerContext } from "./context.
 import { browserGuard } from "./guard.js";
 import { errorResponse } from "./respond.js";
 import { slackRoutes } from "./slack-commands.js";
+import { webRoutes } from "../web/routes.js";
 
 export { checkBind, isLoopback, type ServeOptions };
 
@@ -22,7 +23,7 @@ export const MAX_BODY = 2_000_000;
  * started here run no agent hooks and read no files beyond the project: callers are not the
  * machine's user. Every error is answered through error-voice, so statuses come from one map.
  */
-export function coordApp(options: ServeOptions, ctx: ServerContext = serverContext(options)): Hono {
+export function coordApp(options: ServeOptions, ctx: ServerContext = serverContext(options), stopping: AbortSignal = new AbortController().signal): Hono {
   const { cwd } = ctx;
   const token = apiToken(options.env);
   const app = new Hono();
@@ -37,8 +38,10 @@ export function coordApp(options: ServeOptions, ctx: ServerContext = serverConte
   if (token) app.use("/api/*", requireBearer(token, cwd));
   app.use("/api/*", browserGuard(isLoopback(options.host)));
   app.route("/api", runsApi(ctx));
+  // The web page: open on loopback, behind a sign-in with the token elsewhere.
+  app.route("/", webRoutes(ctx, { open: isLoopback(options.host), ...(token && { token }) }, stopping));
   app.notFound((c) =>
-    errorResponse(new CoordError("HTTP_NO_ROUTE", `no route for ${c.req.method} here`, { hint: "the runs API is POST api/runs, GET api/runs/RUN_ID, POST api/runs/RUN_ID/approve and POST api/runs/RUN_ID/reject" }), cwd),
+    errorResponse(new CoordError("HTTP_NO_ROUTE", `no route for ${c.req.method} here`, { hint: "open / in a browser for the web page; the runs API is POST api/runs, GET api/runs/RUN_ID, POST api/runs/RUN_ID/approve and POST api/runs/RUN_ID/reject" }), cwd),
   );
   // Middleware that answers by throwing (hono's bearer check) carries its response already.
   app.onError((error) => (error instanceof HTTPException ? error.getResponse() : errorResponse(error, cwd)));
@@ -53,7 +56,9 @@ function malformedRequest(error: unknown): unknown {
 /** The app as a node `http.Server`, for callers to `.listen()`. */
 export function createCoordServer(options: ServeOptions): Server {
   const ctx = serverContext(options);
-  const listener = getRequestListener(coordApp(options, ctx).fetch, {
+  // Aborted when the server closes: the web page's event streams end, so close() does not wait on them.
+  const stopping = new AbortController();
+  const listener = getRequestListener(coordApp(options, ctx, stopping.signal).fetch, {
     // Node's own Request and Response stay global: coord's fetches (models, Slack) use them.
     overrideGlobalObjects: false,
     errorHandler: (error) => errorResponse(malformedRequest(error), options.cwd),
@@ -67,5 +72,13 @@ export function createCoordServer(options: ServeOptions): Server {
     void listener(req, res);
   });
   server.on("close", () => void ctx.close());
+  const close = server.close.bind(server);
+  server.close = (callback) => {
+    stopping.abort();
+    close(callback);
+    // Streams just ended leave their connections idle: close those too.
+    setTimeout(() => server.closeIdleConnections(), 200).unref();
+    return server;
+  };
   return server;
 }
