@@ -77,7 +77,8 @@ export function requireAwaitingApproval(record: RunRecord, home: string): void {
     // The first decision on a pause wins: one already being carried out leaves nothing to decide.
     throw new CoordError("RUN_NOT_PAUSED", `run "${record.runId}" is being continued by another decision or process`, { hints: { remote: "ask for the run's status; decide again when it pauses" } });
   }
-  if (record.status !== "paused" || record.reason !== "approval") {
+  // Paused for a person: approval of a phase, or a gate's criteria still unmet.
+  if (record.status !== "paused" || (record.reason !== "approval" && record.reason !== "criteria")) {
     throw new CoordError("RUN_NOT_PAUSED", `run "${record.runId}" is ${record.status}, not waiting for approval`, { hints: { remote: "ask for the run's status to see what it is doing" } });
   }
 }

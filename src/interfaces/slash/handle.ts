@@ -55,6 +55,7 @@ export function recordReply(record: RunRecord, cwd: string): string {
     lines.push(`*Phase ${phase.index}: ${phase.title}* (${phase.status})`, ...phase.deliverables.map((d) => `• ${d.title}`));
   }
   if (record.error) lines.push(`⚠️ ${scrubPaths(record.error, cwd)}`);
+  if (record.status === "paused" && record.reason === "criteria") lines.push(`Success criteria still unmet after a redo: go on with \`/coord approve ${record.runId}\` · try again with \`/coord reject ${record.runId} what to change\``);
   if (record.status === "paused" && record.reason === "approval") lines.push(`Approve: \`/coord approve ${record.runId}\` · Redo: \`/coord reject ${record.runId} what to change\``);
   const criteria = criteriaSummary(record.criteria);
   if (criteria) lines.push(`Success ${criteria}${record.criteriaJudge === "offline" ? " (offline check)" : ""}`);

@@ -148,7 +148,7 @@ ${notes.length ? html`<details><summary>Support notes behind them (${notes.lengt
 function pausePanel(view: RunView, csrf: string): Html {
   const { record } = view;
   const phase = record.phases.find((p) => p.status === "awaiting-approval");
-  if (record.status !== "paused" || record.reason !== "approval" || !phase) return html``;
+  if (record.status !== "paused" || (record.reason !== "approval" && record.reason !== "criteria") || !phase) return html``;
   return html`<section class="panel pause" aria-labelledby="pause-h">
 <h2 id="pause-h">Waiting for your approval: phase ${phase.index}, ${phase.title}</h2>
 ${deliverables(view, phase.index, true)}

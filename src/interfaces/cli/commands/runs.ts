@@ -16,7 +16,7 @@ export function summary(record: RunRecord, cwd: string): string {
   const dir = displayPath(record.runDir, cwd);
   const count = record.phases.reduce((n, p) => n + p.deliverables.length, 0);
   const lines = [`run ${record.runId}: ${record.status}${record.reason ? ` (${record.reason})` : ""}, ${count} deliverables, ${record.usage.totalTokens} tokens`, `report: ${dir}/report.md`];
-  if (record.status === "paused" && record.reason === "approval") {
+  if (record.status === "paused" && (record.reason === "approval" || record.reason === "criteria")) {
     const phase = record.phases.find((p) => p.status === "awaiting-approval");
     lines.push(`phase ${phase?.index ?? "?"} awaits approval: coord approve ${record.runId} [--note TEXT]  |  coord reject ${record.runId} --note TEXT`);
   }
