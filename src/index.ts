@@ -36,6 +36,9 @@ export type { RunStore, RunQueue, Lease } from "./runtime/store/run-store.js";
 export type { RunRecord, RunStatus } from "./runtime/record.js";
 export { missionTool, missionInputSchema, deliverablesMarkdown, type MissionToolOptions } from "./runtime/mission-tool.js";
 
+/** Service: statistics over a project's runs, as `coord runs stats` prints them. */
+export { runStats, readStepTimes, percentile, type RunStats, type StatsOptions, type StepTime, type MissionStats, type AgentStats, type UsageTotals, type DurationStats } from "./service/stats.js";
+
 /** Models: the offline model and provider resolution. */
 export { OfflineChatModel, OFFLINE_NOTICE } from "./models/offline.js";
 export { createModel, type ModelSettings } from "./models/resolve.js";

@@ -1,5 +1,8 @@
+import type { Callbacks } from "@langchain/core/callbacks/manager";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { HumanMessage, SystemMessage, ToolMessage, type AIMessage, type BaseMessage } from "@langchain/core/messages";
+import { mergeConfigs, type RunnableConfig } from "@langchain/core/runnables";
+import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import { tool, type StructuredToolInterface } from "@langchain/core/tools";
 import { setMaxListeners } from "node:events";
 import { END, START, StateGraph, interrupt, task, type BaseCheckpointSaver, type LangGraphRunnableConfig } from "@langchain/langgraph";
@@ -83,6 +86,20 @@ export interface CompileOptions {
    * starting (a pre hook, a stall) must not pay for a call another worker will make.
    */
   guard?: { check(): Promise<void> };
+  /**
+   * LangChain callbacks for every model and tool call of the graph (a tracer, a cost meter): each
+   * call is tagged with its mission, phase, agent and role, and its metadata carries them and the
+   * run id (`coord_run_id`: the invoke's `metadata.coord_run_id`, else its `thread_id`).
+   */
+  callbacks?: Callbacks;
+}
+
+/** The step a model or tool call is made for, as its tags and metadata name it. */
+interface CallTag {
+  phase: number;
+  agent: string;
+  /** As run.json's `calls` say: a lead's plan written alongside its supports is `plan`. */
+  role: "lead" | "support" | "judge" | "plan";
 }
 
 function usageOf(message: AIMessage | undefined): Usage {
@@ -124,16 +141,16 @@ function stepMessages(ctx: StepContext, agent: Agent, markCache: boolean): Messa
 }
 
 /** The lead's short plan for a phase written side by side: the decisions its deliverables share. */
-async function writePlan(model: BaseChatModel, messages: Messages, task: string, titles: string[]): Promise<{ text: string; usage: Usage }> {
-  const reply = (await model.invoke(messages(planRequest(task, titles)))) as AIMessage;
+async function writePlan(model: BaseChatModel, messages: Messages, task: string, titles: string[], config?: RunnableConfig): Promise<{ text: string; usage: Usage }> {
+  const reply = (await model.invoke(messages(planRequest(task, titles)), config)) as AIMessage;
   return { text: messageText(reply).trim(), usage: usageOf(reply) };
 }
 
 /** Asks the lead for the given deliverables through structured output; keeps what came back. */
-async function askDeliverables(model: BaseChatModel, messages: BaseMessage[], titles: string[], guidance: Record<string, string>): Promise<LeadAnswer> {
+async function askDeliverables(model: BaseChatModel, messages: BaseMessage[], titles: string[], guidance: Record<string, string>, config?: RunnableConfig): Promise<LeadAnswer> {
   const schema = deliverableSchema(titles, guidance);
   const structured = model.withStructuredOutput(schema, { name: DELIVERABLES_TOOL, includeRaw: true });
-  const { raw, parsed } = (await structured.invoke(messages)) as {
+  const { raw, parsed } = (await structured.invoke(messages, config)) as {
     raw: AIMessage;
     parsed: Record<string, unknown> | null;
   };
@@ -151,21 +168,21 @@ async function askDeliverables(model: BaseChatModel, messages: BaseMessage[], ti
  * The tool-calling loop of an agent with tools: the model calls tools, reads their results and
  * goes on until it answers in text or runs out of turns.
  */
-async function toolLoop(model: BaseChatModel, messages: BaseMessage[], tools: StructuredToolInterface[], maxTurns: number, budget = Number.POSITIVE_INFINITY): Promise<{ reply: AIMessage; usage: Usage }> {
+async function toolLoop(model: BaseChatModel, messages: BaseMessage[], tools: StructuredToolInterface[], maxTurns: number, budget = Number.POSITIVE_INFINITY, config?: RunnableConfig): Promise<{ reply: AIMessage; usage: Usage }> {
   const bound = model.bindTools!(tools);
   const byName = new Map(tools.map((t) => [t.name, t]));
   let usage = zeroUsage();
   const history = [...messages];
   let size = estimateTokens(messages.map(messageText).join("\n"));
   for (let turn = 1; ; turn++) {
-    const reply = (await bound.invoke(history)) as AIMessage;
+    const reply = (await bound.invoke(history, config)) as AIMessage;
     usage = addUsage(usage, usageOf(reply));
     if (!reply.tool_calls?.length || turn >= maxTurns) return { reply, usage };
     history.push(reply);
     size += estimateTokens(messageText(reply)) + estimateTokens(JSON.stringify(reply.tool_calls));
     for (const call of reply.tool_calls) {
       const target = byName.get(call.name);
-      const answer = target ? await invokeTool(target, call.args) : `Error: no tool named ${call.name}; available: ${[...byName.keys()].join(", ")}`;
+      const answer = target ? await invokeTool(target, call.args, config) : `Error: no tool named ${call.name}; available: ${[...byName.keys()].join(", ")}`;
       // Tool results never take the request past the model's budget: what does not fit is cut, and the model is told.
       const content = fitToBudget(answer, budget - size - 512);
       size += estimateTokens(content);
@@ -182,9 +199,9 @@ function fitToBudget(text: string, tokensLeft: number): string {
 }
 
 /** A tool's answer as text; a tool that throws tells the model why instead of failing the step. */
-async function invokeTool(target: StructuredToolInterface, args: unknown): Promise<string> {
+async function invokeTool(target: StructuredToolInterface, args: unknown, config?: RunnableConfig): Promise<string> {
   try {
-    return toolResultText(await target.invoke(args as never));
+    return toolResultText(await target.invoke(args as never, config));
   } catch (error) {
     return `Error: ${(error as Error).message}`;
   }
@@ -336,13 +353,40 @@ export function compileMission(mission: Mission, options: CompileOptions) {
 
   /**
    * One model call of a step, checkpointed as a LangGraph task the moment it returns (a crash
-   * after it redoes no paid call), and only while this process still holds the run.
+   * after it redoes no paid call), and only while this process still holds the run. `work` gets
+   * the config its model and tool calls are made with (see callConfig).
    */
-  const modelCall = <T>(name: string, work: () => Promise<T>): Promise<T> =>
+  const modelCall = <T>(name: string, tag: CallTag, work: (config: RunnableConfig) => Promise<T>): Promise<T> =>
     checkpointed(`model:${name}`, async () => {
       await options.guard?.check();
-      return work();
+      return work(callConfig(name, tag));
     });
+
+  /**
+   * The config of a step's model and tool calls: tagged with the step, and with the caller's
+   * callbacks added to the ones LangGraph gives the task the call runs in (read from its async
+   * context), so a tracer sees the call inside its task. The caller's callbacks go to these calls
+   * only, never into the graph's context, which the model inside coord's managed model would
+   * also pick up: each call is seen once.
+   */
+  const callConfig = (name: string, tag: CallTag): RunnableConfig => {
+    const current = AsyncLocalStorageProviderSingleton.getRunnableConfig() as RunnableConfig | undefined;
+    const runId = current?.metadata?.coord_run_id ?? current?.configurable?.thread_id;
+    const metadata = {
+      // LangGraph's own (the node and task, the thread) stay: tracers group calls by them.
+      ...current?.metadata,
+      coord_mission: mission.id,
+      coord_phase: tag.phase,
+      coord_agent: tag.agent,
+      coord_role: tag.role,
+      coord_call: name,
+      ...((typeof runId === "string" || typeof runId === "number") && { coord_run_id: String(runId) }),
+    };
+    const tags = ["coord", `coord:mission:${mission.id}`, `coord:phase:${tag.phase}`, `coord:agent:${tag.agent}`, `coord:role:${tag.role}`];
+    // The task's callbacks last: the merged manager keeps the task as the calls' parent run.
+    const { callbacks } = mergeConfigs({ callbacks: options.callbacks }, { callbacks: current?.callbacks });
+    return { ...(callbacks && { callbacks }), tags, metadata };
+  };
 
   const supportNode = (plan: PhasePlan, step: PlanStep) => (state: RunStateValue, config?: LangGraphRunnableConfig) => {
     allowListeners(config);
@@ -359,11 +403,11 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const messages = stepMessages(context, agent, marksCache(agent));
     requireRoom(messages(ask), room, agent, info.phase);
     await effects.beforeStep?.(info);
-    const { notes, usage } = await modelCall("support", async () => {
+    const { notes, usage } = await modelCall("support", { phase: info.phase, agent: agent.name, role: "support" }, async (config) => {
       const tools = [...(options.toolsFor?.(agent) ?? []), ...contextTools(context)];
       const { reply, usage } = tools.length
-        ? await toolLoop(modelFor(agent), messages(ask), tools, options.maxToolTurns ?? 8, room)
-        : await modelFor(agent).invoke(messages(ask)).then((r) => ({ reply: r as AIMessage, usage: usageOf(r as AIMessage) }));
+        ? await toolLoop(modelFor(agent), messages(ask), tools, options.maxToolTurns ?? 8, room, config)
+        : await modelFor(agent).invoke(messages(ask), config).then((r) => ({ reply: r as AIMessage, usage: usageOf(r as AIMessage) }));
       return { notes: messageText(reply).trim(), usage };
     });
     await effects.afterStep?.(info, { notes });
@@ -390,7 +434,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const context = fitContext(whole, room, estimateTokens(rolePrompt(agent) + ask));
     const messages = stepMessages(context, agent, marksCache(agent));
     requireRoom(messages(ask), room, agent, phase);
-    const planned = await modelCall("lead-plan", () => writePlan(modelFor(agent), messages, ask, plan.deliverables));
+    const planned = await modelCall("lead-plan", { phase, agent: agent.name, role: "plan" }, (config) => writePlan(modelFor(agent), messages, ask, plan.deliverables, config));
     const call: CallRecord = { phase, agent: agent.name, role: "plan", model: nameOf(agent), usage: planned.usage, attempts: 1 };
     budget.spend(call);
     return { phasePlans: { [phase]: planned.text }, calls: { [`${phase}/plan/${agent.name}`]: call } };
@@ -438,6 +482,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
    */
   const writeDeliverables = async (plan: PhasePlan, agent: Agent, task: string, messages: Messages, context: { room: number; tools: StructuredToolInterface[]; plan?: string | undefined }) => {
     const model = modelFor(agent);
+    const tag: CallTag = { phase: plan.phase.index, agent: agent.name, role: "lead" };
     const tools = [...(options.toolsFor?.(agent) ?? []), ...context.tools];
     // What the lead's research and plan may add to its requests: the room the ask leaves, less the last line.
     const roomLeft = (ask: string) => context.room - estimateTokens(messages(ask).map(messageText).join("\n")) - 200;
@@ -445,12 +490,12 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     if (tools.length) {
       // A lead with tools looks things up first; its findings go into the request for deliverables.
       const ask = `${task}\n\n## Before you write\n\nUse your tools to check anything you need in the inputs or the project, then reply with your findings.\n`;
-      const found = await modelCall("lead-research", () => toolLoop(model, messages(ask), tools, options.maxToolTurns ?? 8, context.room));
+      const found = await modelCall("lead-research", tag, (config) => toolLoop(model, messages(ask), tools, options.maxToolTurns ?? 8, context.room, config));
       task = `${task}\n${section(SECTIONS.research, fitToBudget(messageText(found.reply), roomLeft(task)))}`;
       usage = found.usage;
     }
     const titles = plan.deliverables;
-    const ask = (name: string, request: string, wanted: string[]) => modelCall(name, () => askDeliverables(model, messages(request), wanted, plan.phase.guidance));
+    const ask = (name: string, request: string, wanted: string[]) => modelCall(name, tag, (config) => askDeliverables(model, messages(request), wanted, plan.phase.guidance, config));
     if ((options.deliverables ?? "parallel") === "one-call" || titles.length === 1) {
       const written = await askWithRetry((again, request, wanted) => ask(`deliverables${again}`, request, wanted), task, titles, agent, plan.phase.index);
       return { task, values: written.values, usage: addUsage(usage, written.usage), attempts: written.attempts };
@@ -458,7 +503,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     // The plan holds what every deliverable must agree on; each deliverable is then written from
     // it. It was written alongside the supports when the phase has them; a redo plans again, with
     // the reviewer's feedback.
-    const planned = context.plan !== undefined ? { text: context.plan, usage: zeroUsage() } : await modelCall("lead-plan", () => writePlan(model, messages, task, titles));
+    const planned = context.plan !== undefined ? { text: context.plan, usage: zeroUsage() } : await modelCall("lead-plan", tag, (config) => writePlan(model, messages, task, titles, config));
     // A plan longer than asked for is cut to the room the requests have left.
     task = `${task}\n${section(SECTIONS.phasePlan, fitToBudget(planned.text, roomLeft(task)))}`;
     usage = addUsage(usage, planned.usage);
@@ -498,7 +543,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     budget.check(state);
     const lastLead = agentOf(plans.at(-1)!.lead);
     const judge = judgeOf(lastLead);
-    const { results, usage } = await modelCall("judge", () => judgeCriteria(judge.model, mission, mission.successCriteria, state.deliverables, budgetOf(lastLead)));
+    const { results, usage } = await modelCall("judge", { phase: 0, agent: "judge", role: "judge" }, (config) => judgeCriteria(judge.model, mission, mission.successCriteria, state.deliverables, budgetOf(lastLead), config));
     const call: CallRecord = { phase: 0, agent: "judge", role: "judge", model: judge.name, usage, attempts: 1 };
     budget.spend(call);
     const criteria: CriterionResult[] = [...sections, ...results];
@@ -519,7 +564,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
   const assignNode = async (state: RunStateValue): Promise<RunStateUpdate> => {
     const lead = agentOf(plans[0]!.lead);
     const judge = judgeOf(lead);
-    const { phases, usage } = await modelCall("assign", () => assignCriteria(judge.model, mission, mission.successCriteria));
+    const { phases, usage } = await modelCall("assign", { phase: 0, agent: "judge", role: "judge" }, (config) => assignCriteria(judge.model, mission, mission.successCriteria, config));
     const call: CallRecord = { phase: 0, agent: "judge", role: "judge", model: judge.name, usage, attempts: 1 };
     budget.spend(call);
     void state;
@@ -540,7 +585,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     budget.check(state);
     const lead = agentOf(plan.lead);
     const judge = judgeOf(lead);
-    const checked = await modelCall("gate", () => judgeCriteria(judge.model, mission, mine, state.deliverables, budgetOf(lead)));
+    const checked = await modelCall("gate", { phase, agent: "judge", role: "judge" }, (config) => judgeCriteria(judge.model, mission, mine, state.deliverables, budgetOf(lead), config));
     const results = checked.results.map((r) => ({ ...r, phase }));
     const checks = Object.keys(state.calls).filter((k) => k.startsWith(`${phase}/gate`)).length;
     const calls = { [`${phase}/gate${checks ? `#${checks + 1}` : ""}`]: { phase, agent: "judge", role: "judge" as const, model: judge.name, usage: checked.usage, attempts: 1 } };

@@ -1,4 +1,5 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import type { RunnableConfig } from "@langchain/core/runnables";
 import { HumanMessage, SystemMessage, type AIMessage } from "@langchain/core/messages";
 import { z } from "zod";
 import type { Mission } from "../definitions/schemas/mission.js";
@@ -100,10 +101,10 @@ export function templateSectionResults(mission: Mission, deliverables: Record<st
   );
 }
 
-/** Asks a judge model for verdicts on the criteria, through structured output, and checks its quotes. */
-export async function judgeCriteria(model: BaseChatModel, mission: Mission, criteria: string[], deliverables: Record<string, Record<string, string>>, budget?: number): Promise<{ results: CriterionResult[]; usage: Usage }> {
+/** Asks a judge model for verdicts on the criteria, through structured output, and checks its quotes. `config`: the call's callbacks, tags and metadata. */
+export async function judgeCriteria(model: BaseChatModel, mission: Mission, criteria: string[], deliverables: Record<string, Record<string, string>>, budget?: number, config?: RunnableConfig): Promise<{ results: CriterionResult[]; usage: Usage }> {
   const structured = model.withStructuredOutput(JudgeSchema, { name: JUDGE_TOOL, includeRaw: true });
-  const { raw, parsed } = (await structured.invoke(judgeMessages(mission, criteria, deliverables, budget))) as { raw: AIMessage; parsed: z.infer<typeof JudgeSchema> | null };
+  const { raw, parsed } = (await structured.invoke(judgeMessages(mission, criteria, deliverables, budget), config)) as { raw: AIMessage; parsed: z.infer<typeof JudgeSchema> | null };
   const judged = (parsed?.verdicts ?? (raw.tool_calls?.[0]?.args as z.infer<typeof JudgeSchema> | undefined)?.verdicts ?? []) as JudgedCriterion[];
   return { results: verifyVerdicts(criteria, judged, deliverables), usage: fromUsageMetadata(raw.usage_metadata) };
 }
@@ -117,7 +118,7 @@ const AssignSchema = z.object({
  * judge, from the mission's phases. A criterion the judge leaves out or places outside the
  * mission goes to the last phase. Returns the phase of each criterion, in order.
  */
-export async function assignCriteria(model: BaseChatModel, mission: Mission, criteria: string[]): Promise<{ phases: number[]; usage: Usage }> {
+export async function assignCriteria(model: BaseChatModel, mission: Mission, criteria: string[], config?: RunnableConfig): Promise<{ phases: number[]; usage: Usage }> {
   const outline = mission.phases
     .map((p) => [`### Phase ${p.index}: ${p.title}`, p.objective ? `Objective: ${p.objective}` : "", ...p.deliverables.map((d) => `- ${d}`)].filter(Boolean).join("\n"))
     .join("\n\n");
@@ -126,7 +127,7 @@ export async function assignCriteria(model: BaseChatModel, mission: Mission, cri
     section(SECTIONS.task, "For every criterion above, name the earliest phase whose deliverables should meet it: it is checked right after that phase."),
   ].join("\n");
   const structured = model.withStructuredOutput(AssignSchema, { name: ASSIGN_TOOL, includeRaw: true });
-  const { raw, parsed } = (await structured.invoke([new SystemMessage(`# Mission: ${mission.title}\n\n${section(SECTIONS.phases, outline)}`), new HumanMessage(ask)])) as {
+  const { raw, parsed } = (await structured.invoke([new SystemMessage(`# Mission: ${mission.title}\n\n${section(SECTIONS.phases, outline)}`), new HumanMessage(ask)], config)) as {
     raw: AIMessage;
     parsed: z.infer<typeof AssignSchema> | null;
   };

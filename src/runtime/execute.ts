@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { dirname, join, relative } from "node:path";
 import type { Logger } from "pino";
 import { formatDiagnostic, isCoordError, type ErrorCode } from "../errors.js";
@@ -42,6 +43,8 @@ export interface ExecuteContext {
   logStream?: NodeJS.WritableStream;
   /** A worker's lease: checked before every step and every checkpoint write. */
   guard?: RunGuard;
+  /** LangChain callbacks for every model and tool call of the run (see CompileOptions.callbacks). */
+  callbacks?: Callbacks;
 }
 
 /**
@@ -58,7 +61,7 @@ export async function executeRun(spec: RunSpec, models: RunModels, input: unknow
   try {
     const mcp = await connectMcp(spec.agents, ctx.mcpServers, ctx.env);
     try {
-      const opened = await openGraph(spec, models, ctx.store, guardedEffects(stepEffects(spec, logger, ctx.emit, hooks), ctx.guard), mcp, ctx.guard);
+      const opened = await openGraph(spec, models, ctx.store, guardedEffects(stepEffects(spec, logger, ctx.emit, hooks), ctx.guard), mcp, ctx.guard, ctx.callbacks);
       const outcome = await invokeAndRecord(spec, input, isNew, opened, { logger, hooks, store: ctx.store, ...(ctx.guard && { guard: ctx.guard }) });
       // A finished run keeps its last checkpoint only, so checkpoint tables don't grow without
       // bound; housekeeping, so a failure here is a warning, never the run's failure.
@@ -154,8 +157,8 @@ function guardedEffects(effects: StepEffects, guard: RunGuard | undefined): Step
 }
 
 /** The run's graph over the store's checkpointer (the store's handle is its caller's to close). */
-async function openGraph(spec: RunSpec, models: RunModels, store: RunStore, effects?: StepEffects, mcp?: McpTools, guard?: RunGuard) {
-  const options = { ...compileOptions(spec, models, effects, mcp), ...(guard && { guard }) };
+async function openGraph(spec: RunSpec, models: RunModels, store: RunStore, effects?: StepEffects, mcp?: McpTools, guard?: RunGuard, callbacks?: Callbacks) {
+  const options = { ...compileOptions(spec, models, effects, mcp), ...(guard && { guard }), ...(callbacks && { callbacks }) };
   const graph = compileMission(spec.mission, { ...options, checkpointer: await store.checkpointer(guard) });
   const config = { configurable: { thread_id: spec.runId }, recursionLimit: recursionLimitFor(spec.mission), durability: "sync" as const };
   return { graph, config };

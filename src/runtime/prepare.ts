@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { CoordError } from "../errors.js";
 import { loadAgents, type AgentRegistry } from "../definitions/agent-registry.js";
 import type { LoadOptions } from "../definitions/discover.js";
@@ -36,6 +37,11 @@ export interface RunOptions extends LoadOptions {
   logStream?: NodeJS.WritableStream;
   /** Who starts the run, for run.json (default `{ surface: "library" }`). */
   startedBy?: Actor;
+  /**
+   * LangChain callbacks for every model and tool call of the run, each tagged with the mission,
+   * phase, agent and role, with the run id in its metadata (`coord_run_id`).
+   */
+  callbacks?: Callbacks;
 }
 
 /** Every agent's model for a run, resolved once. */

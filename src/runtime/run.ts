@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { Command } from "@langchain/langgraph";
 import { CoordError } from "../errors.js";
 import { removeInterruptedWrites } from "../files.js";
@@ -93,6 +94,8 @@ export interface ResumeOptions {
   guard?: RunGuard;
   /** Whether this process may run the run's hooks at all (a worker started without --allow-hooks may not). */
   allowHooks?: boolean;
+  /** LangChain callbacks for every model and tool call this resume makes (as RunOptions.callbacks). */
+  callbacks?: Callbacks;
 }
 
 /**
@@ -165,10 +168,11 @@ async function resumeLocked(saved: RunSpec, store: RunStore, options: ResumeOpti
   return executeRun(spec, models, input, false, ctx);
 }
 
-function executeContext(spec: RunSpec, store: RunStore, options: { env?: Env; onEvent?: (e: RunEvent) => void; logStream?: NodeJS.WritableStream; settings?: SettingsInput; guard?: RunGuard }): ExecuteContext {
+function executeContext(spec: RunSpec, store: RunStore, options: { env?: Env; onEvent?: (e: RunEvent) => void; logStream?: NodeJS.WritableStream; settings?: SettingsInput; guard?: RunGuard; callbacks?: Callbacks }): ExecuteContext {
   return {
     store,
     ...(options.guard && { guard: options.guard }),
+    ...(options.callbacks && { callbacks: options.callbacks }),
     env: options.env ?? {},
     mcpServers: SettingsSchema.shape.mcpServers.parse(options.settings?.mcpServers ?? spec.settings.mcpServers),
     emit: (event) => options.onEvent?.(event),

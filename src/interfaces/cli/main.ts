@@ -264,6 +264,13 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .option("--json", "print the exported run.json on stdout")
     .action(act(async ({ io }, [runId]: [string], flags: { out?: string; force?: boolean }) => (await import("./commands/runs.js")).runsExport(io, runId, flags)));
   runs
+    .command("stats")
+    .description("runs by status, p50/p95 duration, tokens and cost by mission and by agent, cache savings, the slowest steps")
+    .option("--mission <id>", "only this mission's runs")
+    .option("--since <age>", "only runs started in the last 30d, 12h or 45m (minutes)")
+    .option("--json", "print JSON on stdout")
+    .action(act(async ({ io }, _args: [], flags: { mission?: string; since?: string }) => (await import("./commands/runs.js")).runsStats(io, flags)));
+  runs
     .command("prune")
     .description("delete finished runs (completed or failed) older than --older-than: checkpoints, spec, queue entry, folder")
     .requiredOption("--older-than <age>", "finished longer ago than this: 30d, 12h or 45m (minutes)")

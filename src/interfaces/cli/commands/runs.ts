@@ -4,8 +4,9 @@ import { CoordError } from "../../../errors.js";
 import { actorLabel, decisionLine, type RunRecord } from "../../../runtime/record.js";
 import { withStore } from "../../../runtime/store/open-store.js";
 import type { PrunedRun } from "../../../service/prune.js";
+import { formatDuration, runStats, type RunStats, type UsageTotals } from "../../../service/stats.js";
 import { listRunRecords, readRunRecord } from "../../slash/run-records.js";
-import { displayPath, printJson, table, type Io } from "../io.js";
+import { displayPath, printJson, table, truncate, type Io } from "../io.js";
 import { projectSettings } from "../settings.js";
 
 // `coord runs list` and `show` read the store only: they load no graph runtime and no LangChain
@@ -123,4 +124,67 @@ function prunedLine(run: PrunedRun, dryRun: boolean, cwd: string): string {
   }[run.folder];
   const state = `checkpoints, spec${run.queueEntry ? ", queue entry" : ""}`;
   return `${dryRun ? "would remove" : "removed"} run ${run.runId} (${run.status}, finished ${run.finishedAt}): ${state}; ${fate}`;
+}
+
+/**
+ * `coord runs stats`: runs by status, p50/p95 duration, tokens and cost by mission and by agent,
+ * cache savings, from the store (every worker's runs); the slowest steps from the logs found here.
+ */
+export async function runsStats(io: Io, flags: { mission?: string; since?: string }): Promise<number> {
+  const sinceMs = flags.since === undefined ? undefined : parseAge(flags.since, "--since");
+  if (flags.mission !== undefined && !flags.mission.trim()) throw new CoordError("USAGE", "--mission must name a mission id", { hint: "see them with `coord missions list`, or leave --mission out for every mission" });
+  const records = await listRunRecords(io.cwd, projectSettings(io).settings);
+  const stats = runStats(records, { ...(flags.mission !== undefined && { mission: flags.mission }), ...(sinceMs !== undefined && { sinceMs }), cwd: io.cwd });
+  if (io.json) printJson(io, stats);
+  else io.out(statsText(stats, records.length, flags.since?.trim()));
+  return 0;
+}
+
+const count = (n: number) => n.toLocaleString("en-US");
+const usd = (u: Pick<UsageTotals, "costUsd" | "unpricedCalls">) => `$${u.costUsd.toFixed(4)}${u.unpricedCalls ? "+" : ""}`;
+const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? "" : "s"}`;
+
+/** "2 completed, 1 failed": the statuses a set of runs has, in the order a run goes through them. */
+function statusLine(byStatus: RunStats["byStatus"]): string {
+  return Object.entries(byStatus)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${count(n)} ${status}`)
+    .join(", ");
+}
+
+/** The report `coord runs stats` prints: totals, then tables by mission, by agent, and the slowest steps. */
+function statsText(stats: RunStats, stored: number, since: string | undefined): string {
+  const filter = [stats.filter.mission !== null && `of mission ${truncate(stats.filter.mission, 60)}`, since && `started in the last ${since} (since ${stats.filter.startedAfter})`].filter(Boolean).join(", ");
+  if (stats.runs === 0) return stored === 0 ? "no runs yet: coord run MISSION --inputs DIR" : `no runs ${filter} (the store has ${plural(stored, "run")})`;
+  const { usage, duration } = stats;
+  const lines = [`${plural(stats.runs, "run")}${filter ? ` ${filter}` : ""}: ${statusLine(stats.byStatus)}`];
+  lines.push(
+    duration.runs
+      ? `duration of ${plural(duration.runs, "finished run")}: p50 ${formatDuration(duration.p50Ms)}, p95 ${formatDuration(duration.p95Ms)}, max ${formatDuration(duration.maxMs)}`
+      : "duration: no run has finished yet",
+  );
+  lines.push(`tokens: ${count(usage.totalTokens)} (${count(usage.inputTokens)} in, ${count(usage.outputTokens)} out); cost ${usd(usage)}`);
+  if (usage.unpricedCalls) lines.push(`  (+: ${plural(usage.unpricedCalls, "step")} left out of the cost, its model having no known price: set models.prices)`);
+  if (usage.cacheReadTokens || usage.cacheSavedUsd) {
+    lines.push(`prompt cache: ${count(usage.cacheReadTokens)} input tokens read from the providers' caches (${Math.round(usage.cacheReadShare * 100)}% of input), saving $${usage.cacheSavedUsd.toFixed(4)}`);
+  } else lines.push("prompt cache: no input read from a provider's cache");
+
+  lines.push("", "by mission:");
+  const missionRows = stats.byMission.map((m) => [truncate(m.mission, 40), count(m.runs), formatDuration(m.duration.p50Ms), formatDuration(m.duration.p95Ms), count(m.usage.totalTokens), usd(m.usage), `$${m.cacheSavedUsd.toFixed(4)}`, statusLine(m.byStatus)]);
+  lines.push(table([["MISSION", "RUNS", "P50", "P95", "TOKENS", "COST", "CACHE SAVED", "STATUS"], ...missionRows]));
+
+  lines.push("", "by agent:");
+  const agentRows = stats.byAgent.map((a) => [truncate(a.agent, 40), count(a.steps), count(a.usage.totalTokens), usd(a.usage), count(a.usage.cacheReadTokens), formatDuration(a.stepTime.p50Ms), formatDuration(a.stepTime.p95Ms), a.roles.join(", ")]);
+  lines.push(table([["AGENT", "STEPS", "TOKENS", "COST", "CACHE READ", "STEP P50", "STEP P95", "ROLES"], ...agentRows]));
+
+  const { slowest, runsWithLog, runsWithoutLog } = stats.steps;
+  const missing = runsWithoutLog.length ? `no run.log here for ${runsWithoutLog.slice(0, 5).join(", ")}${runsWithoutLog.length > 5 ? ` and ${runsWithoutLog.length - 5} more` : ""} (run elsewhere, or its folder removed)` : "";
+  lines.push("");
+  if (slowest.length === 0) {
+    lines.push(`slowest steps: none logged here${missing ? `; ${missing}` : ""}`);
+  } else {
+    lines.push(`slowest steps (from the run.log of ${plural(runsWithLog, "run")}${missing ? `; ${missing}` : ""}):`);
+    lines.push(table([["TIME", "RUN", "PHASE", "ROLE", "AGENT"], ...slowest.map((s) => [formatDuration(s.ms), s.runId, String(s.phase), s.role, s.agent])]));
+  }
+  return lines.join("\n");
 }
