@@ -403,6 +403,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const messages = stepMessages(context, agent, marksCache(agent));
     requireRoom(messages(ask), room, agent, info.phase);
     await effects.beforeStep?.(info);
+    const startedAt = new Date().toISOString();
     const { notes, usage } = await modelCall("support", { phase: info.phase, agent: agent.name, role: "support" }, async (config) => {
       const tools = [...(options.toolsFor?.(agent) ?? []), ...contextTools(context)];
       const { reply, usage } = tools.length
@@ -411,7 +412,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
       return { notes: messageText(reply).trim(), usage };
     });
     await effects.afterStep?.(info, { notes });
-    const call: CallRecord = { phase: info.phase, agent: agent.name, role: "support", model: nameOf(agent), usage, attempts: 1 };
+    const call: CallRecord = { phase: info.phase, agent: agent.name, role: "support", model: nameOf(agent), usage, attempts: 1, startedAt, finishedAt: new Date().toISOString() };
     budget.spend(call);
     return { notes: { [info.phase]: { [agent.name]: notes } }, calls: { [`${info.phase}/support/${agent.name}`]: call } };
   };
@@ -434,8 +435,9 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const context = fitContext(whole, room, estimateTokens(rolePrompt(agent) + ask));
     const messages = stepMessages(context, agent, marksCache(agent));
     requireRoom(messages(ask), room, agent, phase);
+    const startedAt = new Date().toISOString();
     const planned = await modelCall("lead-plan", { phase, agent: agent.name, role: "plan" }, (config) => writePlan(modelFor(agent), messages, ask, plan.deliverables, config));
-    const call: CallRecord = { phase, agent: agent.name, role: "plan", model: nameOf(agent), usage: planned.usage, attempts: 1 };
+    const call: CallRecord = { phase, agent: agent.name, role: "plan", model: nameOf(agent), usage: planned.usage, attempts: 1, startedAt, finishedAt: new Date().toISOString() };
     budget.spend(call);
     return { phasePlans: { [phase]: planned.text }, calls: { [`${phase}/plan/${agent.name}`]: call } };
   };
@@ -459,12 +461,13 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     requireRoom(messages(ask), room, agent, phase);
     await effects.beforeStep?.(info);
     const early = feedback === undefined ? state.phasePlans?.[phase] : undefined;
+    const startedAt = new Date().toISOString();
     const written = await writeDeliverables(plan, agent, ask, messages, { room, tools: contextTools(context), ...(early !== undefined && { plan: early }) });
     // Post hooks see what the lead worked from, its research and plan included.
     info.task = `${sharedContext(context)}\n${written.task}`;
     const { values, usage, attempts } = written;
     const ordered = Object.fromEntries(plan.deliverables.map((t) => [t, values[t]!]));
-    const call: CallRecord = { phase, agent: agent.name, role: "lead", model: nameOf(agent), usage, attempts };
+    const call: CallRecord = { phase, agent: agent.name, role: "lead", model: nameOf(agent), usage, attempts, startedAt, finishedAt: new Date().toISOString() };
     budget.spend(call);
     // A rejected draft's calls were spent too: each redo gets its own record instead of replacing it.
     const earlier = Object.keys(state.calls).filter((k) => k.startsWith(`${phase}/lead/`)).length;

@@ -14,6 +14,9 @@ export interface CallRecord {
   usage: Usage;
   /** How many model calls the step took (a lead asked again for a missing deliverable takes two). */
   attempts: number;
+  /** When the step's model calls began and ended (ISO times); a resumed step's, when it was resumed. */
+  startedAt?: string;
+  finishedAt?: string;
 }
 
 /** Where a run was started or a decision taken: `api` is the HTTP API, `library` a direct call. */

@@ -77,12 +77,12 @@ export async function readRunView(store: RunStore, runId: string, cwd: string): 
 }
 
 /**
- * The timeline, from the run's checkpoints: a step ends at the first checkpoint that holds its
- * call, and started at the checkpoint before (the super-step it ran in). Phases the record says
- * are running but with no call yet get an open bar from the last checkpoint on.
+ * The timeline: each step from its own start and end times (runs from before coord kept them:
+ * it ends at the first checkpoint that holds its call and starts at the one before). Phases the
+ * record says are running but with no call yet get an open bar from the last checkpoint on.
  */
 async function stepsOf(store: RunStore, spec: RunSpec, record: RunRecord): Promise<Step[]> {
-  const tuples: Array<{ ts: string; calls: Record<string, { phase: number; agent: string; role: string; usage: { totalTokens: number } }> }> = [];
+  const tuples: Array<{ ts: string; calls: Record<string, { phase: number; agent: string; role: string; usage: { totalTokens: number }; startedAt?: string; finishedAt?: string }> }> = [];
   try {
     for await (const tuple of (await store.checkpointer()).list({ configurable: { thread_id: spec.runId } }, { limit: 500 })) {
       const calls = (tuple.checkpoint.channel_values.calls ?? {}) as (typeof tuples)[number]["calls"];
@@ -96,7 +96,8 @@ async function stepsOf(store: RunStore, spec: RunSpec, record: RunRecord): Promi
   let previous = spec.startedAt;
   for (const { ts, calls } of tuples) {
     for (const [key, call] of Object.entries(calls)) {
-      if (!steps.has(key)) steps.set(key, { key, phase: call.phase, agent: call.agent, role: call.role, tokens: call.usage?.totalTokens ?? 0, start: previous, end: ts });
+      // A call's own times when it has them; else the super-step it was saved in.
+      if (!steps.has(key)) steps.set(key, { key, phase: call.phase, agent: call.agent, role: call.role, tokens: call.usage?.totalTokens ?? 0, start: call.startedAt ?? previous, end: call.finishedAt ?? ts });
       else steps.get(key)!.tokens = call.usage?.totalTokens ?? 0;
     }
     previous = ts;

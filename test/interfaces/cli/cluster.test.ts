@@ -75,7 +75,8 @@ function callOf(request: ReceivedRequest, bodies: Map<string, string>): string {
 
 const companyOf = (call: string) => call.split(":")[0]!;
 const stepOfCall = (call: string) => call.split("#")[0]!;
-const roundOf = (call: string) => ROUND[stepOfCall(call).split(":")[1]!] ?? -1;
+// A lead writing side by side plans alongside its supports: its plan is in their round.
+const roundOf = (call: string) => (call.endsWith("#plan") ? 0 : (ROUND[stepOfCall(call).split(":")[1]!] ?? -1));
 
 /** waitUntil, failing with what was awaited and every process's log. */
 async function until(what: string, ready: () => boolean, child: Proc): Promise<void> {
