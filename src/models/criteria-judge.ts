@@ -38,12 +38,13 @@ interface Sentence {
 
 /** The deliverables of a judge's request: `### Phase N: Title` documents under "Deliverables to judge". */
 function deliverableSentences(prompt: string): Sentence[] {
-  const body = sectionBody(prompt, SECTIONS.judged);
+  // The judge is given every deliverable as the steps are given earlier ones.
+  const body = sectionBody(prompt, SECTIONS.earlier);
   const out: Sentence[] = [];
   for (const part of body.split(/^### /m).slice(1)) {
     const [heading, ...rest] = part.split("\n");
     // A deliverable given in brief is named as the others, its note aside.
-    const match = /^Phase (\d+): (.+?)(?: \(in brief\))?$/.exec(heading!.trim());
+    const match = /^Phase (\d+): (.+?)(?: \(in brief[^)]*\)[^)]*\))?$/.exec(heading!.trim());
     if (!match) continue;
     const text = rest.join("\n");
     // Sentences as they stand in the text, so a quote of one is found verbatim: without list

@@ -21,7 +21,6 @@ export const SECTIONS = {
   phasePlan: "Phase plan",
   role: "Your role",
   criteria: "Success criteria",
-  judged: "Deliverables to judge",
   phases: "Phases",
   now: "Now",
 } as const;

@@ -13,7 +13,7 @@ import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import { limiter } from "./limit.js";
 import { budgetTracker, type Budget } from "./budget.js";
-import { leadPrompt, planRequest, rolePrompt, sharedContext, singleRequest, supportPrompt, type StepContext } from "./prompts.js";
+import { fitContext, leadPrompt, planRequest, rolePrompt, sharedContext, singleRequest, supportPrompt, type StepContext } from "./prompts.js";
 import { RunState, nextApprovalKey, stampDecision, type ApprovalRecord, type CallRecord, type PhaseGate, type ReviewDecision, type RunStateUpdate, type RunStateValue, type Usage } from "./state.js";
 import { DELIVERABLES_TOOL } from "../models/tool-binding.js";
 import { toolResultText } from "../models/mcp.js";
@@ -271,32 +271,8 @@ function contextFor(mission: Mission, plan: PhasePlan, state: RunStateValue): St
   return { mission, plan, inputs: state.inputs, extra: state.extra, earlier: state.deliverables, reviews: state.reviews, ...(state.digests && { digests: state.digests }) };
 }
 
-// The run's shared context may take this share of a request's budget; the role, the ask, the
-// supports' notes and tool turns have the rest.
-const SHARED_SHARE = 0.7;
 // What a lead adds to its ask when writing side by side: the plan (asked for in at most 200 words) and the last line.
 const STEP_MARGIN = 800;
-
-/**
- * A step's context cut to its model's budget: the earlier deliverables whole while they fit, and
- * once they do not, the oldest phases' in brief (their digests), as few as will do. Every step of
- * a phase with the same model gets the same cut, so their requests share one cacheable prefix,
- * and the cut only moves later as phases are added, so earlier prefixes stay valid.
- */
-function fitContext(context: StepContext, budget: number, stepTokens: number): StepContext {
-  // Room for the step's own part (the role and the ask, a lead's notes included) and its plan.
-  const limit = Math.min(budget * SHARED_SHARE, budget - stepTokens - STEP_MARGIN);
-  const fits = (before: number) => estimateTokens(sharedContext({ ...context, digestBefore: before })) <= limit;
-  if (fits(0)) return context;
-  // More phases in brief never makes the context longer: the fewest that fit is found by halving.
-  let [low, high] = [1, context.plan.phase.index];
-  while (low < high) {
-    const mid = Math.floor((low + high) / 2);
-    if (fits(mid)) high = mid;
-    else low = mid + 1;
-  }
-  return { ...context, digestBefore: low };
-}
 
 /** `read_deliverable`: the whole text of an earlier deliverable that a request gives in brief. */
 function readDeliverableTool(context: StepContext): StructuredToolInterface {
@@ -398,7 +374,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const room = budgetOf(agent);
     const whole = contextFor(mission, plan, state);
     const ask = supportPrompt(whole, agent);
-    const context = fitContext(whole, room, estimateTokens(rolePrompt(agent) + ask));
+    const context = fitContext(whole, room, estimateTokens(rolePrompt(agent) + ask) + STEP_MARGIN);
     const info: StepInfo = { mission, phase: plan.phase.index, role: "support", agent, task: `${sharedContext(context)}\n${ask}` };
     const messages = stepMessages(context, agent, marksCache(agent));
     requireRoom(messages(ask), room, agent, info.phase);
@@ -432,7 +408,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const room = budgetOf(agent);
     const whole = contextFor(mission, plan, state);
     const ask = leadPrompt(whole, {});
-    const context = fitContext(whole, room, estimateTokens(rolePrompt(agent) + ask));
+    const context = fitContext(whole, room, estimateTokens(rolePrompt(agent) + ask) + STEP_MARGIN);
     const messages = stepMessages(context, agent, marksCache(agent));
     requireRoom(messages(ask), room, agent, phase);
     const startedAt = new Date().toISOString();
@@ -455,7 +431,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const room = budgetOf(agent);
     const whole = contextFor(mission, plan, state);
     const ask = leadPrompt(whole, state.notes[phase] ?? {}, feedback);
-    const context = fitContext(whole, room, estimateTokens(rolePrompt(agent) + ask));
+    const context = fitContext(whole, room, estimateTokens(rolePrompt(agent) + ask) + STEP_MARGIN);
     const info: StepInfo = { mission, phase, role: "lead", agent, task: `${sharedContext(context)}\n${ask}` };
     const messages = stepMessages(context, agent, marksCache(agent));
     requireRoom(messages(ask), room, agent, phase);
@@ -546,13 +522,15 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     budget.check(state);
     const lastLead = agentOf(plans.at(-1)!.lead);
     const judge = judgeOf(lastLead);
-    const { results, usage } = await modelCall("judge", { phase: 0, agent: "judge", role: "judge" }, (config) => judgeCriteria(judge.model, mission, mission.successCriteria, state.deliverables, budgetOf(lastLead), config));
+    const { results, usage } = await modelCall("judge", { phase: 0, agent: "judge", role: "judge" }, (config) => judgeCriteria(judge.model, mission, mission.successCriteria, state.deliverables, budgetOf(lastLead), config, judgeContext(state)));
     const call: CallRecord = { phase: 0, agent: "judge", role: "judge", model: judge.name, usage, attempts: 1 };
     budget.spend(call);
     const criteria: CriterionResult[] = [...sections, ...results];
     return { criteria, calls: { "0/judge": call } };
   };
 
+  // The judge's request opens with the run's shared context, as every step's does.
+  const judgeContext = (state: RunStateValue) => ({ inputs: state.inputs, extra: state.extra, ...(state.digests && { digests: state.digests }) });
   const judgeOf = (agent: Agent) => options.judge ?? { model: modelFor(agent), name: nameOf(agent) };
 
   /** The criteria each in the verdict of the last check after its phase, in the mission's order. */
@@ -588,7 +566,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     budget.check(state);
     const lead = agentOf(plan.lead);
     const judge = judgeOf(lead);
-    const checked = await modelCall("gate", { phase, agent: "judge", role: "judge" }, (config) => judgeCriteria(judge.model, mission, mine, state.deliverables, budgetOf(lead), config));
+    const checked = await modelCall("gate", { phase, agent: "judge", role: "judge" }, (config) => judgeCriteria(judge.model, mission, mine, state.deliverables, budgetOf(lead), config, judgeContext(state)));
     const results = checked.results.map((r) => ({ ...r, phase }));
     const checks = Object.keys(state.calls).filter((k) => k.startsWith(`${phase}/gate`)).length;
     const calls = { [`${phase}/gate${checks ? `#${checks + 1}` : ""}`]: { phase, agent: "judge", role: "judge" as const, model: judge.name, usage: checked.usage, attempts: 1 } };

@@ -6,8 +6,8 @@ import type { Mission } from "../definitions/schemas/mission.js";
 import { ASSIGN_TOOL, JUDGE_TOOL, type Evidence, type JudgedCriterion, type Verdict } from "../models/criteria-judge.js";
 import { SECTIONS, embed, section, stripOwnHeading } from "../models/prompt-format.js";
 import { fromUsageMetadata, type Usage } from "../models/usage.js";
-import { estimateTokens } from "../models/context.js";
-import { digestOf } from "./digests.js";
+import type { PhasePlan } from "../definitions/plan.js";
+import { fitContext, sharedContext, type StepContext } from "./prompts.js";
 import type { CriterionResult } from "./verdicts.js";
 
 export { criteriaSummary, type CriterionResult } from "./verdicts.js";
@@ -28,36 +28,32 @@ const JudgeSchema = z.object({
   ),
 });
 
-/**
- * The deliverables in phase order, under the headings quotes name them by: whole, or for phases
- * before `briefBefore` in brief (their digests, whose opening words are the deliverable's own, so
- * quotes of them still verify).
- */
-function deliverablesSection(mission: Mission, deliverables: Record<string, Record<string, string>>, briefBefore: number): string {
-  const parts = mission.phases.flatMap((phase) =>
-    Object.entries(deliverables[phase.index] ?? {}).map(([title, text]) =>
-      phase.index < briefBefore ? `### Phase ${phase.index}: ${title} (in brief)\n\n${embed(digestOf(text))}` : `### Phase ${phase.index}: ${title}\n\n${embed(stripOwnHeading(text))}`,
-    ),
-  );
-  return section(SECTIONS.judged, parts.join("\n\n"));
+/** What the judge is given besides the deliverables: the run's inputs and extra context, as every step is. */
+export interface JudgeContext {
+  inputs: Record<string, string>;
+  extra: Array<{ name: string; text: string }>;
+  digests?: Record<string, Record<string, string>>;
 }
 
 /**
- * The judge's request: the deliverables first (the part a provider can cache), then the criteria
- * and the ask. Within `budget` tokens: the oldest phases go in brief until it fits.
+ * The judge's request, laid out as every step's: the run's shared context first (mission,
+ * inputs, extra context, then every deliverable in phase order, so it begins with the bytes the
+ * last phase's requests began with and a provider's cache serves it), then the criteria and the
+ * ask. Within `budget` tokens the oldest phases are given in brief; their digests open with the
+ * deliverable's own words, so quotes of them still verify.
  */
-export function judgeMessages(mission: Mission, criteria: string[], deliverables: Record<string, Record<string, string>>, budget = Number.POSITIVE_INFINITY) {
-  const systemWith = (briefBefore: number) => [`# Mission: ${mission.title}`, "", deliverablesSection(mission, deliverables, briefBefore)].join("\n");
-  let briefBefore = 0;
-  while (briefBefore <= mission.phases.length && estimateTokens(systemWith(briefBefore)) > budget * 0.85) briefBefore++;
-  const system = systemWith(briefBefore);
+export function judgeMessages(mission: Mission, criteria: string[], deliverables: Record<string, Record<string, string>>, budget = Number.POSITIVE_INFINITY, shared: JudgeContext = { inputs: {}, extra: [] }) {
+  // After the last phase: every phase's deliverables are earlier ones.
+  const after = { phase: { index: mission.phases.length + 1 } } as PhasePlan;
+  const context: StepContext = { mission, plan: after, inputs: shared.inputs, extra: shared.extra, earlier: deliverables, ...(shared.digests && { digests: shared.digests }) };
+  const system = sharedContext(fitContext(context, budget, 0, 0.85));
   const ask = [
     section(SECTIONS.criteria, criteria.map((c, i) => `${i + 1}. ${c}`).join("\n")),
     section(
       SECTIONS.task,
       "You check this mission's work. For every criterion above give a verdict: met, partly or not_met. Back it with short quotes " +
-        "copied word for word from the deliverables (name each by its phase and title); a quote that is not in the deliverable it names " +
-        "is discarded, and a verdict left without evidence counts as not_met. For partly and not_met say what is missing.",
+        "copied word for word from the earlier deliverables (name each by its phase and title); a quote that is not in the deliverable " +
+        "it names is discarded, and a verdict left without evidence counts as not_met. For partly and not_met say what is missing.",
     ),
   ].join("\n");
   return [new SystemMessage(system), new HumanMessage(ask)];
@@ -102,9 +98,17 @@ export function templateSectionResults(mission: Mission, deliverables: Record<st
 }
 
 /** Asks a judge model for verdicts on the criteria, through structured output, and checks its quotes. `config`: the call's callbacks, tags and metadata. */
-export async function judgeCriteria(model: BaseChatModel, mission: Mission, criteria: string[], deliverables: Record<string, Record<string, string>>, budget?: number, config?: RunnableConfig): Promise<{ results: CriterionResult[]; usage: Usage }> {
+export async function judgeCriteria(
+  model: BaseChatModel,
+  mission: Mission,
+  criteria: string[],
+  deliverables: Record<string, Record<string, string>>,
+  budget?: number,
+  config?: RunnableConfig,
+  shared?: JudgeContext,
+): Promise<{ results: CriterionResult[]; usage: Usage }> {
   const structured = model.withStructuredOutput(JudgeSchema, { name: JUDGE_TOOL, includeRaw: true });
-  const { raw, parsed } = (await structured.invoke(judgeMessages(mission, criteria, deliverables, budget), config)) as { raw: AIMessage; parsed: z.infer<typeof JudgeSchema> | null };
+  const { raw, parsed } = (await structured.invoke(judgeMessages(mission, criteria, deliverables, budget, shared), config)) as { raw: AIMessage; parsed: z.infer<typeof JudgeSchema> | null };
   const judged = (parsed?.verdicts ?? (raw.tool_calls?.[0]?.args as z.infer<typeof JudgeSchema> | undefined)?.verdicts ?? []) as JudgedCriterion[];
   return { results: verifyVerdicts(criteria, judged, deliverables), usage: fromUsageMetadata(raw.usage_metadata) };
 }

@@ -3,6 +3,7 @@ import type { Mission } from "../definitions/schemas/mission.js";
 import type { PhasePlan } from "../definitions/plan.js";
 import { OBJECTIVE_LABEL, SECTIONS, embed, section, stripOwnHeading } from "../models/prompt-format.js";
 import { digestOf } from "./digests.js";
+import { estimateTokens } from "../models/context.js";
 
 /** Everything an agent step may see, already resolved from the run state. */
 export interface StepContext {
@@ -84,6 +85,31 @@ export function sharedContext(ctx: StepContext): string {
     head.push(section(SECTIONS.brief, mission.context.map((c) => `### ${c.title}\n\n${fillPlaceholders(c.text, mission, ctx.inputs)}`).join("\n\n")));
   }
   return [...head, inputsSection(ctx), extraSection(ctx), earlierSection(ctx)].filter(Boolean).join("\n");
+}
+
+// The run's shared context may take this share of a step's request budget by default; the role,
+// the ask, the supports' notes and tool turns have the rest.
+const SHARED_SHARE = 0.7;
+
+/**
+ * A context cut to a request's budget: the earlier deliverables whole while they fit, and once
+ * they do not, the oldest phases' in brief (their digests), as few as will do. Every step of a
+ * phase with the same model gets the same cut, so their requests share one cacheable prefix, and
+ * the cut only moves later as phases are added, so earlier prefixes stay valid. `stepTokens` is
+ * what the request adds after the shared context; `share` the most of the budget it may take.
+ */
+export function fitContext(context: StepContext, budget: number, stepTokens: number, share = SHARED_SHARE): StepContext {
+  const limit = Math.min(budget * share, budget - stepTokens);
+  const fits = (before: number) => estimateTokens(sharedContext({ ...context, digestBefore: before })) <= limit;
+  if (fits(0)) return context;
+  // More phases in brief never makes the context longer: the fewest that fit is found by halving.
+  let [low, high] = [1, context.plan.phase.index];
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    if (fits(mid)) high = mid;
+    else low = mid + 1;
+  }
+  return { ...context, digestBefore: low };
 }
 
 /** The agent's own part of the system prompt, after the shared context: its expertise as its file wrote it. */

@@ -60,7 +60,7 @@ describe("the offline judge", () => {
     const long = { "1": { Old: `Old findings first.\n\n${"Filler sentence about the market. ".repeat(2_000)}` }, "2": { New: "Onboarding has an owner now." } };
     const mission = parseMission(missionMarkdown("Long", ["Brief"], [{ title: "A", lead: "x", deliverables: ["Old"] }, { title: "B", lead: "x", deliverables: ["New"] }]), "m.md").mission!;
     const messages = judgeMessages(mission, ["Old findings are stated"], long, 4_000);
-    expect(messageText(messages[0]!)).toContain("### Phase 1: Old (in brief)");
+    expect(messageText(messages[0]!)).toContain("### Phase 1: Old (in brief");
     expect(messageText(messages[0]!).length / 3.5).toBeLessThan(4_000);
     const { results } = await judgeCriteria(new OfflineChatModel({}), mission, ["Old findings are stated first"], long, 4_000);
     expect(results[0]!.evidence[0]).toMatchObject({ phase: 1, deliverable: "Old" });
