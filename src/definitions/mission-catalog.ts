@@ -87,6 +87,10 @@ export function loadMissions(options: LoadOptions = {}): MissionCatalog {
  * does not cost parsing all of them.
  */
 export function loadMission(ref: string, options: LoadOptions = {}): { mission: Mission; diagnostics: Diagnostic[] } {
+  return withCache(options, (cache) => findMission(ref, options, cache));
+}
+
+function findMission(ref: string, options: LoadOptions, cache: ParseCache<MissionParse> | undefined): { mission: Mission; diagnostics: Diagnostic[] } {
   const cwd = options.cwd ?? process.cwd();
   const asPath = resolve(cwd, ref);
   const looksLikePath = /[/\\]|\.(md|markdown)$/i.test(ref);
@@ -94,7 +98,8 @@ export function loadMission(ref: string, options: LoadOptions = {}): { mission: 
     ? [asPath]
     : missionFiles(options).filter((file) => missionIdFromPath(file) === ref);
   for (const file of candidates) {
-    const parsed = loadMissionFile(file);
+    // Through the parse cache when there is one: a run then starts without the markdown parser.
+    const parsed = loadMissionFile(file, cache);
     if (parsed.mission) return { mission: parsed.mission, diagnostics: parsed.diagnostics };
     const error = parsed.diagnostics.find((d) => d.severity === "error");
     if (error) throw CoordError.from(error);

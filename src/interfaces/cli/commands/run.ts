@@ -9,7 +9,7 @@ import { withStore } from "../../../runtime/store/open-store.js";
 import { cliActor } from "../actor.js";
 import { printJson, type Io } from "../io.js";
 import { progress } from "../progress.js";
-import { positiveInt, positiveNumber, projectSettings, secondsFlag } from "../settings.js";
+import { positiveInt, positiveNumber, projectSettings, secondsFlag, withParseCache } from "../settings.js";
 import { criteriaLines, summary } from "./runs.js";
 
 export interface RunFlags extends BudgetFlags {
@@ -87,7 +87,8 @@ function finish(io: Io, outcome: RunOutcome): number {
 export function cliRunOptions(io: Io, mission: string, flags: RunFlags, load: LoadOptions): RunOptions {
   const { settings, env } = projectSettings(io, runFlagSettings(flags));
   return {
-    ...load,
+    // The parse cache, as the read-only commands use it: a run starts without the markdown parser.
+    ...withParseCache(io, load),
     mission,
     ...(flags.inputs && { inputsDir: flags.inputs }),
     inputs: flags.input ?? [],
