@@ -15,6 +15,8 @@ import { toolsForAgent } from "../models/tools.js";
 import { compileMission, recursionLimitFor, type CompileOptions, type StepEffects } from "./compile.js";
 import { stepEffects } from "./effects.js";
 import type { Emit, Env } from "./events.js";
+import type { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+import { loadSpec, saveSpec } from "./store/specs.js";
 import { runProjectHook, type HookContext } from "./hooks.js";
 import type { RunGuard } from "./events.js";
 import { RUN_FILES } from "./paths.js";
@@ -53,16 +55,26 @@ export interface ExecuteContext {
  */
 export async function executeRun(spec: RunSpec, models: RunModels, input: unknown, isNew: boolean, ctx: ExecuteContext): Promise<RunOutcome> {
   const { logger, close: closeLog } = await runLogger(spec, ctx.logStream);
+  // OpenTelemetry only when the run's environment names an OTLP endpoint: otherwise not loaded.
+  const tracer = tracingWanted(ctx.env) ? await startTracing(spec, models, input, isNew, ctx) : undefined;
+  const emit: Emit = tracer
+    ? (event) => {
+        tracer.event(event);
+        ctx.emit(event);
+      }
+    : ctx.emit;
   const warn = (message: string, code?: ErrorCode) => {
     logger.warn({ ...(code && { code }) }, message);
-    ctx.emit({ type: "warning", message, ...(code && { code }) });
+    emit({ type: "warning", message, ...(code && { code }) });
   };
-  const hooks = hookContext(spec, ctx.env, warn);
+  const hooks = { ...hookContext(spec, ctx.env, warn), ...(tracer && { trace: tracer.hook.bind(tracer) }) };
+  const callbacks = tracer ? withHandler(ctx.callbacks, tracer) : ctx.callbacks;
+  let outcome: RunOutcome | undefined;
   try {
     const mcp = await connectMcp(spec.agents, ctx.mcpServers, ctx.env);
     try {
-      const opened = await openGraph(spec, models, ctx.store, guardedEffects(stepEffects(spec, logger, ctx.emit, hooks), ctx.guard), mcp, ctx.guard, ctx.callbacks);
-      const outcome = await invokeAndRecord(spec, input, isNew, opened, { logger, hooks, store: ctx.store, ...(ctx.guard && { guard: ctx.guard }) });
+      const opened = await openGraph(spec, models, ctx.store, guardedEffects(stepEffects(spec, logger, emit, hooks), ctx.guard), mcp, ctx.guard, callbacks);
+      outcome = await invokeAndRecord(spec, input, isNew, opened, { logger, hooks, store: ctx.store, ...(ctx.guard && { guard: ctx.guard }) });
       // A finished run keeps its last checkpoint only, so checkpoint tables don't grow without
       // bound; housekeeping, so a failure here is a warning, never the run's failure.
       if (isFinished(outcome.record.status)) await compactRun(ctx.store, spec.runId).catch((e: Error) => warn(`could not compact the run's checkpoints: ${e.message}`));
@@ -70,9 +82,52 @@ export async function executeRun(spec: RunSpec, models: RunModels, input: unknow
     } finally {
       await mcp.close();
     }
+  } catch (error) {
+    outcome = undefined;
+    await tracer?.end({ status: "failed", error: (error as Error).message }).catch(() => undefined);
+    throw error;
   } finally {
+    // The segment's spans are sent before the run returns, so a CLI process exits with them sent.
+    if (outcome && tracer) {
+      const { record, error } = outcome;
+      const phase = record.phases.find((p) => p.status === "awaiting-approval")?.index;
+      await tracer.end({ status: record.status === "completed" ? "completed" : record.status === "paused" ? "paused" : "failed", ...(record.reason && { reason: record.reason }), ...(phase !== undefined && { phase }), ...(error && { error }) }).catch(() => undefined);
+    }
     closeLog();
   }
+}
+
+/** Whether the run's environment asks for OpenTelemetry traces (standard OTLP variables). */
+export function tracingWanted(env: Env): boolean {
+  if ((env.OTEL_SDK_DISABLED ?? "").trim().toLowerCase() === "true") return false;
+  if ((env.OTEL_TRACES_EXPORTER ?? "").trim().toLowerCase() === "none") return false;
+  return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim());
+}
+
+/** The run segment's trace (see tracing.ts), its id saved with the run the first time. */
+async function startTracing(spec: RunSpec, models: RunModels, input: unknown, isNew: boolean, ctx: ExecuteContext) {
+  const { startRunTrace } = await import("./tracing.js");
+  const prices = { ...DEFAULT_PRICES, ...spec.settings.models.prices };
+  const decision = (input as { resume?: { action?: string; by?: { kind?: string; id?: string } } } | null)?.resume;
+  const tracer = startRunTrace(spec, ctx.env, {
+    isNew,
+    modelOf: (agent) => models.byAgent.get(agent)?.spec ?? (agent === "judge" ? models.judge.spec : models.byAgent.values().next().value?.spec),
+    cost: (model, usage) => costOf(model, usage, prices),
+    ...(decision && typeof decision === "object" && { decision }),
+  });
+  if (!spec.trace) {
+    // Saved from the store's copy: the spec in hand may carry this process's changes (hooks off).
+    await loadSpec(ctx.store, spec.runId)
+      .then((saved) => saveSpec(ctx.store, { ...saved, trace: tracer.ref }))
+      .catch((e: Error) => ctx.emit({ type: "warning", message: `could not keep the run's trace id: ${e.message}` }));
+  }
+  return tracer;
+}
+
+/** The caller's callbacks and one more handler. */
+function withHandler(callbacks: Callbacks | undefined, handler: BaseCallbackHandler): Callbacks {
+  if (!callbacks) return [handler];
+  return Array.isArray(callbacks) ? [...callbacks, handler] : callbacks.copy([handler]);
 }
 
 /** A run's checkpointed state and the phase it waits on for approval, if any. */

@@ -19,6 +19,20 @@ export interface HookContext {
   env: Record<string, string | undefined>;
   /** A failed post or project hook: the run goes on, the warning carries HOOK_POST_FAILED. */
   warn(message: string, code: "HOOK_POST_FAILED"): void;
+  /** Wraps each hook that runs (a tracer's span around it), when the run is traced. */
+  trace?(hook: HookSpan, run: () => Promise<HookResult>): Promise<HookResult>;
+}
+
+/** Which hook runs, for a tracer: `pre-mission`, `analyst.pre`, with its step when it has one. */
+export interface HookSpan {
+  name: string;
+  phase?: number;
+  agent?: string;
+  role?: string;
+}
+
+function traced(ctx: HookContext, hook: HookSpan, run: () => Promise<HookResult>): Promise<HookResult> {
+  return ctx.trace ? ctx.trace(hook, run) : run();
 }
 
 function hookEnv(ctx: HookContext, extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -55,7 +69,7 @@ export async function runAgentHook(ctx: HookContext, step: StepInfo, event: "pre
   const base = stepFileBase(step.phase, step.role, step.agent.name);
   const task = join(ctx.runDir, taskFile(base));
   writeFileAtomic(task, step.task);
-  const result = await runHookScript(script, {
+  const result = await traced(ctx, { name: `${step.agent.name}.${event}`, phase: step.phase, agent: step.agent.name, role: step.role }, () => runHookScript(script, {
     cwd: ctx.cwd,
     timeoutMs: ctx.timeoutMs,
     env: hookEnv(ctx, {
@@ -65,7 +79,7 @@ export async function runAgentHook(ctx: HookContext, step: StepInfo, event: "pre
       COORD_ROLE: step.role,
       COORD_PHASE: String(step.phase),
     }),
-  });
+  }));
   saveLog(ctx, `${base}.${event}`, result);
   const why = failure(result, ctx.timeoutMs);
   if (!why) return;
@@ -92,12 +106,14 @@ export type ProjectHookName = "pre-mission" | "post-phase" | "post-mission";
 export async function runProjectHook(ctx: HookContext, name: ProjectHookName, record: unknown): Promise<void> {
   const file = join(ctx.cwd, "hooks", name);
   if (!ctx.enabled || !existsSync(file) || !(statSync(file).mode & 0o111)) return;
-  const result = await runHookFile(file, {
-    cwd: ctx.cwd,
-    timeoutMs: ctx.timeoutMs,
-    stdin: JSON.stringify(record),
-    env: hookEnv(ctx, { COORD_HOOK: name }),
-  });
+  const result = await traced(ctx, { name }, () =>
+    runHookFile(file, {
+      cwd: ctx.cwd,
+      timeoutMs: ctx.timeoutMs,
+      stdin: JSON.stringify(record),
+      env: hookEnv(ctx, { COORD_HOOK: name }),
+    }),
+  );
   saveLog(ctx, `project-${name}`, result);
   const why = failure(result, ctx.timeoutMs);
   if (why) ctx.warn(`project hook hooks/${name} ${why}`, "HOOK_POST_FAILED");

@@ -30,6 +30,11 @@ export interface RunSpec {
   startedAt: string;
   /** Who started the run; runs started before coord recorded it have none. */
   startedBy?: Actor;
+  /**
+   * The run's OpenTelemetry trace, once a traced segment of it ran: every later segment (a
+   * resume, on any process or worker) is a child of its first span, in the same trace.
+   */
+  trace?: { traceId: string; spanId: string };
 }
 
 /** The folder coord keeps a project's state in: `settings.home` (`.coord`) under the project. */
