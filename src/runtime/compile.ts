@@ -542,13 +542,12 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     });
 
   /** Before the first phase: which phase should meet each criterion (gates). */
-  const assignNode = async (state: RunStateValue): Promise<RunStateUpdate> => {
+  const assignNode = async (): Promise<RunStateUpdate> => {
     const lead = agentOf(plans[0]!.lead);
     const judge = judgeOf(lead);
     const { phases, usage } = await modelCall("assign", { phase: 0, agent: "judge", role: "judge" }, (config) => assignCriteria(judge.model, mission, mission.successCriteria, config));
     const call: CallRecord = { phase: 0, agent: "judge", role: "judge", model: judge.name, usage, attempts: 1 };
     budget.spend(call);
-    void state;
     return { gates: { assigned: phases, phases: {} }, calls: { "0/judge-assign": call } };
   };
 

@@ -94,17 +94,16 @@ class Wake {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        this.pending = undefined;
+        resolve();
+      };
       const timer = setTimeout(done, ms);
       signal?.addEventListener("abort", done, { once: true });
       for (const work of inHand) void work.then(done, done);
-      const self = this;
       this.pending = done;
-      function done() {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        self.pending = undefined;
-        resolve();
-      }
     });
   }
 }
