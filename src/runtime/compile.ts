@@ -522,8 +522,9 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     budget.check(state);
     const lastLead = agentOf(plans.at(-1)!.lead);
     const judge = judgeOf(lastLead);
+    const startedAt = new Date().toISOString();
     const { results, usage } = await modelCall("judge", { phase: 0, agent: "judge", role: "judge" }, (config) => judgeCriteria(judge.model, mission, mission.successCriteria, state.deliverables, budgetOf(lastLead), config, judgeContext(state)));
-    const call: CallRecord = { phase: 0, agent: "judge", role: "judge", model: judge.name, usage, attempts: 1 };
+    const call: CallRecord = { phase: 0, agent: "judge", role: "judge", model: judge.name, usage, attempts: 1, startedAt, finishedAt: new Date().toISOString() };
     budget.spend(call);
     const criteria: CriterionResult[] = [...sections, ...results];
     return { criteria, calls: { "0/judge": call } };
@@ -565,10 +566,11 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     budget.check(state);
     const lead = agentOf(plan.lead);
     const judge = judgeOf(lead);
+    const startedAt = new Date().toISOString();
     const checked = await modelCall("gate", { phase, agent: "judge", role: "judge" }, (config) => judgeCriteria(judge.model, mission, mine, state.deliverables, budgetOf(lead), config, judgeContext(state)));
     const results = checked.results.map((r) => ({ ...r, phase }));
     const checks = Object.keys(state.calls).filter((k) => k.startsWith(`${phase}/gate`)).length;
-    const calls = { [`${phase}/gate${checks ? `#${checks + 1}` : ""}`]: { phase, agent: "judge", role: "judge" as const, model: judge.name, usage: checked.usage, attempts: 1 } };
+    const calls = { [`${phase}/gate${checks ? `#${checks + 1}` : ""}`]: { phase, agent: "judge", role: "judge" as const, model: judge.name, usage: checked.usage, attempts: 1, startedAt, finishedAt: new Date().toISOString() } };
     budget.spend(calls[Object.keys(calls)[0]!]!);
     const unmet = results.filter((r) => r.verdict !== "met");
     const gate = (status: PhaseGate["status"], more = 0): PhaseGate => ({ status, redos: redos + more, results });
