@@ -181,7 +181,7 @@ function compileOptions(spec: RunSpec, models: RunModels, effects?: StepEffects,
     agents: spec.agents,
     judge: { model: models.judge.model, name: models.judge.spec },
     // Runs started before gates existed have no criteria settings: no gates.
-    ...(spec.settings.criteria?.gate && { gate: { maxRedos: spec.settings.criteria.maxRedos } }),
+    ...(gated(spec) && { gate: { maxRedos: spec.settings.criteria?.maxRedos ?? 1 } }),
     contextTokens: (agent) => spec.settings.models.contextTokens ?? contextWindowOf(modelOf(agent).spec),
     model: (agent) => modelOf(agent).model,
     modelName: (agent) => modelOf(agent).spec,
@@ -197,6 +197,11 @@ function compileOptions(spec: RunSpec, models: RunModels, effects?: StepEffects,
     ...(spec.settings.concurrency && { concurrency: spec.settings.concurrency }),
     ...(effects && { effects }),
   };
+}
+
+/** Gates are on by the settings (`--gate`), or by the mission itself: a `**Gate:** on` line in its header. */
+function gated(spec: RunSpec): boolean {
+  return !!spec.settings.criteria?.gate || /^(on|yes|true)$/i.test(spec.mission.metadata.extra.gate?.trim() ?? "");
 }
 
 /** Steps of a run held under a lease stop before they start once the lease is lost. */

@@ -61,6 +61,14 @@ describe("gates (offline judge)", () => {
     expect(report).toContain("- [ ] Quantum pricing hedges for zebras");
   });
 
+  it("gates a mission that asks for it in its header (**Gate:** on), without the flag", async () => {
+    const gatedMission = MISSION.replace("**Duration:** 1 hour", "**Duration:** 1 hour\n**Gate:** on");
+    const cwd = runProject({ mission: gatedMission, agents: AGENTS, inputs: GROWTH_INPUTS });
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "self-gated", "--json"], { cwd });
+    expect(r.code, r.stderr).toBe(3);
+    expect((JSON.parse(r.stdout) as Record).reason).toBe("criteria");
+  });
+
   it("never blocks without --gate: every criterion is checked once, at the end", async () => {
     const cwd = runProject({ mission: MISSION, agents: AGENTS, inputs: GROWTH_INPUTS });
     const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "ungated", "--json"], { cwd });
