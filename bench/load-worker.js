@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { median } from "./measure.js";
 
 const WARM_REPEATS = 5;
 // The module `coord agents list` loads: agents only, without the mission parser.
@@ -85,11 +86,6 @@ function timed(fn) {
   return { ms: performance.now() - start, result };
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 const [variant, dir, cache] = process.argv.slice(2);
 if (!VARIANTS[variant] || !dir || (variant.startsWith("coord-cache-") && !cache)) {

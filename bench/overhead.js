@@ -21,6 +21,7 @@ import { startFakeOpenAI } from "../test/helpers/openai-server.ts";
 import { GROWTH_INPUTS, agentMarkdown, missionMarkdown } from "../test/helpers/project.ts";
 import { machineBusySince, machineCpu } from "./machine.js";
 import { PHASES } from "./overhead-langgraph.js";
+import { median, table } from "./measure.js";
 
 const CALL_MS = 200;
 const RUNS = 5;
@@ -116,11 +117,6 @@ export async function benchOverhead(repoRoot, root) {
   return { stale, samples, busy: machineBusySince(machine) };
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 export function reportOverhead({ stale, samples, busy }, { table }) {
   const ms = (v) => String(Math.round(v));
@@ -167,11 +163,6 @@ export function reportOverhead({ stale, samples, busy }, { table }) {
 // Alone, from the repo root (dist/ built).
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = mkdtempSync(join(tmpdir(), "coord-bench-overhead-"));
-  const table = (header, rows) => {
-    const all = [header, ...rows];
-    const widths = header.map((_, col) => Math.max(...all.map((row) => String(row[col]).length)));
-    return all.map((row) => row.map((cell, col) => (col === 0 ? String(cell).padEnd(widths[col]) : String(cell).padStart(widths[col]))).join("   ")).join("\n");
-  };
   try {
     reportOverhead(await benchOverhead(resolve(fileURLToPath(new URL("..", import.meta.url))), root), { table });
   } finally {

@@ -18,6 +18,7 @@ import { startFakeOpenAI } from "../test/helpers/openai-server.ts";
 import { GROWTH_INPUTS, agentMarkdown, missionMarkdown } from "../test/helpers/project.ts";
 import { callKind, callPhase, withDrafts } from "./drafts.js";
 import { machineBusySince, machineCpu } from "./machine.js";
+import { median, table } from "./measure.js";
 
 const FIRST_TOKEN_MS = 300;
 const TOKEN_MS = 4;
@@ -130,11 +131,6 @@ export async function benchPhase(repoRoot, root) {
   });
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 export function reportPhase(rounds, { table }) {
   const ms = (v) => (v === undefined ? "-" : String(Math.round(v)));
@@ -196,14 +192,9 @@ export function reportPhase(rounds, { table }) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = mkdtempSync(join(tmpdir(), "coord-bench-phase-"));
   try {
-    reportPhase(await benchPhase(resolve(fileURLToPath(new URL("..", import.meta.url))), root), { table: simpleTable });
+    reportPhase(await benchPhase(resolve(fileURLToPath(new URL("..", import.meta.url))), root), { table });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }
 
-function simpleTable(header, rows) {
-  const all = [header, ...rows];
-  const widths = header.map((_, col) => Math.max(...all.map((row) => String(row[col]).length)));
-  return all.map((row) => row.map((cell, col) => (col === 0 ? String(cell).padEnd(widths[col]) : String(cell).padStart(widths[col]))).join("   ")).join("\n");
-}

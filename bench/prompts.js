@@ -21,6 +21,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { startFakeOpenAI } from "../test/helpers/openai-server.ts";
 import { GROWTH_INPUTS, agentMarkdown, missionMarkdown } from "../test/helpers/project.ts";
 import { callKind, withDrafts } from "./drafts.js";
+import { table } from "./measure.js";
 
 const PHASE_COUNTS = [6, 12, 24];
 const DRAFTS = { notes: 150, plan: 150, draft: 150 };
@@ -224,11 +225,6 @@ export function reportPrompts(r, { table }) {
 // Alone, from the repo root (dist/ built).
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = mkdtempSync(join(tmpdir(), "coord-bench-prompts-"));
-  const table = (header, rows) => {
-    const all = [header, ...rows];
-    const widths = header.map((_, col) => Math.max(...all.map((row) => String(row[col]).length)));
-    return all.map((row) => row.map((cell, col) => (col === 0 ? String(cell).padEnd(widths[col]) : String(cell).padStart(widths[col]))).join("   ")).join("\n");
-  };
   try {
     reportPrompts(await benchPrompts(resolve(fileURLToPath(new URL("..", import.meta.url))), root), { table });
   } finally {

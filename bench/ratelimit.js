@@ -15,6 +15,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { startFakeOpenAI } from "../test/helpers/openai-server.ts";
 import { agentMarkdown, missionMarkdown } from "../test/helpers/project.ts";
+import { verdict } from "./measure.js";
 
 const SUPPORTS = 20;
 const LIMIT = { requests: 5, windowMs: 1000, refuseAfterMs: 20 };
@@ -126,7 +127,6 @@ export function reportRateLimit(r, { verdict }) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = mkdtempSync(join(tmpdir(), "coord-bench-ratelimit-"));
   try {
-    const verdict = (value, target) => (value < target ? "PASS" : "MISS");
     reportRateLimit(await benchRateLimit(resolve(fileURLToPath(new URL("..", import.meta.url))), root), { verdict });
   } finally {
     rmSync(root, { recursive: true, force: true });

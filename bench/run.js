@@ -29,6 +29,7 @@ import { benchStartup, reportStartup } from "./startup.js";
 import { benchPhase, reportPhase } from "./phase.js";
 import { benchPrompts, reportPrompts } from "./prompts.js";
 import { benchOverhead, reportOverhead } from "./overhead.js";
+import { median, table, verdict } from "./measure.js";
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
@@ -60,24 +61,10 @@ const LOAD_VARIANTS = [
 
 // ---------- helpers ----------
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 const ms = (value) => value.toFixed(1);
 const ratio = (value, base) => `${(value / base).toFixed(2)}x`;
-const verdict = (value, target) => (value < target ? "PASS" : "MISS");
 
-/** Left-aligned first column, right-aligned others. */
-function table(header, rows) {
-  const all = [header, ...rows];
-  const widths = header.map((_, col) => Math.max(...all.map((row) => String(row[col]).length)));
-  const line = (row) =>
-    row.map((cell, col) => (col === 0 ? String(cell).padEnd(widths[col]) : String(cell).padStart(widths[col]))).join("   ");
-  return all.map(line).join("\n");
-}
 
 function runNode(args, options = {}) {
   const result = spawnSync(process.execPath, args, { cwd: REPO_ROOT, encoding: "utf8", ...options });

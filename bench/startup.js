@@ -18,6 +18,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 // The tests' project helpers (TypeScript: `npm run bench` runs node with tsx).
 import { GROWTH_INPUTS, GROWTH_PLAN, agentMarkdown } from "../test/helpers/project.ts";
+import { median, table, verdict } from "./measure.js";
 
 const CLI_TARGET_MS = 300;
 const LOAD_TARGET_MS = 150;
@@ -54,11 +55,6 @@ const LOAD_VARIANTS = [
 const MACHINE_SETTING = /^(COORD_|OPENAI_|ANTHROPIC_|GOOGLE_|MISTRAL_|GROQ_|OLLAMA_|LANGCHAIN_|LANGSMITH_)|_API_KEY$|_BASE_URL$/;
 const cleanEnv = (extra = {}) => ({ ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !MACHINE_SETTING.test(k))), NO_COLOR: "1", ...extra });
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 function runNode(args, options = {}) {
   const result = spawnSync(process.execPath, args, { encoding: "utf8", env: cleanEnv(), ...options });
@@ -244,13 +240,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       for (let i = 0; i < 1000; i++) copyFileSync(sources[i % sources.length], join(agentsDir, `${String(i + 1).padStart(4, "0")}-${basename(sources[i % sources.length])}`));
     }
     if (!existsSync(agentsDir)) throw new Error(`${agentsDir} is not a folder`);
-    const table = (header, rows) => {
-      const all = [header, ...rows];
-      const widths = header.map((_, col) => Math.max(...all.map((row) => String(row[col]).length)));
-      return all.map((row) => row.map((cell, col) => (col === 0 ? String(cell).padEnd(widths[col]) : String(cell).padStart(widths[col]))).join("   ")).join("\n");
-    };
     console.log(`coord bench: startup (node ${process.version}, ${availableParallelism()} cores)`);
-    reportStartup(await benchStartup(repoRoot, agentsDir, join(root, "startup")), { table, verdict: (value, target) => (value < target ? "PASS" : "MISS") });
+    reportStartup(await benchStartup(repoRoot, agentsDir, join(root, "startup")), { table, verdict });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

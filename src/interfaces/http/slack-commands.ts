@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { CoordError } from "../../errors.js";
-import { createRun, readRun } from "../../runtime/run.js";
+import { createRun } from "../../runtime/run.js";
+import { readRun } from "../../runtime/run-records.js";
 import { actor } from "../../runtime/state.js";
 import { chatErrorText } from "../error-voice.js";
 import { handleSlashCommand, slashErrorReply, type SlashContext } from "../slash/handle.js";

@@ -118,8 +118,8 @@ export async function handleSlashCommand(command: SlashCommand, ctx: SlashContex
         return { ok: true, text: [`**${missions.length} missions**`, ...lines, "Run one: `/coord MISSION key=value ...`"].join("\n") };
       }
       case "status": {
-        const { readRunRecord } = await import("./run-records.js");
-        const record = await readRunRecord(ctx.cwd, ctx.settings, command.runId);
+        const { getRun } = await import("../../runtime/run-records.js");
+        const record = await getRun(command.runId, ctx);
         return { ok: true, text: recordReply(record, ctx.cwd), runId: record.runId, status: record.status };
       }
       case "approve":

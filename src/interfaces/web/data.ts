@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { missionToMermaid } from "../../definitions/mermaid.js";
 import { buildRecord, type RunRecord } from "../../runtime/record.js";
-import { readRun } from "../../runtime/run.js";
+import { readRecords, readRun } from "../../runtime/run-records.js";
 import { readSavedRun } from "../../runtime/saved-run.js";
 import type { RunStateValue } from "../../runtime/state.js";
 import type { RunSpec } from "../../runtime/store.js";
@@ -41,14 +41,7 @@ export function versionOf(record: RunRecord | undefined, savedAt: string | null)
 
 /** The store's runs, newest first (at most `limit`); runs with no record yet are left out. */
 export async function listRecords(store: RunStore, cwd: string, limit = 500): Promise<RunRecord[]> {
-  const records: RunRecord[] = [];
-  for (const id of await store.runIds()) {
-    const record = await store
-      .findSpec(id)
-      .then((spec) => spec && store.readRecord(spec))
-      .catch(() => undefined);
-    if (record) records.push(remoteRecord(record, cwd));
-  }
+  const records = (await readRecords(store)).map((record) => remoteRecord(record, cwd));
   return records.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId)).slice(0, limit);
 }
 

@@ -5,7 +5,7 @@ import { actorLabel, decisionLine, type RunRecord } from "../../../runtime/recor
 import { withStore } from "../../../runtime/store/open-store.js";
 import type { PrunedRun } from "../../../service/prune.js";
 import { formatDuration, runStats, type RunStats, type UsageTotals } from "../../../service/stats.js";
-import { listRunRecords, readRunRecord } from "../../slash/run-records.js";
+import { getRun, listRuns } from "../../../runtime/run-records.js";
 import { displayPath, printJson, table, truncate, type Io } from "../io.js";
 import { projectSettings } from "../settings.js";
 
@@ -29,7 +29,7 @@ export function summary(record: RunRecord, cwd: string): string {
 }
 
 export async function runsList(io: Io): Promise<number> {
-  const records = await listRunRecords(io.cwd, projectSettings(io).settings);
+  const records = await listRuns({ cwd: io.cwd, settings: projectSettings(io).settings });
   if (io.json) printJson(io, records);
   else if (records.length === 0) io.out("no runs yet: coord run MISSION --inputs DIR");
   else {
@@ -40,7 +40,7 @@ export async function runsList(io: Io): Promise<number> {
 }
 
 export async function runsShow(io: Io, runId: string): Promise<number> {
-  const record = await readRunRecord(io.cwd, projectSettings(io).settings, runId);
+  const record = await getRun(runId, { cwd: io.cwd, settings: projectSettings(io).settings });
   if (io.json) {
     printJson(io, record);
     return 0;
@@ -133,7 +133,7 @@ function prunedLine(run: PrunedRun, dryRun: boolean, cwd: string): string {
 export async function runsStats(io: Io, flags: { mission?: string; since?: string }): Promise<number> {
   const sinceMs = flags.since === undefined ? undefined : parseAge(flags.since, "--since");
   if (flags.mission !== undefined && !flags.mission.trim()) throw new CoordError("USAGE", "--mission must name a mission id", { hint: "see them with `coord missions list`, or leave --mission out for every mission" });
-  const records = await listRunRecords(io.cwd, projectSettings(io).settings);
+  const records = await listRuns({ cwd: io.cwd, settings: projectSettings(io).settings });
   const stats = runStats(records, { ...(flags.mission !== undefined && { mission: flags.mission }), ...(sinceMs !== undefined && { sinceMs }), cwd: io.cwd });
   if (io.json) printJson(io, stats);
   else io.out(statsText(stats, records.length, flags.since?.trim()));
