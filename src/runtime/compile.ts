@@ -379,10 +379,12 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     return { room, ask, context, shared, messages };
   };
 
-  const supportNode = (plan: PhasePlan, step: PlanStep) => (state: RunStateValue, config?: LangGraphRunnableConfig) => {
+  /** An agent's step as a graph node: within the run's concurrency limit, its signal allowing its many listeners. */
+  const agentNode = (step: (state: RunStateValue) => Promise<RunStateUpdate>) => (state: RunStateValue, config?: LangGraphRunnableConfig) => {
     allowListeners(config);
-    return limit(() => supportStep(plan, step, state));
+    return limit(() => step(state));
   };
+
   const supportStep = async (plan: PhasePlan, step: PlanStep, state: RunStateValue): Promise<RunStateUpdate> => {
     budget.check(state);
     const agent = agentOf(step);
@@ -407,10 +409,6 @@ export function compileMission(mission: Mission, options: CompileOptions) {
    * The lead's plan for the phase, written alongside its supports from the brief, the inputs and
    * the earlier deliverables: the deliverables then start as soon as the supports are done.
    */
-  const plannerNode = (plan: PhasePlan) => (state: RunStateValue, config?: LangGraphRunnableConfig) => {
-    allowListeners(config);
-    return limit(() => plannerStep(plan, state));
-  };
   const plannerStep = async (plan: PhasePlan, state: RunStateValue): Promise<RunStateUpdate> => {
     budget.check(state);
     const agent = agentOf(plan.lead);
@@ -423,10 +421,6 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     return { phasePlans: { [phase]: planned.text }, calls: { [`${phase}/plan/${agent.name}`]: call } };
   };
 
-  const leadNode = (plan: PhasePlan) => (state: RunStateValue, config?: LangGraphRunnableConfig) => {
-    allowListeners(config);
-    return limit(() => leadStep(plan, state));
-  };
   const leadStep = async (plan: PhasePlan, state: RunStateValue): Promise<RunStateUpdate> => {
     budget.check(state);
     const agent = agentOf(plan.lead);
@@ -605,9 +599,9 @@ export function compileMission(mission: Mission, options: CompileOptions) {
   const graph = new StateGraph(RunState) as unknown as LooseGraph;
   const gated = !!options.gate && mission.successCriteria.length > 0;
   for (const plan of plans) {
-    for (const step of plan.supports) graph.addNode(step.id, supportNode(plan, step));
-    if (plan.planner) graph.addNode(plan.planner.id, plannerNode(plan));
-    graph.addNode(plan.lead.id, leadNode(plan));
+    for (const step of plan.supports) graph.addNode(step.id, agentNode((state) => supportStep(plan, step, state)));
+    if (plan.planner) graph.addNode(plan.planner.id, agentNode((state) => plannerStep(plan, state)));
+    graph.addNode(plan.lead.id, agentNode((state) => leadStep(plan, state)));
     if (gated) graph.addNode(gateNodeId(plan.phase.index), gateNode(plan));
     if (plan.review) graph.addNode(plan.review.id, reviewNode(plan));
   }
