@@ -117,18 +117,24 @@ function sizeOver(bytes: number, limit: number): string {
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 const CHUNK = 64 * 1024;
 
-/** Reads at most `limit` bytes from an open file; one more than `limit` means "longer than that". */
-function readUpTo(fd: number, limit: number): Buffer {
+/**
+ * Reads at most `limit` bytes from an open file; one more than `limit` means "longer than that".
+ * The first read is sized by the stat (a thousand agent files are read at every start, and a
+ * fixed 64 KB buffer each was most of their reading time); a file that grew is read on in chunks.
+ */
+function readUpTo(fd: number, limit: number, expected: number): Buffer {
   const chunks: Buffer[] = [];
   let total = 0;
+  let size = Math.min(expected + 1, limit);
   while (total < limit) {
-    const chunk = Buffer.allocUnsafe(Math.min(CHUNK, limit - total));
+    const chunk = Buffer.allocUnsafe(size);
     const n = readSync(fd, chunk, 0, chunk.length, null);
     if (n === 0) break;
     chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
     total += n;
+    size = Math.min(CHUNK, limit - total);
   }
-  return Buffer.concat(chunks, total);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
 }
 
 /**
@@ -159,7 +165,7 @@ export function readRegularFile(path: string, limit: ReadLimit): { text: string;
     // The path may have been replaced since the stat: check what was actually opened.
     const opened = fstatSync(fd);
     if (!opened.isFile()) throw new FileRefusal("not-regular", `it is ${kindOf(opened)}, not a regular file`);
-    const bytes = readUpTo(fd, limit.maxBytes + 1);
+    const bytes = readUpTo(fd, limit.maxBytes + 1, opened.size);
     const truncated = bytes.length > limit.maxBytes;
     if (truncated && !limit.truncate) throw tooLarge(`more than ${formatBytes(limit.maxBytes)}`);
     return { text: (truncated ? bytes.subarray(0, limit.maxBytes) : bytes).toString("utf8"), truncated };

@@ -1,45 +1,181 @@
-import { fromMarkdown } from "mdast-util-from-markdown";
-import type { Heading, List, ListItem, Nodes, Root, RootContent } from "mdast";
+import { Lexer, type Token, type Tokens } from "marked";
 
-export type { Heading, List, Root, RootContent };
+/**
+ * Missions are read as a list of top-level markdown blocks: headings, paragraphs, lists, code.
+ * marked's block lexer finds them (CommonMark rules, no GFM: a table stays a paragraph, as a
+ * plain reader sees it); each block keeps where it is in the file, so `**Lead**:` labels and
+ * diagnostics are read from and point at the exact source. Inline markup is lexed for headings
+ * only, which is all the mission parser needs from it. marked is a single module and lexes a
+ * mission in a few milliseconds; the micromark parser it replaced took about 50 modules and
+ * 5 ms a KB, most of a cold `coord missions list`.
+ */
 
+interface Located {
+  /** Offsets of the block's source in the text, without surrounding white space. */
+  start: number;
+  end: number;
+  /** 1-based line where it starts. */
+  line: number;
+}
+
+export interface Heading extends Located {
+  type: "heading";
+  depth: number;
+  /** The heading's text without markup: `**Phase 1**: Plan` is `Phase 1: Plan`. */
+  title: string;
+}
+
+export interface List extends Located {
+  type: "list";
+  ordered: boolean;
+  /** The source of each item without its bullet or a task checkbox. */
+  items: string[];
+}
+
+export interface Code extends Located {
+  type: "code";
+  /** The code without its fence or indentation. */
+  value: string;
+}
+
+export interface OtherBlock extends Located {
+  type: "paragraph" | "blockquote" | "html" | "thematicBreak" | "definition";
+}
+
+export type Block = Heading | List | Code | OtherBlock;
+
+export interface Root {
+  children: Block[];
+}
+
+const OTHER_TYPES: Record<string, OtherBlock["type"]> = {
+  paragraph: "paragraph",
+  text: "paragraph",
+  blockquote: "blockquote",
+  html: "html",
+  hr: "thematicBreak",
+  def: "definition",
+};
+
+/** The top-level blocks of a (normalized, `\n`-only) markdown text. */
 export function parseMarkdown(text: string): Root {
-  return fromMarkdown(text);
-}
-
-/** The exact source text of a node: keeps emphasis markers, which labels like **Lead**: rely on. */
-export function sourceOf(node: Nodes, text: string): string {
-  const start = node.position?.start.offset;
-  const end = node.position?.end.offset;
-  return start === undefined || end === undefined ? "" : text.slice(start, end);
-}
-
-export function lineOf(node: Nodes): number {
-  return node.position?.start.line ?? 1;
-}
-
-/** Plain text of a node without markup: for headings and titles. */
-export function plainText(node: Nodes): string {
-  if ("value" in node && typeof node.value === "string") return node.value;
-  if ("children" in node) return (node.children as Nodes[]).map(plainText).join("");
-  return "";
-}
-
-/** The source text of each item of a list, without its bullet or a task checkbox. */
-export function listItems(list: List, text: string): string[] {
-  return list.children
-    .map((item: ListItem) => item.children.map((child) => sourceOf(child, text)).join("\n"))
-    .map((s) => s.replace(/^\[[ xX]\]\s*/, "").trim())
-    .filter(Boolean);
+  const lexer = new Lexer({ gfm: false });
+  const children: Block[] = [];
+  let cursor = 0;
+  let line = 1;
+  let lineAt = 0;
+  for (const token of lexer.blockTokens(text)) {
+    const block = toBlock(token, lexer);
+    // Indented code keeps its indentation, as it is part of the block.
+    const source = token.type === "code" ? token.raw.replace(/^\n+/, "").trimEnd() : token.raw.trim();
+    if (!block || !source) continue;
+    const start = locate(text, source, cursor);
+    if (start === -1) continue;
+    cursor = start + source.length;
+    // Spaces at the end of the block's last line are part of its source (a hard break, say).
+    let end = cursor;
+    while (text[end] === " " || text[end] === "\t") end++;
+    for (let i = text.indexOf("\n", lineAt); i !== -1 && i < start; i = text.indexOf("\n", i + 1)) line++;
+    lineAt = start;
+    children.push({ ...block, start, end, line } as Block);
+  }
+  return { children };
 }
 
 /**
- * Where the markdown parser (micromark) stops being linear. Past each limit its time grows with
- * the square of the size (40,000 nested quotes: minutes), so such text is refused before it is
- * parsed. Real missions stay far below every one of them.
+ * Where a block's source starts: right after the white space at `from`, since blocks follow
+ * one another. The lexer trims white space off some raw texts (the end of a list), so they are
+ * compared trimmed; should one still differ, it is searched for.
+ */
+function locate(text: string, source: string, from: number): number {
+  for (let at = from; at < text.length; at++) {
+    if (text.startsWith(source, at)) return at;
+    if (!/\s/.test(text[at]!)) break;
+  }
+  return text.indexOf(source, from);
+}
+
+type Unlocated<T> = T extends Located ? Omit<T, keyof Located> : never;
+
+function toBlock(token: Token, lexer: Lexer): Unlocated<Block> | undefined {
+  switch (token.type) {
+    case "heading":
+      return { type: "heading", depth: (token as Tokens.Heading).depth, title: headingTitle(lexer, token.text ?? "") };
+    case "list":
+      return { type: "list", ordered: (token as Tokens.List).ordered, items: (token as Tokens.List).items.map(itemSource).filter(Boolean) };
+    case "code":
+      return { type: "code", value: (token as Tokens.Code).text };
+    default: {
+      const type = OTHER_TYPES[token.type];
+      return type ? { type } : undefined;
+    }
+  }
+}
+
+const BULLET = /^[ \t]*(?:[-+*]|\d{1,9}[.)])[ \t]*/;
+
+/**
+ * An item's source without its bullet or a task checkbox: its blocks one per line, each from
+ * its first character, their other lines as written (a nested list's items keep their indent).
+ */
+function itemSource(item: Tokens.ListItem): string {
+  const lines = item.raw.replace(BULLET, "").split("\n");
+  const out: string[] = [];
+  let next = 0;
+  for (const child of item.tokens) {
+    if (child.type === "space") continue;
+    // The child's raw text is de-indented but has the item's lines, so it says how many it takes.
+    while (next < lines.length && lines[next]!.trim() === "") next++;
+    const count = child.raw.replace(/\n+$/, "").split("\n").length;
+    const block = lines.slice(next, next + count);
+    next += count;
+    if (block.length > 0) out.push(block[0]!.trimStart(), ...block.slice(1));
+  }
+  return out.join("\n").replace(/^\[[ xX]\]\s*/, "").trim();
+}
+
+/** A heading's plain text; a setext heading's lines without their indentation. */
+function headingTitle(lexer: Lexer, text: string): string {
+  return inlineText(lexer.inlineTokens(text)).replace(/\n[ \t]+/g, "\n");
+}
+
+/** Plain text of inline tokens, as a reader sees it: markup dropped, code and link text kept. */
+function inlineText(tokens: Token[]): string {
+  return tokens
+    .map((t) => {
+      if ("tokens" in t && t.tokens && t.type !== "image") return inlineText(t.tokens);
+      if (t.type === "image") return "";
+      if (t.type === "br") return "";
+      return "text" in t && typeof t.text === "string" ? (t.type === "html" ? t.raw : decodeEntities(t.text)) : t.raw;
+    })
+    .join("");
+}
+
+/** marked leaves `&amp;` and friends in text as written; titles read them decoded. */
+function decodeEntities(text: string): string {
+  if (!text.includes("&")) return text;
+  return text.replace(/&(amp|lt|gt|quot|#39|#x27);/g, (_, name: string) => ENTITIES[name] ?? "");
+}
+
+const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'", "#x27": "'" };
+
+/** The exact source text of a block: keeps emphasis markers, which labels like **Lead**: rely on. */
+export function sourceOf(block: Located, text: string): string {
+  return text.slice(block.start, block.end);
+}
+
+/**
+ * Where markdown parsers stop being linear. Past each limit their time grows with the square of
+ * the size (40,000 nested quotes: minutes), so such text is refused before it is parsed. The
+ * limits were measured on micromark, which coord used before marked; marked shares the shapes
+ * (a thousand list levels nested line by line: 45 s in micromark, 9 s in marked, both refused
+ * here now). Real missions stay far below every one of them.
  */
 export const MARKDOWN_LIMITS: MarkdownLimits = {
-  /** Quote and list markers opened on one line (`> > > x`, `- - - x`): each re-walks the ones before. */
+  /**
+   * Quote and list markers opened on one line (`> > > x`, `- - - x`), and quotes and list items
+   * nested line by line (`- a`, `  - b`, `    - c`): each level re-walks the ones around it.
+   */
   nesting: 32,
   /** Unmarked lines continuing a quoted or listed paragraph ("lazy" lines): each re-reads the paragraph. */
   lazyLines: 100,
@@ -109,6 +245,13 @@ function indentOf(line: string): number {
   return columns;
 }
 
+/** Columns a text takes, a tab counting 4 (as indentOf counts them). */
+function columns(text: string): number {
+  let count = text.length;
+  for (let i = text.indexOf("\t"); i !== -1; i = text.indexOf("\t", i + 1)) count += 3;
+  return count;
+}
+
 /** `*` and `_` (emphasis), `[` and `]` (links): the characters the parser pairs up. */
 function delimiterCount(text: string): { emphasis: number; brackets: number } {
   let emphasis = 0;
@@ -150,6 +293,9 @@ class WorkEstimate {
   private brackets = 0;
   private fileDelimiters = 0;
   private closingWork = 0;
+  // The columns where the text of each quote or list item open around the line starts.
+  private openItems: number[] = [];
+  private afterBlank = false;
 
   constructor(private readonly limits: MarkdownLimits) {}
 
@@ -164,7 +310,12 @@ class WorkEstimate {
       if (closesFence(rest, markers, this.fence)) this.fence = null;
       return undefined;
     }
-    if (BLANK.test(rest)) return this.blank(markers);
+    if (BLANK.test(rest)) {
+      this.afterBlank = true;
+      return this.blank(markers);
+    }
+    const nested = this.nestItems(line, markers, columns(line.slice(0, end)));
+    if (nested) return nested;
     const opensFence = FENCE.exec(rest);
     const breaksParagraph = opensFence !== null || ATX_HEADING.test(rest) || THEMATIC_BREAK.test(rest);
     const problem = this.followContainer(line, markers, quoted, breaksParagraph, firstIsQuote);
@@ -179,6 +330,26 @@ class WorkEstimate {
     if (breaksParagraph) this.endParagraph();
     else this.paragraphOpen = true;
     return tooMany;
+  }
+
+  /**
+   * Follows quotes and list items nested line by line (`- a`, `  - b`, `    - c`, ...): each
+   * level makes the parsers re-read the lines of the levels around it, so a thousand levels take
+   * seconds. A line whose text starts further right than the item above it counts as nested in
+   * it, which over-counts a little (indented code in an item) and never under-counts.
+   */
+  private nestItems(line: string, markers: number, textColumn: number): string | undefined {
+    const afterBlank = this.afterBlank;
+    this.afterBlank = false;
+    if (markers === 0) {
+      // Unindented text after a blank line ends every list; other lines leave them open.
+      if (afterBlank && indentOf(line) === 0) this.openItems = [];
+      return undefined;
+    }
+    while (this.openItems.length > 0 && this.openItems.at(-1)! >= textColumn) this.openItems.pop();
+    this.openItems.push(textColumn);
+    if (this.openItems.length > this.limits.nesting) return `quotes or lists nest more than ${this.limits.nesting} levels deep`;
+    return undefined;
   }
 
   private blank(markers: number): string | undefined {

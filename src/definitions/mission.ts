@@ -1,6 +1,6 @@
 import { basename, dirname } from "node:path";
 import { diagnostic, type Diagnostic } from "../errors.js";
-import { lineOf, listItems, markdownHazard, parseMarkdown, plainText, sourceOf, type Heading, type RootContent } from "./markdown.js";
+import { markdownHazard, parseMarkdown, sourceOf, type Block, type Heading } from "./markdown.js";
 import { isPromptTemplate, parsePromptTemplate } from "./prompt-template.js";
 import type { Mission, MissionInput, Phase } from "./schemas/mission.js";
 import { normalizeText, repairDiagnostics, slugify } from "./text.js";
@@ -82,7 +82,7 @@ function newPhase(heading: Heading, match: RegExpExecArray): Phase {
   const parts = parsePhaseHeading(match[2] ?? "");
   return {
     index: 0,
-    title: parts.title || plainText(heading).trim(),
+    title: parts.title || heading.title.trim(),
     duration: parts.duration,
     qualifier: parts.qualifier,
     lead: null,
@@ -93,7 +93,7 @@ function newPhase(heading: Heading, match: RegExpExecArray): Phase {
     deliverables: [],
     guidance: {},
     notes: {},
-    line: lineOf(heading),
+    line: heading.line,
   };
 }
 
@@ -130,7 +130,7 @@ function splitTrailingLabels(items: string[]): { items: string[]; labels: Array<
 }
 
 /** Applies one block of a phase's body; returns the label still waiting for its list. */
-function applyToPhase(phase: Phase, node: RootContent, text: string, pending: string | null): string | null {
+function applyToPhase(phase: Phase, node: Block, text: string, pending: string | null): string | null {
   if (node.type === "paragraph") {
     const labels = labelLines(sourceOf(node, text));
     if (labels.length === 0 && pending === null && !phase.objective) {
@@ -139,7 +139,7 @@ function applyToPhase(phase: Phase, node: RootContent, text: string, pending: st
     return applyLabels(phase, labels);
   }
   if (node.type === "list") {
-    const { items, labels } = splitTrailingLabels(listItems(node, text));
+    const { items, labels } = splitTrailingLabels(node.items);
     const field = pending ? PHASE_LABELS.get(pending) : "steps";
     if (field === "deliverables") phase.deliverables.push(...items);
     else if (field === "steps" || (!pending && node.ordered)) phase.steps.push(...items);
@@ -252,7 +252,7 @@ export function parseMission(raw: string, file: string): MissionParse {
 
   for (const node of tree.children) {
     if (node.type === "heading") {
-      const title = plainText(node).trim();
+      const title = node.title.trim();
       const match = PHASE_HEADING.exec(title);
       if (match && node.depth >= 2) {
         phase = newPhase(node, match);
@@ -310,7 +310,7 @@ export function parseMission(raw: string, file: string): MissionParse {
         break;
       case "inputs":
         if (node.type === "list") {
-          for (const input of listItems(node, text).map(parseInputItem)) {
+          for (const input of node.items.map(parseInputItem)) {
             // A title with no letters or digits (an emoji) still needs an id users can type.
             if (input) mission.inputs.push({ ...input, id: input.id || `input-${mission.inputs.length + 1}` });
           }
@@ -318,7 +318,7 @@ export function parseMission(raw: string, file: string): MissionParse {
         break;
       case "agents":
         if (node.type === "list") {
-          for (const item of listItems(node, text)) {
+          for (const item of node.items) {
             const [name] = agentRefs(item);
             if (!name) continue;
             if (!missionLead && /\((lead|primary)/i.test(item)) missionLead = name;
@@ -327,7 +327,7 @@ export function parseMission(raw: string, file: string): MissionParse {
         }
         break;
       case "criteria":
-        if (node.type === "list") mission.successCriteria.push(...listItems(node, text));
+        if (node.type === "list") mission.successCriteria.push(...node.items);
         break;
     }
   }

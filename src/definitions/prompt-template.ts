@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import { diagnostic, type Diagnostic } from "../errors.js";
-import { lineOf, plainText, sourceOf, type Root, type RootContent } from "./markdown.js";
+import { sourceOf, type Block, type Heading, type Root } from "./markdown.js";
 import type { Agent } from "./schemas/agent.js";
 import type { Mission, MissionInput } from "./schemas/mission.js";
 import { slugify } from "./text.js";
@@ -14,14 +14,14 @@ const PLACEHOLDER = /\[([A-Z0-9][A-Z0-9 /&,'’.()+_-]*[A-Z0-9)])\]/g;
 
 interface Section {
   title: string;
-  heading: RootContent;
-  nodes: RootContent[];
+  heading: Heading;
+  nodes: Block[];
 }
 
 function h1Sections(tree: Root): Section[] {
   const sections: Section[] = [];
   for (const node of tree.children) {
-    if (node.type === "heading" && node.depth === 1) sections.push({ title: plainText(node).trim(), heading: node, nodes: [] });
+    if (node.type === "heading" && node.depth === 1) sections.push({ title: node.title.trim(), heading: node, nodes: [] });
     else sections.at(-1)?.nodes.push(node);
   }
   return sections;
@@ -78,7 +78,7 @@ export function placeholders(text: string): MissionInput[] {
 function deliverablesOf(output: Section, text: string): Array<{ title: string; guidance: string }> {
   const out: Array<{ title: string; guidance: string; parts: string[] }> = [];
   for (const node of output.nodes) {
-    if (node.type === "heading" && node.depth === 2) out.push({ title: plainText(node).trim(), guidance: "", parts: [] });
+    if (node.type === "heading" && node.depth === 2) out.push({ title: node.title.trim(), guidance: "", parts: [] });
     else out.at(-1)?.parts.push(sourceOf(node, text));
   }
   if (out.length === 0) return [{ title: "Output", guidance: sectionText(output, text) }];
@@ -120,7 +120,7 @@ export function parsePromptTemplate(
   }
   const roleText = role ? sectionText(role, text) : `You are an expert who completes the "${humanize(id)}" brief.`;
   const briefSections = before.filter((s) => s !== role);
-  const briefEnd = output.heading.position?.start.offset ?? text.length;
+  const briefEnd = output.heading.start;
   const task = briefSections.find((s) => /^task$/i.test(s.title));
   const deliverables = deliverablesOf(output, text);
   const agent: Agent = {
@@ -135,7 +135,7 @@ export function parsePromptTemplate(
     hooks: {},
     body: roleText,
     file,
-    line: role ? lineOf(role.heading) : 1,
+    line: role ? role.heading.line : 1,
     extra: {},
   };
   const title = humanize(id.replace(/\.prompt$/, "") || basename(file));
@@ -161,7 +161,7 @@ export function parsePromptTemplate(
         deliverables: deliverables.map((d) => d.title),
         guidance: Object.fromEntries(deliverables.map((d) => [d.title, d.guidance])),
         notes: {},
-        line: lineOf(output.heading),
+        line: output.heading.line,
       },
     ],
     successCriteria: [],

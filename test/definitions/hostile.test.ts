@@ -212,6 +212,29 @@ describe("markdown the parser would take minutes on", () => {
     expect(parsed.diagnostics[0]!.message).toMatch(/nest more than 32 levels/);
   });
 
+  it.each([
+    ["list items indented two more each line", (i: number) => `${"  ".repeat(i)}- a`],
+    ["numbered items indented two more each line", (i: number) => `${"  ".repeat(i)}1. a`],
+    ["list items indented a tab more each line", (i: number) => `${"\t".repeat(i)}- a`],
+    ["list items nested inside a quote", (i: number) => `> ${"  ".repeat(i)}- a`],
+  ])("refuses %s 1,000 levels deep, which took 9 s to parse, at the line past the limit", (_shape, line) => {
+    const lines = Array.from({ length: 1_000 }, (_, i) => line(i));
+    const text = `# Mission: Deep\n\n## Mission Phases\n\n${lines.join("\n")}\n`;
+    const { value: parsed, ms } = timed(() => parseMission(text, "missions/deep.md"));
+    expect(ms).toBeLessThan(FAST_MS);
+    expect(parsed.diagnostics).toMatchObject([{ code: "MARKDOWN_TOO_COMPLEX", line: 5 + MARKDOWN_LIMITS.nesting }]);
+    expect(parsed.diagnostics[0]!.message).toMatch(/quotes or lists nest more than 32 levels deep/);
+  });
+
+  it("accepts lists nested up to the limit, and twenty such lists one after another", () => {
+    const nested = Array.from({ length: MARKDOWN_LIMITS.nesting }, (_, i) => `${"  ".repeat(i)}- step ${i}`).join("\n");
+    const text = `# Mission: Nested\n\n### Phase 1: Go\n\n**Lead**: @a\n\n${`${nested}\n\nText.\n\n`.repeat(20)}`;
+    const parsed = parseMission(text, "missions/nested.md");
+    expect(codes(parsed.diagnostics)).not.toContain("MARKDOWN_TOO_COMPLEX");
+    expect(parsed.mission!.phases[0]!.steps).toHaveLength(20);
+    expect(parsed.mission!.phases[0]!.steps[0]).toMatch(/^step 0\n- step 1\n    - step 2/);
+  });
+
   it("accepts nesting up to the limit", () => {
     const text = `# Mission: Nested\n\n### Phase 1: Go\n\n**Lead**: @a\n\n${"> ".repeat(MARKDOWN_LIMITS.nesting)}x\n`;
     expect(codes(parseMission(text, "missions/nested.md").diagnostics)).not.toContain("MARKDOWN_TOO_COMPLEX");
