@@ -34,9 +34,12 @@ export { openStore, withStore } from "./runtime/store/open-store.js";
 export { closePostgresPools } from "./runtime/store/postgres-store.js";
 export type { RunStore, RunQueue, Lease } from "./runtime/store/run-store.js";
 export type { RunRecord, RunStatus } from "./runtime/record.js";
-export { missionTool, missionInputSchema, deliverablesMarkdown, type MissionToolOptions } from "./runtime/mission-tool.js";
+export { missionTool, deliverablesMarkdown, type MissionToolOptions } from "./runtime/mission-tool.js";
+export { missionInputSchema, missionGraphInputSchema } from "./runtime/input-schema.js";
+export { missionGraph, type MissionGraphOptions } from "./runtime/mission-graph.js";
 
-/** Service: statistics over a project's runs, as `coord runs stats` prints them. */
+/** Service: statistics over a project's runs, as `coord runs stats` prints them; a project's LangGraph server files. */
+export { initLanggraph, GRAPH_MODULE, type LanggraphInit, type LanggraphInitOptions } from "./service/langgraph-project.js";
 export { runStats, readStepTimes, percentile, type RunStats, type StatsOptions, type StepTime, type MissionStats, type AgentStats, type UsageTotals, type DurationStats } from "./service/stats.js";
 
 /** Models: the offline model and provider resolution. */

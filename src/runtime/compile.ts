@@ -12,6 +12,7 @@ import { ASSIGN_NODE, CRITERIA_NODE, INPUTS_NODE, gateNodeId, planMission, type 
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import { limiter } from "./limit.js";
+import { missionGraphInputSchema } from "./input-schema.js";
 import { budgetTracker, type Budget } from "./budget.js";
 import { fitContext, leadPrompt, planRequest, rolePrompt, sharedContext, singleRequest, supportPrompt, type StepContext } from "./prompts.js";
 import { RunState, nextApprovalKey, stampDecision, type ApprovalRecord, type CallRecord, type PhaseGate, type ReviewDecision, type RunStateUpdate, type RunStateValue, type Usage } from "./state.js";
@@ -596,7 +597,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
   };
 
   // Node names are dynamic (one per agent and phase), which the typed builder cannot express.
-  const graph = new StateGraph(RunState) as unknown as LooseGraph;
+  const graph = new StateGraph({ state: RunState, input: missionGraphInputSchema(mission) }) as unknown as LooseGraph;
   const gated = !!options.gate && mission.successCriteria.length > 0;
   for (const plan of plans) {
     for (const step of plan.supports) graph.addNode(step.id, agentNode((state) => supportStep(plan, step, state)));

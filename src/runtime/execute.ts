@@ -172,7 +172,10 @@ async function runLogger(spec: RunSpec, extra?: NodeJS.WritableStream): Promise<
 }
 
 /** The compile options of a run: its models, tools, budget and approval, from its spec. */
-function compileOptions(spec: RunSpec, models: RunModels, effects?: StepEffects, mcp?: McpTools): CompileOptions {
+/** What compileMission needs of a run: also what a LangGraph server's mission graph is compiled with (mission-graph.ts). */
+export type CompileSpec = Pick<RunSpec, "mission" | "agents" | "settings" | "cwd" | "inputsDir">;
+
+export function compileOptions(spec: CompileSpec, models: RunModels, effects?: StepEffects, mcp?: McpTools): CompileOptions {
   const modelOf = (agent: Agent) => models.byAgent.get(agent.name) ?? models.byAgent.values().next().value!;
   const prices = { ...DEFAULT_PRICES, ...spec.settings.models.prices };
   const readable = [spec.cwd, ...(spec.inputsDir ? [spec.inputsDir] : [])];
@@ -200,7 +203,7 @@ function compileOptions(spec: RunSpec, models: RunModels, effects?: StepEffects,
 }
 
 /** Gates are on by the settings (`--gate`), or by the mission itself: a `**Gate:** on` line in its header. */
-function gated(spec: RunSpec): boolean {
+function gated(spec: CompileSpec): boolean {
   return !!spec.settings.criteria?.gate || /^(on|yes|true)$/i.test(spec.mission.metadata.extra.gate?.trim() ?? "");
 }
 

@@ -1,10 +1,10 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { tool } from "@langchain/core/tools";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { z } from "zod";
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
 import { compileMission, recursionLimitFor } from "./compile.js";
+import { missionInputSchema } from "./input-schema.js";
 import { stripOwnHeading } from "../models/prompt-format.js";
 
 export interface MissionToolOptions {
@@ -14,18 +14,6 @@ export interface MissionToolOptions {
   /** Tool name; default the mission id with `_` for `-` (tool names must be identifiers for most providers). */
   name?: string;
   description?: string;
-}
-
-/** The zod schema of a mission's inputs: one string per input, optional where the mission says so. */
-export function missionInputSchema(mission: Mission) {
-  return z.object(
-    Object.fromEntries(
-      mission.inputs.map((input) => {
-        const field = z.string().describe(input.description || input.title);
-        return [input.id, input.required ? field : field.optional()];
-      }),
-    ),
-  );
 }
 
 /** Every deliverable as markdown under its phase: what a calling agent reads back. */

@@ -102,14 +102,14 @@ function withAbsolutePaths(settings: Settings, cwd: string): Settings {
 }
 
 // Parse warnings (an old encoding slip, a phase without deliverables) belong to `validate`, not every run.
-function validMission(ref: string, load: LoadOptions): Mission {
+export function validMission(ref: string, load: LoadOptions): Mission {
   const { mission, diagnostics } = loadMission(ref, load);
   const broken = diagnostics.find((d) => d.severity === "error");
   if (broken) throw CoordError.from(broken);
   return mission;
 }
 
-function requireKnownAgents(mission: Mission, registry: AgentRegistry, ref: string): void {
+export function requireKnownAgents(mission: Mission, registry: AgentRegistry, ref: string): void {
   const unknown = validateMissionAgents(mission, registry);
   if (unknown.length === 0) return;
   const first = unknown[0]!;
@@ -129,7 +129,7 @@ async function freshRunId(runId: string, store: RunStore): Promise<string> {
 }
 
 /** The agents a mission's phases name, as the registry has them. */
-function agentsOf(mission: Mission, registry: AgentRegistry): Agent[] {
+export function agentsOf(mission: Mission, registry: AgentRegistry): Agent[] {
   const used = new Set(mission.phases.flatMap((p) => [p.lead, ...p.support]).filter((n): n is string => !!n));
   return [...used].map((name) => registry.get(name)).filter((a): a is Agent => !!a);
 }

@@ -234,6 +234,19 @@ export function buildProgram(streams: CliStreams, setExit: (code: number) => voi
     .option("--workers <n>", "runs this server works on at once; 0 to only serve and leave runs to `coord worker` processes", "1")
     .action(act(async ({ io, load }, _args: [], flags: { host: string; port: string; workers: string }) => (await import("./commands/serve.js")).serve(io, flags, load)));
   program
+    .command("langgraph")
+    .description("serve the missions with LangGraph's own tools: init writes langgraph.json for `npx @langchain/langgraph-cli dev` and LangGraph Studio")
+    .argument("<action>", "init")
+    .option("--approve", "pause every thread after each phase for approve or reject")
+    .option("--force", "replace a coord-graphs.mjs that coord did not write")
+    .option("--json", "print what was written as JSON")
+    .action(
+      act(async ({ io, load }, [action]: [string], flags: { approve?: boolean; force?: boolean }) => {
+        if (action !== "init") throw new CoordError("USAGE", `coord langgraph has no "${action}"`, { hint: "use: coord langgraph init" });
+        return (await import("./commands/langgraph.js")).langgraphInit(io, load, flags);
+      }),
+    );
+  program
     .command("mcp")
     .description("serve the Model Context Protocol over stdio: missions as prompts, runs as tools")
     .action(act(async ({ io, load }) => (await import("./commands/serve.js")).mcp(io, load)));
