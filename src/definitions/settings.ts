@@ -121,7 +121,8 @@ export function resolveSettings(sources: SettingsSources = {}): Settings {
 // Settings files are a few KB; a FIFO or a huge file put in their place must not hang or fill coord.
 const MAX_SETTINGS_BYTES = 1024 * 1024;
 
-function readSettingsFile(path: string, code: "CONFIG_INVALID"): string {
+/** A project file of settings (coord's or a tool's, like langgraph.json): a regular file of at most 1 MB. */
+export function readSettingsFile(path: string, code: "CONFIG_INVALID" = "CONFIG_INVALID"): string {
   try {
     return readRegularFile(path, { maxBytes: MAX_SETTINGS_BYTES }).text;
   } catch (cause) {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -6,6 +6,8 @@ import { CoordError, type Diagnostic } from "../errors.js";
 import { PACKAGE_ROOT, type LoadOptions } from "../definitions/discover.js";
 import { loadAgents } from "../definitions/agent-registry.js";
 import { loadMissions } from "../definitions/mission-catalog.js";
+import { readSettingsFile } from "../definitions/settings.js";
+import { writeFileAtomic } from "../files.js";
 import { validateMissionAgents } from "../definitions/validate.js";
 
 /** The module `coord langgraph init` writes next to langgraph.json: every mission as a graph. */
@@ -54,18 +56,20 @@ export function initLanggraph(load: LoadOptions & { cwd: string }, options: Lang
   const moduleFile = join(cwd, GRAPH_MODULE);
   const configFile = join(cwd, LANGGRAPH_JSON);
   const moduleText = graphModule(graphs, coordEntry(cwd), options);
-  const current = existsSync(moduleFile) ? readFileSync(moduleFile, "utf8") : undefined;
+  const current = existsSync(moduleFile) ? readSettingsFile(moduleFile) : undefined;
   if (current !== undefined && !current.startsWith(HEADER) && !options.force) {
     throw new CoordError("USAGE", "exists and was not written by coord", { file: GRAPH_MODULE, hint: "pass --force to replace it, or move it away" });
   }
-  const configText = langgraphJson(readConfig(configFile), graphs, existsSync(join(cwd, ".env")));
+  const currentConfig = existsSync(configFile) ? readSettingsFile(configFile) : undefined;
+  const configText = langgraphJson(parseConfig(currentConfig), graphs, existsSync(join(cwd, ".env")));
   const wrote: string[] = [];
+  // Each through a temporary file: two inits at once, or one killed, never leave half a file.
   if (current !== moduleText) {
-    writeFileSync(moduleFile, moduleText);
+    writeFileAtomic(moduleFile, moduleText);
     wrote.push(GRAPH_MODULE);
   }
-  if (!existsSync(configFile) || readFileSync(configFile, "utf8") !== configText) {
-    writeFileSync(configFile, configText);
+  if (configText !== currentConfig) {
+    writeFileAtomic(configFile, configText);
     wrote.push(LANGGRAPH_JSON);
   }
   return { graphs, skipped, wrote, langgraphInstalled: resolvesFrom(cwd, "@langchain/langgraph") };
@@ -144,9 +148,8 @@ interface LanggraphConfig {
   [key: string]: unknown;
 }
 
-function readConfig(file: string): LanggraphConfig {
-  if (!existsSync(file)) return {};
-  const text = readFileSync(file, "utf8");
+function parseConfig(text: string | undefined): LanggraphConfig {
+  if (text === undefined) return {};
   let config: unknown;
   try {
     config = JSON.parse(text);

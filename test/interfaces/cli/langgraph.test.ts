@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
@@ -122,6 +122,20 @@ describe("coord langgraph init", () => {
     // The mission whose agents are missing is left out (it would stop the server starting), and said so.
     expect(partial.stderr).toMatch(/left out: .*researcher/);
     expect(JSON.parse(readFileSync(join(dir, "langgraph.json"), "utf8")).graphs).not.toHaveProperty(GRAPH);
+  });
+  it("refuses a langgraph.json that is a named pipe or huge at once, and a half-written one is never left", async () => {
+    const dir = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: {} });
+    const config = join(dir, "langgraph.json");
+    expect(spawnSync("mkfifo", [config]).status).toBe(0);
+    const fifo = await runCli(["langgraph", "init"], { cwd: dir });
+    expect(fifo.code).toBe(2);
+    expect(fifo.stderr).toMatch(/langgraph\.json: not read: it is a named pipe/);
+    rmSync(config);
+    writeFileSync(config, `{"graphs": {}, "pad": "${"x".repeat(2 * 1024 * 1024)}"}`);
+    const huge = await runCli(["langgraph", "init"], { cwd: dir });
+    expect(huge.code).toBe(2);
+    expect(huge.stderr).toMatch(/langgraph\.json: not read: .*over the 1 MB limit/);
+    expect(existsSync(join(dir, "coord-graphs.mjs"))).toBe(false);
   });
 });
 
