@@ -68,8 +68,15 @@ export interface CacheKind<T> {
    */
   modules: string[];
   packages: string[];
-  /** Whether a value read back from the cache is a parse of `file` as the parser returns them. */
+  /** Whether a value read back from the cache is a parse of `file` as `pack` keeps them (the parser's, without it). */
   valid(file: string, value: unknown): value is T;
+  /**
+   * The form a parse is kept in, when it differs: what the file itself holds again can stay out
+   * of the cache (an agent's body), which keeps the cache small and fast to read.
+   */
+  pack?(file: string, parse: T): unknown;
+  /** The parse from its kept form, for an entry whose file still has `stamp`. */
+  unpack?(file: string, kept: T, stamp: FileStamp): T;
 }
 
 const fingerprints = new Map<CacheKind<unknown>, string>();
@@ -212,7 +219,7 @@ export function stampOf(file: string, maxBytes: number): FileStamp | undefined {
   }
 }
 
-const sameStamp = (a: FileStamp, b: FileStamp) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
+export const sameStamp = (a: FileStamp, b: FileStamp) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
 
 const isDirectory = (path: string) => !!statSync(path, { throwIfNoEntry: false })?.isDirectory();
 
@@ -255,15 +262,17 @@ export class ParseCache<T> {
     }
     this.next.set(file, entry as unknown as Entry<T>);
     this.hits++;
-    return entry.parse as T;
+    return this.kind.unpack ? this.kind.unpack(file, entry.parse, stamp) : entry.parse;
   }
 
   /** Keeps a fresh parse for next time, unless the file is too recent to trust or JSON would alter it. */
   remember(file: string, stamp: FileStamp, parse: T, now = Date.now()): void {
     this.misses++;
     this.changed = true;
-    if (now - stamp.mtimeMs < RACY_MS || !survivesJson(parse)) return;
-    this.next.set(file, { size: stamp.size, mtimeMs: stamp.mtimeMs, ctimeMs: stamp.ctimeMs, ino: stamp.ino, parse });
+    if (now - stamp.mtimeMs < RACY_MS) return;
+    const kept = (this.kind.pack ? this.kind.pack(file, parse) : parse) as T;
+    if (!survivesJson(kept)) return;
+    this.next.set(file, { size: stamp.size, mtimeMs: stamp.mtimeMs, ctimeMs: stamp.ctimeMs, ino: stamp.ino, parse: kept });
   }
 
   /** Parses `file` with `parse`, or answers it from the cache while the file is unchanged. */

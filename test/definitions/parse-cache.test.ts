@@ -63,6 +63,37 @@ function expectSameRegistry(actual: AgentRegistry | MissionCatalog, expected: Ag
 }
 
 describe("the agent parse cache", () => {
+  it("keeps long bodies in their files, read when asked: the same agents, in the same JSON, from a cache a fraction of the size", () => {
+    const { cwd, cacheDir, cache } = project();
+    const plain = loadAgents(options(cwd));
+    loadAgents(options(cwd, cacheDir));
+    const bodies = plain.agents.reduce((sum, agent) => sum + agent.body.length, 0);
+    const kept = JSON.parse(readFileSync(cache, "latin1")) as { entries: Record<string, { parse: { agent?: { body?: string; bodyAt?: [number, number] } } }> };
+    const agents = Object.values(kept.entries).flatMap((entry) => (entry.parse.agent ? [entry.parse.agent] : []));
+    expect(agents.filter((agent) => agent.bodyAt).length).toBeGreaterThan(agents.length / 3);
+    expect(agents.every((agent) => agent.body === undefined || agent.body.length < 512)).toBe(true);
+    expect(statSync(cache).size).toBeLessThan(bodies);
+
+    const warm = loadAgents(options(cwd, cacheDir));
+    // Read in full, keys in the same order: JSON of the agents (a run's spec, --json) is the same.
+    expect(JSON.stringify(warm.agents)).toBe(JSON.stringify(plain.agents));
+  });
+
+  it("reads a body from the file as it is when it changed after the load, and an empty one when it is gone", () => {
+    const { cwd, dir, cacheDir } = project();
+    writeFileSync(join(dir, "long.md"), `---\nname: long\ndescription: A long one.\n---\n\n${"You know a great deal. ".repeat(60)}\n`);
+    writeFileSync(join(dir, "gone.md"), `---\nname: gone\ndescription: Soon gone.\n---\n\n${"You will not last. ".repeat(60)}\n`);
+    age(dir);
+    loadAgents(options(cwd, cacheDir));
+    const warm = loadAgents(options(cwd, cacheDir));
+    writeFileSync(join(dir, "long.md"), `---\nname: long\ndescription: A long one.\n---\n\nRewritten: ${"You know even more. ".repeat(60)}\n`);
+    rmSync(join(dir, "gone.md"));
+    expect(warm.get("long")!.body).toMatch(/^Rewritten: You know even more\./);
+    expect(warm.get("gone")!.body).toBe("");
+    // Once read, a body stays what was read.
+    expect(warm.get("long")!.body).toMatch(/^Rewritten:/);
+  });
+
   it("gives the same registry as parsing every file, cold and warm, and answers unchanged files from the cache", () => {
     const { cwd, cacheDir, cache } = project();
     const plain = loadAgents(options(cwd));
