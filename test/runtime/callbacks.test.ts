@@ -157,9 +157,12 @@ interface TracedRun {
 }
 
 /** A stand-in for LangSmith's API: answers /info, and keeps every run posted to /runs/multipart. */
-async function fakeLangSmith(): Promise<{ url: string; runs: TracedRun[]; close(): Promise<void> }> {
+async function fakeLangSmith(): Promise<{ url: string; runs: TracedRun[]; apiKeys: string[]; close(): Promise<void> }> {
   const parts = new Map<string, Record<string, unknown>>();
+  const apiKeys = new Set<string>();
   const server = createServer((req, res) => {
+    const key = req.headers["x-api-key"];
+    if (typeof key === "string") apiKeys.add(key);
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -183,11 +186,34 @@ async function fakeLangSmith(): Promise<{ url: string; runs: TracedRun[]; close(
         .filter(([name]) => name.split(".").length === 2)
         .map(([name, run]) => ({ ...(run as unknown as TracedRun), metadata: ((parts.get(`${name}.extra`)?.metadata ?? {}) as Record<string, unknown>) }));
     },
+    get apiKeys() {
+      return [...apiKeys];
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
 
 describe("LangSmith", () => {
+  it("traces a `coord run` from the project's .env as from the shell", async () => {
+    const langsmith = await fakeLangSmith();
+    const cwd = growthProject();
+    writeFileSync(join(cwd, ".env"), `LANGSMITH_TRACING=true\nLANGSMITH_ENDPOINT=${langsmith.url}\nLANGSMITH_API_KEY=lsv2-from-dotenv\n`);
+    try {
+      const r = await runBinAsync(["run", "test-mission", "--inputs", "inputs", "--run-id", "dotenv", "--quiet"], { cwd });
+      expect(r.code, r.stderr).toBe(0);
+    } finally {
+      await langsmith.close();
+    }
+    const root = langsmith.runs.find((r) => !r.parent_run_id);
+    expect(root?.name).toBe("test-mission");
+    expect(root?.metadata.thread_id).toBe("dotenv");
+    const calls = langsmith.runs.filter((r) => r.name === "ManagedChatModel");
+    expect(calls.map((r) => stepOf({ event: "chat", name: r.name, tags: r.tags ?? [], metadata: r.metadata })).sort()).toEqual(GROWTH_CALLS);
+    expect(calls.every((r) => r.trace_id === root!.id)).toBe(true);
+    expect(langsmith.apiKeys).toEqual(expect.arrayContaining(["lsv2-from-dotenv"]));
+  });
+
+
   it("traces a `coord run` from its usual environment variables: every model call inside the mission's graph, tagged", async () => {
     const langsmith = await fakeLangSmith();
     try {

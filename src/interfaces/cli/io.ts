@@ -9,6 +9,8 @@ export interface Io {
   errStream: { isTTY?: boolean; write(text: string): unknown };
   /** The environment the command was started with; commands read it, never process.env. */
   env: Record<string, string | undefined>;
+  /** Whether that is this process's own environment (bin/coord.js), not one a caller gave (tests). */
+  processEnv?: boolean;
   cwd: string;
   json: boolean;
   quiet: boolean;

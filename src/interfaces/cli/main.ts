@@ -29,6 +29,7 @@ function ioFor(options: GlobalOptions, streams: CliStreams): Io {
     errStream: streams.stderr,
     // --db is COORD_DATABASE_URL for this command: over the environment and the config file.
     env: options.db ? { ...(streams.env ?? process.env), COORD_DATABASE_URL: options.db } : (streams.env ?? process.env),
+    processEnv: streams.env === undefined,
     cwd: streams.cwd,
     json: !!options.json,
     quiet: !!options.quiet,

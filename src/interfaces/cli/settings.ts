@@ -8,7 +8,26 @@ import type { Io } from "./io.js";
 
 /** The project's settings under the command's flags, and the environment with `.env` in it. */
 export function projectSettings(io: Io, flags: SettingsInput = {}) {
-  return loadSettings(io.cwd, io.env, flags);
+  const loaded = loadSettings(io.cwd, io.env, flags);
+  exportLangSmithVariables(io, loaded.env);
+  return loaded;
+}
+
+// LangSmith's and LangChain's tracing variables (LANGSMITH_TRACING, LANGSMITH_API_KEY, ...).
+const LANGSMITH_VARIABLE = /^(LANGSMITH|LANGCHAIN)_/;
+
+/**
+ * LangChain reads LangSmith's variables from the process's environment only, while coord reads
+ * `.env` beside it, never into it. So that LangSmith traces from `.env` as it does from the
+ * shell, the CLI's own process takes them from there (where the shell has not set them); other
+ * settings stay out of the process's environment. In-process callers with an environment of
+ * their own (tests) are left alone.
+ */
+function exportLangSmithVariables(io: Io, env: Record<string, string | undefined>): void {
+  if (!io.processEnv) return;
+  for (const [key, value] of Object.entries(env)) {
+    if (LANGSMITH_VARIABLE.test(key) && value !== undefined && process.env[key] === undefined) process.env[key] = value;
+  }
 }
 
 /**
