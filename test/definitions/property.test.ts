@@ -342,6 +342,8 @@ describe("parse time on hostile input grows linearly with size", () => {
     ["lists nested ever deeper on one line", (n: number) => `# Deep\n\n${"- ".repeat(n * 1_000)}x\n`, asMission, 200],
     ["more lines nested 30 deep", (n: number) => `# Deep\n\n${`${"> ".repeat(30)}x\n`.repeat(n * 10)}`, asMission, 20],
     ["thousands of separate quotes", (n: number) => "> x\n\n".repeat(n * 1_000), asMission, 100],
+    ["long lists of items", (n: number) => `# Long\n\n${"- x\n".repeat(n * 2_000)}`, asMission, 20],
+    ["numbered and bulleted lists taking turns", (n: number) => `# Turns\n\n${"1. x\n- y\n".repeat(n * 500)}`, asMission, 20],
     ["placeholders on one line", (n: number) => `# ROLE\n\nYou are x.\n\n# INPUT\n\n${Array.from({ length: n * 15 }, (_, i) => `label ${i}: [PLACE HOLDER ${i}]`).join(" ")}\n\n# OUTPUT FORMAT\n\n## A\n\nx\n`, asTemplate, 100],
   ] as const)("%s", (_shape, make, parse, scale) => {
     const { ratio, small, large } = growth(make, parse, scale);
