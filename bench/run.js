@@ -168,9 +168,11 @@ function reportLoad(source, results) {
       results.map((r) => [r.label, ms(r.importMs), ms(r.coldMs), ms(r.warmMs), `${ratio(r.coldMs, base.coldMs)} / ${ratio(r.warmMs, base.warmMs)}`]),
     ),
   );
+  // The target is met by the parse cache (issue #12 names one), which the startup section times;
+  // this is every file parsed, beside the bare parsers, with no verdict of its own.
   console.log(
-    `\ntarget: coord cold load of ${FILE_COUNT.toLocaleString("en")} files < ${LOAD_TARGET_MS} ms: ${ms(coord.coldMs)} ms ` +
-      `${verdict(coord.coldMs, LOAD_TARGET_MS)} (with import: ${ms(coord.importMs + coord.coldMs)} ms)`,
+    `\nevery file parsed (no parse cache): ${ms(coord.coldMs)} ms, ${ratio(coord.coldMs, byId["js-yaml"].coldMs)} js-yaml's bare split and parse ` +
+      `(with import: ${ms(coord.importMs + coord.coldMs)} ms); the ${LOAD_TARGET_MS} ms target is checked with the parse cache under "Startup" below`,
   );
 }
 

@@ -45,9 +45,14 @@ const INPUTS = {
   "market-brief": "## Market\n\nMid-market SaaS buyers want faster onboarding and clear pricing.\n\n- Churn is 14% a year, mostly in the first 90 days.\n- Onboarding takes 23 days on average.\n",
   "sales-notes": "## Sales\n\nDeals stall at security review for 12 days.\n\n| Stage | Conversion |\n|---|---|\n| Demo to trial | 41% |\n| Trial to won | 22% |\n",
 };
-/** Model calls per run, and the least time a run can take: each phase's supports at once, then its lead. */
-const CALLS_PER_RUN = PHASES.reduce((n, p) => n + p.support.length + 1, 0);
-const MODEL_PATH_MS = PHASES.length * 2 * DELAY_MS;
+/**
+ * Model calls per run, and the least time a run can take. A phase with supports and several
+ * deliverables: its supports and its lead's plan at once, then one call per deliverable at once
+ * (planMission); with one deliverable, its supports, then its lead. Then one check of the success
+ * criteria. Either way a phase is two calls long.
+ */
+const CALLS_PER_RUN = PHASES.reduce((n, p) => n + p.support.length + (p.deliverables.length > 1 ? 1 + p.deliverables.length : 1), 0) + 1;
+const MODEL_PATH_MS = (PHASES.length * 2 + 1) * DELAY_MS;
 
 /** Variables of the machine that would change what a worker does (as test/helpers/cli.ts's cliEnv). */
 const MACHINE_SETTING = /^(COORD_|OPENAI_|ANTHROPIC_|GOOGLE_|MISTRAL_|GROQ_|OLLAMA_|LANGCHAIN_|LANGSMITH_)|_API_KEY$|_BASE_URL$/;
@@ -494,7 +499,7 @@ export function reportWorkers({ stores, postgres, wrongKey }, { table, verdict }
   );
   console.log(
     asExpected
-      ? `model-bound ideal: ${(MODEL_PATH_MS / 1000).toFixed(1)} s a run (each phase's supports at once, then its lead) = ${idealPerWorker.toFixed(1)} runs/min per worker` +
+      ? `model-bound ideal: ${(MODEL_PATH_MS / 1000).toFixed(1)} s a run (each phase two calls long, then the criteria check) = ${idealPerWorker.toFixed(1)} runs/min per worker` +
           ` (measured with 1 worker: a call in flight ${(measuredPathMs / 1000).toFixed(2)} s a run)`
       : `model-bound ideal: ${(pathMs / 1000).toFixed(2)} s a run = ${idealPerWorker.toFixed(1)} runs/min per worker, as measured with 1 worker (a call in flight);` +
           `\n  NOTE: runs made ${callsPerRun.map((n) => fixed(n)).join(" / ")} model calls, not the ${CALLS_PER_RUN} this file expects` +

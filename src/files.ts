@@ -117,24 +117,34 @@ function sizeOver(bytes: number, limit: number): string {
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 const CHUNK = 64 * 1024;
 
+// One buffer that files are read into, reused: a thousand agent files are read at every start,
+// and a buffer of their own each was most of their reading time (allocation, then GC). Reads
+// are synchronous, so one at a time; one grown past SCRATCH_KEPT for a big file is let go after.
+const SCRATCH_KEPT = 1024 * 1024;
+let scratch: Buffer | undefined;
+
 /**
- * Reads at most `limit` bytes from an open file; one more than `limit` means "longer than that".
- * The first read is sized by the stat (a thousand agent files are read at every start, and a
- * fixed 64 KB buffer each was most of their reading time); a file that grew is read on in chunks.
+ * Reads at most `limit` bytes from an open regular file into the shared buffer; one more than
+ * `limit` means "longer than that". The view is valid until the next read. A read that returns
+ * less than asked is the end of a regular file, so a file as long as its stat said takes one.
  */
 function readUpTo(fd: number, limit: number, expected: number): Buffer {
-  const chunks: Buffer[] = [];
+  let buffer = scratch && scratch.length > expected ? scratch : Buffer.allocUnsafeSlow(Math.min(Math.max(expected + 1, CHUNK), limit));
   let total = 0;
-  let size = Math.min(expected + 1, limit);
   while (total < limit) {
-    const chunk = Buffer.allocUnsafe(size);
-    const n = readSync(fd, chunk, 0, chunk.length, null);
-    if (n === 0) break;
-    chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    if (total === buffer.length) {
+      // The file grew since its stat: read on into a bigger buffer.
+      const bigger = Buffer.allocUnsafeSlow(Math.min(buffer.length * 2, limit));
+      buffer.copy(bigger, 0, 0, total);
+      buffer = bigger;
+    }
+    const asked = Math.min(buffer.length, limit) - total;
+    const n = readSync(fd, buffer, total, asked, null);
     total += n;
-    size = Math.min(CHUNK, limit - total);
+    if (n < asked) break;
   }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  scratch = buffer.length <= SCRATCH_KEPT ? buffer : undefined;
+  return buffer.subarray(0, total);
 }
 
 /**

@@ -145,6 +145,18 @@ describe("readRegularFile", () => {
     expect(refusal(join(dir, "sparse.md"), 5 * 1024 * 1024)).toMatchObject({ reason: "too-large", message: "it is 3 GB, over the 5 MB limit" });
   });
 
+  it("reads files of every size one after another, each its own text and nothing of the one before", () => {
+    const sizes = [10, 70_000, 3, 2 * 1024 * 1024, 0, 65_536, 5, 1024 * 1024 + 1, 1];
+    const files = Object.fromEntries(sizes.map((size, i) => [`f${i}.md`, String.fromCharCode(97 + i).repeat(size)]));
+    const dir = tempProject(files);
+    for (const [name, text] of Object.entries(files)) {
+      expect(readRegularFile(join(dir, name), { maxBytes: 3 * 1024 * 1024 })).toEqual({ text, truncated: false });
+    }
+    const long = readRegularFile(join(dir, "f3.md"), { maxBytes: 100_000, truncate: true });
+    expect(long).toEqual({ text: "d".repeat(100_000), truncated: true });
+    expect(readRegularFile(join(dir, "f2.md"), { maxBytes: 100 }).text).toBe("ccc");
+  });
+
   it("returns the start of a longer file when asked to truncate", () => {
     const dir = tempProject({ "long.md": "abcdef" });
     expect(readRegularFile(join(dir, "long.md"), { maxBytes: 4, truncate: true })).toEqual({ text: "abcd", truncated: true });
