@@ -4,6 +4,7 @@
  */
 export const ERROR_CODES = {
   FILE_UNREADABLE: { severity: "error", summary: "A file or folder could not be read." },
+  FILE_UNWRITABLE: { severity: "error", summary: "A file coord writes into the project could not be written." },
   PATH_NOT_FOUND: { severity: "error", summary: "A path given on the command line does not exist." },
   TEXT_MOJIBAKE_REPAIRED: {
     severity: "warning",

@@ -125,23 +125,22 @@ let scratch: Buffer | undefined;
 
 /**
  * Reads at most `limit` bytes from an open regular file into the shared buffer; one more than
- * `limit` means "longer than that". The view is valid until the next read. A read that returns
- * less than asked is the end of a regular file, so a file as long as its stat said takes one.
+ * `limit` means "longer than that". The view is valid until the next read. Only a read of
+ * nothing is the end: procfs and FUSE files answer less than asked before it.
  */
 function readUpTo(fd: number, limit: number, expected: number): Buffer {
   let buffer = scratch && scratch.length > expected ? scratch : Buffer.allocUnsafeSlow(Math.min(Math.max(expected + 1, CHUNK), limit));
   let total = 0;
   while (total < limit) {
     if (total === buffer.length) {
-      // The file grew since its stat: read on into a bigger buffer.
+      // The file is longer than its stat said (it grew, or procfs says 0): read on into a bigger buffer.
       const bigger = Buffer.allocUnsafeSlow(Math.min(buffer.length * 2, limit));
       buffer.copy(bigger, 0, 0, total);
       buffer = bigger;
     }
-    const asked = Math.min(buffer.length, limit) - total;
-    const n = readSync(fd, buffer, total, asked, null);
+    const n = readSync(fd, buffer, total, Math.min(buffer.length, limit) - total, null);
+    if (n === 0) break;
     total += n;
-    if (n < asked) break;
   }
   scratch = buffer.length <= SCRATCH_KEPT ? buffer : undefined;
   return buffer.subarray(0, total);

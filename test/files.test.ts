@@ -157,6 +157,13 @@ describe("readRegularFile", () => {
     expect(readRegularFile(join(dir, "f2.md"), { maxBytes: 100 }).text).toBe("ccc");
   });
 
+  it("reads a file whose reads answer less than asked before its end, as procfs files do, whole", () => {
+    // /proc/self/maps has a size of 0 and is read a page at a time.
+    const text = readRegularFile("/proc/self/maps", { maxBytes: 5 * 1024 * 1024 }).text;
+    expect(text.length).toBeGreaterThan(4096);
+    expect(text.split("\n").filter((line) => /^[0-9a-f]+-[0-9a-f]+ /.test(line)).length).toBeGreaterThan(50);
+  });
+
   it("returns the start of a longer file when asked to truncate", () => {
     const dir = tempProject({ "long.md": "abcdef" });
     expect(readRegularFile(join(dir, "long.md"), { maxBytes: 4, truncate: true })).toEqual({ text: "abcd", truncated: true });

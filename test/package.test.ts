@@ -72,9 +72,10 @@ describe("the npm package", () => {
     );
   }, INSTALL_TIMEOUT + 30_000);
 
+  // Removing an installed package's node_modules takes a while on a busy machine.
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   it("holds the build, the bin, the shipped agents, missions, hooks and schemas, and no sources, tests or fixtures", () => {
     const targets = [PKG.main, PKG.types, ...Object.values(PKG.bin), ...Object.values(PKG.exports).flatMap((e) => (typeof e === "string" ? [e] : Object.values(e)))];

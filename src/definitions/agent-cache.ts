@@ -62,7 +62,7 @@ function unpackAgent(file: string, kept: AgentParse, stamp: FileStamp): AgentPar
     enumerable: true,
     configurable: true,
     get: () => {
-      const body = bodyFromFile(file, bodyAt, stamp);
+      const body = bodyFromFile(file, bodyAt, stamp, stored.description);
       settle(body);
       return body;
     },
@@ -73,21 +73,23 @@ function unpackAgent(file: string, kept: AgentParse, stamp: FileStamp): AgentPar
 
 /**
  * The body where the cache says it is, while the file is the one it was parsed from; a file
- * changed since is parsed again for its body (its other fields are the ones this load read).
+ * changed since is parsed again for its body (its other fields are the ones this load read). A
+ * file gone or unreadable since gives what parseAgent gives an agent with no body: its description.
  */
-function bodyFromFile(file: string, [start, end]: BodyAt, stamp: FileStamp): string {
+function bodyFromFile(file: string, [start, end]: BodyAt, stamp: FileStamp, description: string): string {
   const now = stampOf(file, MAX_DEFINITION_BYTES);
   const text = readText(file);
-  if (typeof text !== "string") return "";
+  if (typeof text !== "string") return description;
   if (now && sameStamp(now, stamp)) return normalizeLines(text).slice(start, end);
-  return parseAgent(text, file).agent?.body ?? "";
+  return parseAgent(text, file).agent?.body ?? description;
 }
 
 /** Parsed agent files (parseAgent's answers), in `agents.json` of the cache folder. */
 export const AGENT_PARSES: CacheKind<AgentParse> = {
   file: "agents.json",
   // parseAgent and every module it runs (a test keeps the list complete), and this check.
-  modules: ["./agent", "./agent-cache", "./frontmatter", "./text", "./tool-names", "./schemas/agent", "../errors"],
+  // The bodies kept out are read back through discover's and files' reading, so those count too.
+  modules: ["./agent", "./agent-cache", "./frontmatter", "./text", "./tool-names", "./schemas/agent", "../errors", "./discover", "../files"],
   packages: ["js-yaml/package.json", "zod/package.json"],
   valid: (file, value): value is AgentParse =>
     isParseOf(value, ({ agent, notAgent }) => (notAgent === undefined || isString(notAgent)) && (agent === undefined || isAgent(agent, file))),

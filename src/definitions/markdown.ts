@@ -134,9 +134,15 @@ function itemSource(item: Tokens.ListItem): string {
   return out.join("\n").replace(/^\[[ xX]\]\s*/, "").trim();
 }
 
+/**
+ * Characters of a heading read as its title. No title needs more, and the inline lexer's time on
+ * unclosed `<!--` and runs of backticks grows with the square of the text.
+ */
+const MAX_TITLE = 2_000;
+
 /** A heading's plain text; a setext heading's lines without their indentation. */
 function headingTitle(lexer: Lexer, text: string): string {
-  return inlineText(lexer.inlineTokens(text)).replace(/\n[ \t]+/g, "\n");
+  return inlineText(lexer.inlineTokens(text.slice(0, MAX_TITLE))).replace(/\n[ \t]+/g, "\n");
 }
 
 /** Plain text of inline tokens, as a reader sees it: markup dropped, code and link text kept. */
@@ -151,13 +157,21 @@ function inlineText(tokens: Token[]): string {
     .join("");
 }
 
-/** marked leaves `&amp;` and friends in text as written; titles read them decoded. */
+/** marked leaves named entities (`&amp;`, `&mdash;`) in text as written; titles read them decoded. */
 function decodeEntities(text: string): string {
   if (!text.includes("&")) return text;
-  return text.replace(/&(amp|lt|gt|quot|#39|#x27);/g, (_, name: string) => ENTITIES[name] ?? "");
+  return text.replace(/&([a-zA-Z][a-zA-Z0-9]{1,8});/g, (whole, name: string) => ENTITIES[name] ?? whole);
 }
 
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'", "#x27": "'" };
+// The named entities people type in headings (HTML's full list has 2,000; the rest stay as written).
+const ENTITIES: Record<string, string> = {
+  amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: "\u00a0", ensp: "\u2002", emsp: "\u2003", thinsp: "\u2009",
+  mdash: "\u2014", ndash: "\u2013", hellip: "\u2026", bull: "\u2022", middot: "\u00b7", copy: "\u00a9", reg: "\u00ae",
+  trade: "\u2122", laquo: "\u00ab", raquo: "\u00bb", lsquo: "\u2018", rsquo: "\u2019", ldquo: "\u201c", rdquo: "\u201d",
+  times: "\u00d7", divide: "\u00f7", plusmn: "\u00b1", deg: "\u00b0", sect: "\u00a7", para: "\u00b6", euro: "\u20ac",
+  pound: "\u00a3", yen: "\u00a5", cent: "\u00a2", rarr: "\u2192", larr: "\u2190", harr: "\u2194", uarr: "\u2191",
+  darr: "\u2193", rArr: "\u21d2", lArr: "\u21d0", frac12: "\u00bd", frac14: "\u00bc", frac34: "\u00be", check: "\u2713",
+};
 
 /** The exact source text of a block: keeps emphasis markers, which labels like **Lead**: rely on. */
 export function sourceOf(block: Located, text: string): string {
@@ -202,7 +216,7 @@ export interface MarkdownHazard {
 
 // One container marker: a quote (`>`) or a list bullet (`-`, `+`, `*`, `1.`, `1)`) and the
 // space after it. Sticky, so a line is scanned once however many markers it holds.
-const CONTAINER_MARKER = /[ \t]*(?:(>)[ \t]?|(?:[-+*]|\d{1,9}[.)])(?:[ \t]+|$))/y;
+const CONTAINER_MARKER = /([ \t]*)(?:(>)[ \t]?|([-+*]|\d{1,9}[.)])(?:[ \t]+|$))/y;
 // `- - -` and `* * *` are thematic breaks, not lists, however long.
 const THEMATIC_BREAK = /^[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
@@ -217,18 +231,25 @@ interface ContainerPrefix {
   firstIsQuote: boolean;
   /** Where the line's text starts, after the markers. */
   end: number;
+  /** Columns (a tab counting 4) where the last marker starts, and where its content can start at the least. */
+  markerColumn: number;
+  contentColumn: number;
 }
 
 /** The quote and list markers a line starts with (counting stops past `stopAfter`). */
 function containerPrefix(line: string, stopAfter: number): ContainerPrefix {
-  const prefix: ContainerPrefix = { markers: 0, quoted: false, firstIsQuote: false, end: 0 };
+  const prefix: ContainerPrefix = { markers: 0, quoted: false, firstIsQuote: false, end: 0, markerColumn: 0, contentColumn: 0 };
   if (THEMATIC_BREAK.test(line)) return prefix;
   CONTAINER_MARKER.lastIndex = 0;
   for (let m = CONTAINER_MARKER.exec(line); m && prefix.markers <= stopAfter; m = CONTAINER_MARKER.exec(line)) {
-    const quote = m[1] !== undefined;
+    const quote = m[2] !== undefined;
     if (prefix.markers === 0) prefix.firstIsQuote = quote;
     prefix.markers++;
     prefix.quoted ||= quote;
+    // Content starts two columns past where the marker starts, at the least: CommonMark puts it
+    // past the whole marker (`10.`) and its space, but marked nests `1.` items indented by two.
+    prefix.markerColumn = columns(line.slice(0, m.index + m[1]!.length));
+    prefix.contentColumn = prefix.markerColumn + 2;
     prefix.end = CONTAINER_MARKER.lastIndex;
   }
   return prefix;
@@ -293,15 +314,20 @@ class WorkEstimate {
   private brackets = 0;
   private fileDelimiters = 0;
   private closingWork = 0;
-  // The columns where the text of each quote or list item open around the line starts.
+  // The least content column of each quote or list item open around the line.
   private openItems: number[] = [];
   private afterBlank = false;
+  // Runs of lazy lines in the open quote so far: at each, the parsers cut the quote there and read
+  // the rest of it again, so every later line of the quote costs one more read per run.
+  private lazyRuns = 0;
+  private inLazyRun = false;
+  private quoteWork = 0;
 
   constructor(private readonly limits: MarkdownLimits) {}
 
   /** Reads the next line; returns why the text is refused once it is. */
   read(line: string): string | undefined {
-    const { markers, quoted, firstIsQuote, end } = containerPrefix(line, this.limits.nesting);
+    const { markers, quoted, firstIsQuote, end, markerColumn, contentColumn } = containerPrefix(line, this.limits.nesting);
     if (markers > this.limits.nesting) return `quotes or lists nest more than ${this.limits.nesting} levels deep on one line`;
     this.progress += 1 + markers;
     const rest = end === 0 ? line : line.slice(end);
@@ -310,11 +336,13 @@ class WorkEstimate {
       if (closesFence(rest, markers, this.fence)) this.fence = null;
       return undefined;
     }
+    const rereads = this.chargeQuote(markers);
+    if (rereads) return rereads;
     if (BLANK.test(rest)) {
       this.afterBlank = true;
       return this.blank(markers);
     }
-    const nested = this.nestItems(line, markers, columns(line.slice(0, end)));
+    const nested = this.nestItems(line, markers, markerColumn, contentColumn);
     if (nested) return nested;
     const opensFence = FENCE.exec(rest);
     const breaksParagraph = opensFence !== null || ATX_HEADING.test(rest) || THEMATIC_BREAK.test(rest);
@@ -335,10 +363,11 @@ class WorkEstimate {
   /**
    * Follows quotes and list items nested line by line (`- a`, `  - b`, `    - c`, ...): each
    * level makes the parsers re-read the lines of the levels around it, so a thousand levels take
-   * seconds. A line whose text starts further right than the item above it counts as nested in
-   * it, which over-counts a little (indented code in an item) and never under-counts.
+   * seconds. A marker at or past the least content column of the item above is nested in it (as
+   * CommonMark nests them); counting from the least column over-counts a little (code indented
+   * in an item) and never under-counts.
    */
-  private nestItems(line: string, markers: number, textColumn: number): string | undefined {
+  private nestItems(line: string, markers: number, markerColumn: number, contentColumn: number): string | undefined {
     const afterBlank = this.afterBlank;
     this.afterBlank = false;
     if (markers === 0) {
@@ -346,8 +375,8 @@ class WorkEstimate {
       if (afterBlank && indentOf(line) === 0) this.openItems = [];
       return undefined;
     }
-    while (this.openItems.length > 0 && this.openItems.at(-1)! >= textColumn) this.openItems.pop();
-    this.openItems.push(textColumn);
+    while (this.openItems.length > 0 && this.openItems.at(-1)! > markerColumn) this.openItems.pop();
+    this.openItems.push(contentColumn);
     if (this.openItems.length > this.limits.nesting) return `quotes or lists nest more than ${this.limits.nesting} levels deep`;
     return undefined;
   }
@@ -394,6 +423,10 @@ class WorkEstimate {
     const continues = /^[ \t]{2,}/.test(line) && !this.container.quoted;
     if (continues) return undefined;
     if (this.paragraphOpen && !breaksParagraph) {
+      if (this.container.quoted && !this.inLazyRun) {
+        this.lazyRuns++;
+        this.inLazyRun = true;
+      }
       if (++this.lazyLines > this.limits.lazyLines) {
         return `a quoted or listed paragraph goes on for more than ${this.limits.lazyLines} lines without its > or indentation`;
       }
@@ -402,8 +435,19 @@ class WorkEstimate {
     return this.closeContainer();
   }
 
+  /** Each line of an open quote costs a read per run of lazy lines before it in the quote. */
+  private chargeQuote(markers: number): string | undefined {
+    if (markers > 0) this.inLazyRun = false;
+    if (!this.container?.quoted || this.lazyRuns === 0) return undefined;
+    this.quoteWork += this.lazyRuns;
+    if (this.quoteWork > this.limits.closingWork) return "a quote goes on without its > and back too many times for the length of the file";
+    return undefined;
+  }
+
   private closeContainer(): string | undefined {
     const closed = Math.max(1, this.depth);
+    this.lazyRuns = 0;
+    this.inLazyRun = false;
     this.container = null;
     this.depth = 0;
     return this.charge(closed);

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { CoordError, type Diagnostic } from "../errors.js";
+import { CoordError } from "../errors.js";
 import { PACKAGE_ROOT, type LoadOptions } from "../definitions/discover.js";
 import { loadAgents } from "../definitions/agent-registry.js";
 import { loadMissions } from "../definitions/mission-catalog.js";
@@ -33,8 +33,11 @@ export interface LanggraphGraph {
 
 export interface LanggraphInit {
   graphs: LanggraphGraph[];
-  /** Missions left out, and why: a graph whose agents are missing would stop the server starting. */
-  skipped: Diagnostic[];
+  /**
+   * Missions left out, and why: a graph whose agents are missing would stop the server starting,
+   * and a graph of your own under a mission's id in langgraph.json is kept.
+   */
+  skipped: Array<{ id: string; reason: string }>;
   /** The files written (unchanged ones are not). */
   wrote: string[];
   /**
@@ -52,27 +55,37 @@ export interface LanggraphInit {
  */
 export function initLanggraph(load: LoadOptions & { cwd: string }, options: LanggraphInitOptions = {}): LanggraphInit {
   const { cwd } = load;
-  const { graphs, skipped } = missionGraphs(load);
   const moduleFile = join(cwd, GRAPH_MODULE);
   const configFile = join(cwd, LANGGRAPH_JSON);
+  const currentConfig = existsSync(configFile) ? readSettingsFile(configFile) : undefined;
+  const config = parseConfig(currentConfig);
+  const { graphs, skipped } = missionGraphs(load, foreignGraphs(config));
   const moduleText = graphModule(graphs, coordEntry(cwd), options);
   const current = existsSync(moduleFile) ? readSettingsFile(moduleFile) : undefined;
   if (current !== undefined && !current.startsWith(HEADER) && !options.force) {
     throw new CoordError("USAGE", "exists and was not written by coord", { file: GRAPH_MODULE, hint: "pass --force to replace it, or move it away" });
   }
-  const currentConfig = existsSync(configFile) ? readSettingsFile(configFile) : undefined;
-  const configText = langgraphJson(parseConfig(currentConfig), graphs, existsSync(join(cwd, ".env")));
+  const configText = langgraphJson(config, graphs, existsSync(join(cwd, ".env")));
   const wrote: string[] = [];
   // Each through a temporary file: two inits at once, or one killed, never leave half a file.
   if (current !== moduleText) {
-    writeFileAtomic(moduleFile, moduleText);
+    write(moduleFile, GRAPH_MODULE, moduleText);
     wrote.push(GRAPH_MODULE);
   }
   if (configText !== currentConfig) {
-    writeFileAtomic(configFile, configText);
+    write(configFile, LANGGRAPH_JSON, configText);
     wrote.push(LANGGRAPH_JSON);
   }
   return { graphs, skipped, wrote, langgraphInstalled: resolvesFrom(cwd, "@langchain/langgraph") };
+}
+
+/** A file written through a temporary one; a project coord cannot write in says so in one line. */
+function write(file: string, name: string, text: string): void {
+  try {
+    writeFileAtomic(file, text);
+  } catch (cause) {
+    throw new CoordError("FILE_UNWRITABLE", `cannot write: ${(cause as Error).message}`, { file: name, hint: "run it where you may write the project's files", cause });
+  }
 }
 
 function resolvesFrom(cwd: string, specifier: string): boolean {
@@ -85,16 +98,20 @@ function resolvesFrom(cwd: string, specifier: string): boolean {
 }
 
 /** Every mission that can be served, with an export name each; the others with why not. */
-function missionGraphs(load: LoadOptions): { graphs: LanggraphGraph[]; skipped: Diagnostic[] } {
+function missionGraphs(load: LoadOptions, foreign: Set<string>): { graphs: LanggraphGraph[]; skipped: LanggraphInit["skipped"] } {
   const catalog = loadMissions(load);
   const agents = loadAgents(load);
   const graphs: LanggraphGraph[] = [];
-  const skipped: Diagnostic[] = [];
-  const taken = new Set<string>();
+  const skipped: LanggraphInit["skipped"] = [];
+  const taken = new Set(MODULE_NAMES);
   for (const mission of catalog.missions) {
+    if (foreign.has(mission.id)) {
+      skipped.push({ id: mission.id, reason: `${LANGGRAPH_JSON} serves a graph of its own under that id, which is kept` });
+      continue;
+    }
     const unknown = validateMissionAgents(mission, agents);
     if (unknown.length > 0) {
-      skipped.push(...unknown);
+      skipped.push({ id: mission.id, reason: unknown.map((d) => d.message).join("; ") });
       continue;
     }
     graphs.push({ id: mission.id, exportName: exportName(mission.id, taken), title: mission.title, inputs: mission.inputs.map((i) => i.id) });
@@ -102,11 +119,19 @@ function missionGraphs(load: LoadOptions): { graphs: LanggraphGraph[]; skipped: 
   return { graphs, skipped };
 }
 
+// Names an export may not take: the module's own bindings, and JavaScript's reserved words.
+const MODULE_NAMES = [
+  "cwd", "settings", "missionGraph", "fileURLToPath", "default", "arguments", "eval", "await", "break", "case", "catch", "class",
+  "const", "continue", "debugger", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function",
+  "if", "implements", "import", "in", "instanceof", "interface", "let", "new", "null", "package", "private", "protected",
+  "public", "return", "static", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield",
+];
+
 /** `sales-marketing-alignment` -> `sales_marketing_alignment`: a JavaScript name, unique in the module. */
 function exportName(id: string, taken: Set<string>): string {
   const base = id.replace(/[^A-Za-z0-9_$]/g, "_").replace(/^(?=\d)/, "_") || "mission";
   let name = base;
-  for (let n = 2; taken.has(name) || name === "default"; n++) name = `${base}_${n}`;
+  for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
   taken.add(name);
   return name;
 }
@@ -152,7 +177,7 @@ function parseConfig(text: string | undefined): LanggraphConfig {
   if (text === undefined) return {};
   let config: unknown;
   try {
-    config = JSON.parse(text);
+    config = JSON.parse(text.replace(/^\ufeff/, ""));
   } catch (cause) {
     throw new CoordError("CONFIG_INVALID", `not valid JSON: ${(cause as Error).message}`, { file: LANGGRAPH_JSON, hint: "fix its JSON syntax, then run coord langgraph init again", cause });
   }
@@ -163,10 +188,18 @@ function parseConfig(text: string | undefined): LanggraphConfig {
   return config as LanggraphConfig;
 }
 
+/** Whether a langgraph.json graph is one of coord's: in its module, written `./` or not. */
+const isOwnGraph = (spec: unknown) => String(spec).replace(/^\.\//, "").startsWith(`${GRAPH_MODULE}:`);
+
+/** Graph ids of langgraph.json that are not coord's. */
+function foreignGraphs(config: LanggraphConfig): Set<string> {
+  return new Set(Object.entries(config.graphs ?? {}).flatMap(([id, spec]) => (isOwnGraph(spec) ? [] : [id])));
+}
+
 /** langgraph.json with coord's graphs replaced by the current ones; everything else kept. */
 function langgraphJson(config: LanggraphConfig, graphs: LanggraphGraph[], hasDotenv: boolean): string {
   const own = `./${GRAPH_MODULE}:`;
-  const others = Object.fromEntries(Object.entries(config.graphs ?? {}).filter(([, spec]) => !String(spec).startsWith(own)));
+  const others = Object.fromEntries(Object.entries(config.graphs ?? {}).filter(([, spec]) => !isOwnGraph(spec)));
   const next: LanggraphConfig = {
     node_version: "20",
     ...(hasDotenv && { env: ".env" }),

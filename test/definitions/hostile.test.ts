@@ -226,6 +226,33 @@ describe("markdown the parser would take minutes on", () => {
     expect(parsed.diagnostics[0]!.message).toMatch(/quotes or lists nest more than 32 levels deep/);
   });
 
+  it.each([
+    ["white space past each bullet (tabs)", (i: number) => `${"  ".repeat(i)}-${"\t".repeat(2 + 1_000 - i)}x`],
+    ["white space past each bullet (spaces)", (i: number) => `${"  ".repeat(i)}-${" ".repeat(5 + 3 * (400 - i))}x`],
+  ])("counts nesting from the bullets, so %s cannot hide 400 levels", (_shape, line) => {
+    const text = `# Mission: Deep\n\n${Array.from({ length: 400 }, (_, i) => line(i)).join("\n")}\n`;
+    const { value: parsed, ms } = timed(() => parseMission(text, "missions/deep.md"));
+    expect(ms).toBeLessThan(FAST_MS);
+    expect(codes(parsed.diagnostics)).toEqual(["MARKDOWN_TOO_COMPLEX"]);
+  });
+
+  it.each([
+    ["a quote", "> a\nb\n>\n"],
+    ["a quote in a quote", "> > a\nb\n>\n"],
+    ["a list in a quote", "> - a\nlazy\n>\n"],
+  ])("refuses %s that goes on without its > and back thousands of times (each time re-read to the end: 15 s at 100 KB)", (_shape, unit) => {
+    const { value: parsed, ms } = timed(() => parseMission(`# Mission: Lazy\n\n${unit.repeat(12_000)}`, "missions/lazy.md"));
+    expect(ms).toBeLessThan(FAST_MS);
+    expect(parsed.diagnostics).toMatchObject([{ code: "MARKDOWN_TOO_COMPLEX", message: expect.stringMatching(/without its > and back too many times/) }]);
+  });
+
+  it("reads a heading's title from its first 2,000 characters: an unclosed <!-- repeated in a long heading parses at once", () => {
+    const text = `# Mission: ${"<!--".repeat(80_000)}\n\n### Phase 1: Go\n\n**Lead**: @a\n`;
+    const { value: parsed, ms } = timed(() => parseMission(text, "missions/comment.md"));
+    expect(ms).toBeLessThan(FAST_MS);
+    expect(parsed.mission!.phases.map((p) => p.title)).toEqual(["Go"]);
+  });
+
   it("accepts lists nested up to the limit, and twenty such lists one after another", () => {
     const nested = Array.from({ length: MARKDOWN_LIMITS.nesting }, (_, i) => `${"  ".repeat(i)}- step ${i}`).join("\n");
     const text = `# Mission: Nested\n\n### Phase 1: Go\n\n**Lead**: @a\n\n${`${nested}\n\nText.\n\n`.repeat(20)}`;

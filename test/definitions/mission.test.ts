@@ -311,6 +311,16 @@ describe("loading missions", () => {
 });
 
 describe("mission parts", () => {
+  it("reads headings as a reader sees them: markup dropped, entities decoded, a setext heading too", () => {
+    const text = "# Mission: A&nbsp;B &amp; **C**\n\n### Phase 1 &mdash; Plan `fast`\n\n**Lead**: @a\n\nPhase 2: Ship\n---\n\n**Lead**: @b\n";
+    const { mission } = parseMission(text, "missions/entities.md");
+    expect(mission!.title).toBe("A\u00a0B & C");
+    expect(mission!.phases.map((p) => [p.title, p.line])).toEqual([
+      ["Plan fast", 3],
+      ["Ship", 7],
+    ]);
+  });
+
   it("names a mission after its file, without .mission.md or .prompt.md", () => {
     expect(missionIdFromPath("/m/sales-marketing-alignment.mission.md")).toBe("sales-marketing-alignment");
     expect(missionIdFromPath("/m/cross-channel-message-sync.prompt.md")).toBe("cross-channel-message-sync");

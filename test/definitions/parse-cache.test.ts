@@ -79,7 +79,7 @@ describe("the agent parse cache", () => {
     expect(JSON.stringify(warm.agents)).toBe(JSON.stringify(plain.agents));
   });
 
-  it("reads a body from the file as it is when it changed after the load, and an empty one when it is gone", () => {
+  it("reads a body from the file as it is when it changed after the load, and the description when it is gone", () => {
     const { cwd, dir, cacheDir } = project();
     writeFileSync(join(dir, "long.md"), `---\nname: long\ndescription: A long one.\n---\n\n${"You know a great deal. ".repeat(60)}\n`);
     writeFileSync(join(dir, "gone.md"), `---\nname: gone\ndescription: Soon gone.\n---\n\n${"You will not last. ".repeat(60)}\n`);
@@ -89,7 +89,8 @@ describe("the agent parse cache", () => {
     writeFileSync(join(dir, "long.md"), `---\nname: long\ndescription: A long one.\n---\n\nRewritten: ${"You know even more. ".repeat(60)}\n`);
     rmSync(join(dir, "gone.md"));
     expect(warm.get("long")!.body).toMatch(/^Rewritten: You know even more\./);
-    expect(warm.get("gone")!.body).toBe("");
+    // A file gone since: what an agent with no body gets, its description.
+    expect(warm.get("gone")!.body).toBe("Soon gone.");
     // Once read, a body stays what was read.
     expect(warm.get("long")!.body).toMatch(/^Rewritten:/);
   });

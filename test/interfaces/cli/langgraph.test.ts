@@ -1,10 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initLanggraph } from "../../../src/service/langgraph-project.js";
 import { REPO, cliEnv, runCli, waitUntil } from "../../helpers/cli.js";
+import { thrown } from "../../helpers/errors.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../../helpers/openai-server.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, runProject } from "../../helpers/project.js";
 
@@ -120,7 +122,7 @@ describe("coord langgraph init", () => {
     const partial = await runCli(["langgraph", "init"], { cwd: dir });
     expect(partial.code, partial.stderr).toBe(0);
     // The mission whose agents are missing is left out (it would stop the server starting), and said so.
-    expect(partial.stderr).toMatch(/left out: .*researcher/);
+    expect(partial.stderr).toMatch(/^coord: left out test-mission: .*"researcher"/m);
     expect(JSON.parse(readFileSync(join(dir, "langgraph.json"), "utf8")).graphs).not.toHaveProperty(GRAPH);
   });
   it("refuses a langgraph.json that is a named pipe or huge at once, and a half-written one is never left", async () => {
@@ -136,6 +138,44 @@ describe("coord langgraph init", () => {
     expect(huge.code).toBe(2);
     expect(huge.stderr).toMatch(/langgraph\.json: not read: .*over the 1 MB limit/);
     expect(existsSync(join(dir, "coord-graphs.mjs"))).toBe(false);
+  });
+});
+
+describe("coord langgraph init, on names and files that get in its way", () => {
+  it("gives a mission named like the module's own bindings or a reserved word a name of its own, so the module loads", async () => {
+    const dir = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: {} });
+    for (const id of ["settings", "class", "cwd", "2024-plan"]) writeFileSync(join(dir, "missions", `${id}.md`), GROWTH_PLAN);
+    const init = await runCli(["langgraph", "init"], { cwd: dir });
+    expect(init.code, init.stderr).toBe(0);
+    const module = readFileSync(join(dir, "coord-graphs.mjs"), "utf8");
+    for (const line of ['export const settings_2 = missionGraph("settings"', 'export const class_2 = missionGraph("class"', 'export const cwd_2 = missionGraph("cwd"', 'export const _2024_plan = missionGraph("2024-plan"']) {
+      expect(module).toContain(line);
+    }
+    const check = spawnSync(process.execPath, ["--check", join(dir, "coord-graphs.mjs")], { encoding: "utf8" });
+    expect(check.status, check.stderr).toBe(0);
+  });
+
+  it("keeps a graph of the user's own under a mission's id, and leaves the mission out, saying so", async () => {
+    const dir = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: {} });
+    // Written by hand without ./ : still recognised as coord's on the next init, so it is replaced.
+    writeFileSync(join(dir, "langgraph.json"), `\ufeff${JSON.stringify({ graphs: { "test-mission": "./src/mine.ts:graph", "sales-marketing-alignment": "coord-graphs.mjs:old_name" } })}`);
+    const init = await runCli(["langgraph", "init"], { cwd: dir });
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stderr).toMatch(/^coord: left out test-mission: langgraph\.json serves a graph of its own under that id, which is kept$/m);
+    const graphs = (JSON.parse(readFileSync(join(dir, "langgraph.json"), "utf8")) as { graphs: Record<string, string> }).graphs;
+    expect(graphs["test-mission"]).toBe("./src/mine.ts:graph");
+    expect(graphs["sales-marketing-alignment"]).toBe("./coord-graphs.mjs:sales_marketing_alignment");
+  });
+
+  it("says in one line that it cannot write a file, with exit 2, and leaves the old one whole", async () => {
+    const dir = runProject({ mission: GROWTH_PLAN, agents: AGENTS, inputs: {} });
+    // The temporary file it writes through cannot be made: a folder holds its name (this holds for root too).
+    mkdirSync(join(dir, `coord-graphs.mjs.${process.pid}.tmp`));
+    const init = await runCli(["langgraph", "init"], { cwd: dir });
+    expect(init.code).toBe(2);
+    expect(init.stderr).toMatch(/^coord: coord-graphs\.mjs: cannot write: .*\(fix: run it where you may write the project's files\)\n$/);
+    expect(existsSync(join(dir, "coord-graphs.mjs"))).toBe(false);
+    expect(thrown(() => initLanggraph({ cwd: dir })).code).toBe("FILE_UNWRITABLE");
   });
 });
 

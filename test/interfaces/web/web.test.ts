@@ -118,7 +118,8 @@ describe("coord serve's web page", () => {
   it(
     "starts a run from the form and watches it fill in live to completion; deliverables render as markdown; no serious axe violations",
     async () => {
-      fake = await startFakeOpenAI({ delayMs: 300 });
+      // Calls slow enough that the run is seen running for seconds, even on a busy machine.
+      fake = await startFakeOpenAI({ delayMs: 1_200 });
       const server = await serve(project(), [], { OPENAI_API_KEY: "sk-test", COORD_BASE_URL: fake.url, COORD_MODEL: "openai:gpt-4o-mini" });
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
       try {

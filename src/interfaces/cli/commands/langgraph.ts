@@ -1,11 +1,11 @@
 import type { LoadOptions } from "../../../definitions/discover.js";
 import { GRAPH_MODULE, initLanggraph, LANGGRAPH_JSON } from "../../../service/langgraph-project.js";
-import { printJson, reportDiagnostics, table, type Io } from "../io.js";
+import { printJson, table, type Io } from "../io.js";
 
 /** `coord langgraph init`: langgraph.json and the graph module, then how to start the server. */
 export function langgraphInit(io: Io, load: LoadOptions, flags: { approve?: boolean; force?: boolean }): number {
   const result = initLanggraph({ ...load, cwd: io.cwd }, { ...(flags.approve && { approve: true }), ...(flags.force && { force: true }) });
-  reportDiagnostics(io, result.skipped.map((d) => ({ ...d, severity: "warning" as const, message: `left out: ${d.message}` })));
+  if (!io.quiet) for (const { id, reason } of result.skipped) io.err(`coord: left out ${id}: ${reason}`);
   if (io.json) {
     printJson(io, result);
     return 0;
