@@ -128,6 +128,26 @@ try {
     expect(out).toMatch(/missing INPUT_MISSING .*marketing-framework/);
   });
 
+  it("serves its missions to LangGraph: langgraph init imports coord by its name, and each exported graph takes the mission's inputs", () => {
+    const init = run("npx", ["--no", "coord", "langgraph", "init", "--approve"], project);
+    expect(init.status, init.stderr).toBe(0);
+    // The project resolves @langchain/langgraph (installed with coord): nothing to warn about.
+    expect(init.stderr).toBe("");
+    const module = readFileSync(join(project, "coord-graphs.mjs"), "utf8");
+    expect(module).toContain('import { missionGraph } from "coord-missions";');
+    writeFileSync(
+      join(project, "graphs.mjs"),
+      `const graphs = await import("./coord-graphs.mjs");
+const graph = await graphs.sales_marketing_alignment;
+console.log("inputs", Object.keys(graph.builder._inputRuntimeDefinition.shape.inputs.shape).join(","));
+console.log("nodes", Object.keys(graph.nodes).filter((n) => n.endsWith("_review")).join(","));
+`,
+    );
+    const out = ok(run(process.execPath, ["graphs.mjs"], project), "node graphs.mjs");
+    expect(out).toMatch(/^inputs marketing-framework,sales-framework,customer-journey-data,lead-flow-analysis$/m);
+    expect(out).toMatch(/^nodes p1_review,p2_review,p3_review$/m);
+  });
+
   it("runs examples/embed/swarm.mjs against the installed package", () => {
     cpSync(join(REPO, "examples", "embed"), join(project, "examples", "embed"), { recursive: true });
     cpSync(join(REPO, "examples", "acme"), join(project, "examples", "acme"), { recursive: true });
