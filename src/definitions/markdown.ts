@@ -82,17 +82,22 @@ export function parseMarkdown(text: string): Root {
   return { children };
 }
 
+// How far past the expected place a block's source is looked for, should it not be there.
+const LOCATE_WINDOW = 4_096;
+
 /**
  * Where a block's source starts: right after the white space at `from`, since blocks follow
  * one another. The lexer trims white space off some raw texts (the end of a list), so they are
- * compared trimmed; should one still differ, it is searched for.
+ * compared trimmed; should one still differ, it is looked for a little further on (never in
+ * the whole rest of the text, which for every block would make a parse quadratic).
  */
 function locate(text: string, source: string, from: number): number {
   for (let at = from; at < text.length; at++) {
     if (text.startsWith(source, at)) return at;
     if (!/\s/.test(text[at]!)) break;
   }
-  return text.indexOf(source, from);
+  const found = text.slice(from, from + source.length + LOCATE_WINDOW).indexOf(source);
+  return found === -1 ? -1 : from + found;
 }
 
 type Unlocated<T> = T extends Located ? Omit<T, keyof Located> : never;
