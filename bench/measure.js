@@ -1,4 +1,9 @@
-// What every bench section prints its figures with: medians, tables, and a target's verdict.
+// What every bench section prints its figures with: medians, tables, and a target's verdict;
+// and what the sections that run missions against the tests' fake OpenAI server share.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** The middle value (the mean of the two middle ones for an even count). */
 export function median(values) {
@@ -17,3 +22,32 @@ export function table(header, rows) {
 
 /** PASS below the target, MISS at or above it. */
 export const verdict = (value, target) => (value < target ? "PASS" : "MISS");
+
+/**
+ * runMission's options for a run of `mission` in `root` against the fake OpenAI server: the
+ * inputs folder, a test key, the server as the default model's base URL, and no hooks.
+ */
+export function fakeServerRun(root, server, mission, runId, settings = {}) {
+  return {
+    cwd: root,
+    mission,
+    inputsDir: "inputs",
+    runId,
+    env: { OPENAI_API_KEY: "sk-bench" },
+    settings: { ...settings, models: { default: "openai:gpt-4o-mini", baseUrl: server.url, ...settings.models }, hooks: { enabled: false } },
+  };
+}
+
+/**
+ * Runs a section by itself when its file is the script node was started with (`node --import
+ * tsx bench/phase.js`, from the repo root, dist/ built): in a temporary folder, removed after.
+ */
+export async function runAlone(moduleUrl, name, bench, report) {
+  if (!process.argv[1] || resolve(process.argv[1]) !== fileURLToPath(moduleUrl)) return;
+  const root = mkdtempSync(join(tmpdir(), `coord-bench-${name}-`));
+  try {
+    report(await bench(resolve(fileURLToPath(new URL("..", moduleUrl))), root), { table, verdict });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}

@@ -12,16 +12,15 @@
 // (judged with a 5% margin for timer noise).
 // Standalone: npx tsc -p tsconfig.build.json && node --import tsx bench/overhead.js
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { startFakeOpenAI } from "../test/helpers/openai-server.ts";
 import { GROWTH_INPUTS, agentMarkdown, missionMarkdown } from "../test/helpers/project.ts";
 import { machineBusySince, machineCpu } from "./machine.js";
 import { PHASES } from "./overhead-langgraph.js";
-import { median, table } from "./measure.js";
+import { median, runAlone, table } from "./measure.js";
 
 const CALL_MS = 200;
 const RUNS = 5;
@@ -160,12 +159,4 @@ export function reportOverhead({ stale, samples, busy }, { table }) {
   );
 }
 
-// Alone, from the repo root (dist/ built).
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const root = mkdtempSync(join(tmpdir(), "coord-bench-overhead-"));
-  try {
-    reportOverhead(await benchOverhead(resolve(fileURLToPath(new URL("..", import.meta.url))), root), { table });
-  } finally {
-    if (existsSync(root)) rmSync(root, { recursive: true, force: true });
-  }
-}
+await runAlone(import.meta.url, "overhead", benchOverhead, reportOverhead);

@@ -10,15 +10,14 @@
 // one-call run has no single-deliverable call, so its limit takes that part from the parallel
 // run of the same round. Target: parallel <= 1.25x its limit.
 // Standalone: npx tsc -p tsconfig.build.json && node --import tsx bench/phase.js
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { startFakeOpenAI } from "../test/helpers/openai-server.ts";
 import { GROWTH_INPUTS, agentMarkdown, missionMarkdown } from "../test/helpers/project.ts";
 import { callKind, callPhase, withDrafts } from "./drafts.js";
 import { machineBusySince, machineCpu } from "./machine.js";
-import { median, table } from "./measure.js";
+import { fakeServerRun, median, runAlone, table } from "./measure.js";
 
 const FIRST_TOKEN_MS = 300;
 const TOKEN_MS = 4;
@@ -59,12 +58,7 @@ async function oneRun(runMission, root, server, runId, mode) {
   const first = server.requests.length;
   const started = Date.now();
   const outcome = await runMission({
-    cwd: root,
-    mission: "side-by-side",
-    inputsDir: "inputs",
-    runId,
-    env: { OPENAI_API_KEY: "sk-bench" },
-    settings: { models: { default: "openai:gpt-4o-mini", baseUrl: server.url }, hooks: { enabled: false }, deliverables: mode },
+    ...fakeServerRun(root, server, "side-by-side", runId, { deliverables: mode }),
     onEvent: (event) => {
       if (event.type === "step") events.push({ ...event, at: Date.now() });
     },
@@ -188,13 +182,5 @@ export function reportPhase(rounds, { table }) {
   console.log(`target: parallel phase wall <= ${TARGET}x (slowest support + slowest deliverable), every phase: ${x(worst)} ${worst <= TARGET ? "PASS" : "MISS"}`);
 }
 
-// Alone, from the repo root (dist/ built).
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const root = mkdtempSync(join(tmpdir(), "coord-bench-phase-"));
-  try {
-    reportPhase(await benchPhase(resolve(fileURLToPath(new URL("..", import.meta.url))), root), { table });
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-}
+await runAlone(import.meta.url, "phase", benchPhase, reportPhase);
 

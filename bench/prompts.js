@@ -13,15 +13,14 @@
 // must go in brief): it completes, and its largest request (characters / 3.5, as coord
 // estimates) stays within requestBudget(32,000).
 // Standalone: npx tsc -p tsconfig.build.json && node --import tsx bench/prompts.js
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { startFakeOpenAI } from "../test/helpers/openai-server.ts";
 import { GROWTH_INPUTS, agentMarkdown, missionMarkdown } from "../test/helpers/project.ts";
 import { callKind, withDrafts } from "./drafts.js";
-import { table } from "./measure.js";
+import { fakeServerRun, runAlone, table } from "./measure.js";
 
 const PHASE_COUNTS = [6, 12, 24];
 const DRAFTS = { notes: 150, plan: 150, draft: 150 };
@@ -114,12 +113,7 @@ async function oneRun(runMission, root, server, mission, settings = {}) {
   const warnings = [];
   const started = performance.now();
   const outcome = await runMission({
-    cwd: root,
-    mission,
-    inputsDir: "inputs",
-    runId: mission,
-    env: { OPENAI_API_KEY: "sk-bench" },
-    settings: { ...settings, models: { default: "openai:gpt-4o-mini", baseUrl: server.url, ...settings.models }, hooks: { enabled: false } },
+    ...fakeServerRun(root, server, mission, mission, settings),
     onEvent: (event) => {
       if (event.type === "warning") warnings.push(event.message);
     },
@@ -222,12 +216,4 @@ export function reportPrompts(r, { table }) {
   );
 }
 
-// Alone, from the repo root (dist/ built).
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const root = mkdtempSync(join(tmpdir(), "coord-bench-prompts-"));
-  try {
-    reportPrompts(await benchPrompts(resolve(fileURLToPath(new URL("..", import.meta.url))), root), { table });
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-}
+await runAlone(import.meta.url, "prompts", benchPrompts, reportPrompts);

@@ -8,14 +8,13 @@
 //   ideal time: every call in windows of `limit` calls, the lead after its supports, nothing
 //     wasted: (windows - 1) x window + one answer. The same run without the limit goes first
 //     (it also warms the process up, so the measured run does not pay for loading).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { startFakeOpenAI } from "../test/helpers/openai-server.ts";
 import { agentMarkdown, missionMarkdown } from "../test/helpers/project.ts";
-import { verdict } from "./measure.js";
+import { fakeServerRun, runAlone, verdict } from "./measure.js";
 
 const SUPPORTS = 20;
 const LIMIT = { requests: 5, windowMs: 1000, refuseAfterMs: 20 };
@@ -41,12 +40,7 @@ async function fanOutRun(runMission, root, server, runId) {
   let tokenEvents = 0;
   const started = performance.now();
   const outcome = await runMission({
-    cwd: root,
-    mission: "fan-out",
-    inputsDir: "inputs",
-    runId,
-    env: { OPENAI_API_KEY: "sk-bench" },
-    settings: { models: { default: "openai:gpt-4o-mini", baseUrl: server.url }, hooks: { enabled: false } },
+    ...fakeServerRun(root, server, "fan-out", runId),
     onEvent: (event) => {
       if (event.type === "warning") warnings.push(event.message);
       if (event.type === "token") tokenEvents++;
@@ -123,12 +117,4 @@ export function reportRateLimit(r, { verdict }) {
   );
 }
 
-// Alone, from the repo root (dist/ built).
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const root = mkdtempSync(join(tmpdir(), "coord-bench-ratelimit-"));
-  try {
-    reportRateLimit(await benchRateLimit(resolve(fileURLToPath(new URL("..", import.meta.url))), root), { verdict });
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-}
+await runAlone(import.meta.url, "ratelimit", benchRateLimit, reportRateLimit);
