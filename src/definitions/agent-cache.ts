@@ -37,12 +37,10 @@ function isAgent(v: unknown, file: string): boolean {
   );
 }
 
-/** The agent with a long body replaced by where it is in the file (in place, so fields keep their order). */
-function packAgent(file: string, parse: AgentParse): AgentParse {
+/** The agent with a long body replaced by where it is in the file's text (in place, so fields keep their order). */
+function packAgent(_file: string, parse: AgentParse, text: string): AgentParse {
   const agent = parse.agent;
   if (!agent || agent.body.length < KEPT_BODY) return parse;
-  const text = readText(file);
-  if (typeof text !== "string") return parse;
   // The body is the file's text after the frontmatter, trimmed (else a field's, which may be too).
   const start = normalizeLines(text).indexOf(agent.body);
   if (start === -1) return parse;

@@ -80,7 +80,7 @@ function parseFile(file: string): AgentParse | Diagnostic {
  */
 export function loadAgentFiles(files: string[], registry = new AgentRegistry(), cache?: ParseCache<AgentParse>): AgentRegistry {
   for (const file of files) {
-    const parsed = cache ? cache.parse(file, MAX_DEFINITION_BYTES, parseFile) : parseFile(file);
+    const parsed = cache ? cache.parse(file, MAX_DEFINITION_BYTES, readText, parseAgent) : parseFile(file);
     if (!("diagnostics" in parsed)) {
       registry.diagnostics.push(parsed);
       continue;

@@ -43,7 +43,7 @@ export class MissionCatalog extends FirstWins<Mission> {
 
 /** Parses one mission file; diagnostics include why it is not a mission. With a cache, an unchanged file is not parsed again. */
 export function loadMissionFile(file: string, cache?: ParseCache<MissionParse>): MissionParse {
-  const parsed = cache ? cache.parse(file, MAX_DEFINITION_BYTES, parseFile) : parseFile(file);
+  const parsed = cache ? cache.parse(file, MAX_DEFINITION_BYTES, readText, parseMission) : parseFile(file);
   return "diagnostics" in parsed ? parsed : { diagnostics: [parsed] };
 }
 

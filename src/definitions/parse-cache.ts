@@ -72,9 +72,10 @@ export interface CacheKind<T> {
   valid(file: string, value: unknown): value is T;
   /**
    * The form a parse is kept in, when it differs: what the file itself holds again can stay out
-   * of the cache (an agent's body), which keeps the cache small and fast to read.
+   * of the cache (an agent's body), which keeps the cache small and fast to read. `text` is the
+   * file's text the parse was made from.
    */
-  pack?(file: string, parse: T): unknown;
+  pack?(file: string, parse: T, text: string): unknown;
   /** The parse from its kept form, for an entry whose file still has `stamp`. */
   unpack?(file: string, kept: T, stamp: FileStamp): T;
 }
@@ -265,24 +266,29 @@ export class ParseCache<T> {
     return this.kind.unpack ? this.kind.unpack(file, entry.parse, stamp) : entry.parse;
   }
 
-  /** Keeps a fresh parse for next time, unless the file is too recent to trust or JSON would alter it. */
-  remember(file: string, stamp: FileStamp, parse: T, now = Date.now()): void {
+  /** Keeps a fresh parse of `text` for next time, unless the file is too recent to trust or JSON would alter it. */
+  remember(file: string, stamp: FileStamp, parse: T, text: string, now = Date.now()): void {
     this.misses++;
     this.changed = true;
     if (now - stamp.mtimeMs < RACY_MS) return;
-    const kept = (this.kind.pack ? this.kind.pack(file, parse) : parse) as T;
+    const kept = (this.kind.pack ? this.kind.pack(file, parse, text) : parse) as T;
     if (!survivesJson(kept)) return;
     this.next.set(file, { size: stamp.size, mtimeMs: stamp.mtimeMs, ctimeMs: stamp.ctimeMs, ino: stamp.ino, parse: kept });
   }
 
-  /** Parses `file` with `parse`, or answers it from the cache while the file is unchanged. */
-  parse(file: string, maxBytes: number, parse: (file: string) => T | Diagnostic): T | Diagnostic {
+  /**
+   * Reads `file` with `read` and parses its text with `parse`, or answers it from the cache while
+   * the file is unchanged. A file that cannot be read is `read`'s Diagnostic, never kept.
+   */
+  parse(file: string, maxBytes: number, read: (file: string) => string | Diagnostic, parse: (text: string, file: string) => T): T | Diagnostic {
     // Stamped before reading, so a file changed meanwhile is kept under the older stamp and parsed again next time.
     const stamp = stampOf(file, maxBytes);
     const cached = stamp && this.lookup(file, stamp);
     if (cached) return cached;
-    const parsed = parse(file);
-    if (stamp && !isDiagnosticOnly(parsed)) this.remember(file, stamp, parsed);
+    const text = read(file);
+    if (typeof text !== "string") return text;
+    const parsed = parse(text, file);
+    if (stamp) this.remember(file, stamp, parsed, text);
     return parsed;
   }
 
@@ -300,9 +306,4 @@ export class ParseCache<T> {
       // A read-only project or a full disk: the next load parses again, which is all a cache costs.
     }
   }
-}
-
-/** A Diagnostic standing for a file that was not read, as opposed to a parse (which holds diagnostics). */
-function isDiagnosticOnly(value: unknown): value is Diagnostic {
-  return isPlainObject(value) && !("diagnostics" in value);
 }
