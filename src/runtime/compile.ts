@@ -15,7 +15,7 @@ import { limiter } from "./limit.js";
 import { missionGraphInputSchema } from "./input-schema.js";
 import { budgetTracker, type Budget } from "./budget.js";
 import { fitContext, leadPrompt, planRequest, rolePrompt, sharedContext, singleRequest, supportPrompt, type StepContext } from "./prompts.js";
-import { RunState, nextApprovalKey, stampDecision, type ApprovalRecord, type CallRecord, type PhaseGate, type ReviewDecision, type RunStateUpdate, type RunStateValue, type Usage } from "./state.js";
+import { RunState, nextApprovalKey, nextCallKey, stampDecision, type ApprovalRecord, type CallRecord, type PhaseGate, type ReviewDecision, type RunStateUpdate, type RunStateValue, type Usage } from "./state.js";
 import { DELIVERABLES_TOOL } from "../models/tool-binding.js";
 import { toolResultText } from "../models/mcp.js";
 import { messageText } from "../models/message-text.js";
@@ -441,8 +441,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const call: CallRecord = { phase, agent: agent.name, role: "lead", model: nameOf(agent), usage, attempts, startedAt, finishedAt: new Date().toISOString() };
     budget.spend(call);
     // A rejected draft's calls were spent too: each redo gets its own record instead of replacing it.
-    const earlier = Object.keys(state.calls).filter((k) => k.startsWith(`${phase}/lead/`)).length;
-    const key = `${phase}/lead/${agent.name}${earlier ? `#${earlier + 1}` : ""}`;
+    const key = nextCallKey(state.calls, `${phase}/lead/${agent.name}`);
     const after: RunStateValue = { ...state, deliverables: { ...state.deliverables, [phase]: ordered }, calls: { ...state.calls, [key]: call } };
     await effects.afterStep?.(info, { deliverables: ordered, state: after });
     // Digested once, as they are written, and kept in the checkpoint with them.
@@ -564,9 +563,9 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const startedAt = new Date().toISOString();
     const checked = await modelCall("gate", { phase, agent: "judge", role: "judge" }, (config) => judgeCriteria(judge.model, mission, mine, state.deliverables, budgetOf(lead), config, judgeContext(state)));
     const results = checked.results.map((r) => ({ ...r, phase }));
-    const checks = Object.keys(state.calls).filter((k) => k.startsWith(`${phase}/gate`)).length;
-    const calls = { [`${phase}/gate${checks ? `#${checks + 1}` : ""}`]: { phase, agent: "judge", role: "judge" as const, model: judge.name, usage: checked.usage, attempts: 1, startedAt, finishedAt: new Date().toISOString() } };
-    budget.spend(calls[Object.keys(calls)[0]!]!);
+    const call: CallRecord = { phase, agent: "judge", role: "judge", model: judge.name, usage: checked.usage, attempts: 1, startedAt, finishedAt: new Date().toISOString() };
+    budget.spend(call);
+    const calls = { [nextCallKey(state.calls, `${phase}/gate`)]: call };
     const unmet = results.filter((r) => r.verdict !== "met");
     const gate = (status: PhaseGate["status"], more = 0): PhaseGate => ({ status, redos: redos + more, results });
     if (unmet.length === 0) return { gates: { phases: { [phase]: gate("passed") } }, calls };

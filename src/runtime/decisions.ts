@@ -68,6 +68,15 @@ export interface ApprovalRecord {
   at: string;
 }
 
+/**
+ * The key of one more call under `base` in a run's calls: `base`, then `base#2`, `base#3`... A
+ * redo or a check made again is recorded beside the earlier ones, which were spent too.
+ */
+export function nextCallKey(calls: Record<string, CallRecord>, base: string): string {
+  const earlier = Object.keys(calls).filter((key) => key === base || key.startsWith(`${base}#`)).length;
+  return earlier ? `${base}#${earlier + 1}` : base;
+}
+
 /** `approvals` keys: the phase and the decision's number on it (`1#1`, `1#2`), so a replayed write lands on itself. */
 export function nextApprovalKey(approvals: Record<string, ApprovalRecord> | undefined, phase: number): string {
   const earlier = Object.values(approvals ?? {}).filter((a) => a.phase === phase).length;

@@ -24,7 +24,7 @@ import { compactRun, isFinished } from "./retention.js";
 import type { RunModels } from "./prepare.js";
 import { buildRecord, initialState, renderReport, type RunRecord } from "./record.js";
 import type { RunStateValue } from "./state.js";
-import { pauseOf, type Pause } from "./decisions.js";
+import { nextCallKey, pauseOf, type Pause } from "./decisions.js";
 import type { RunSpec } from "./store.js";
 import type { RunStore } from "./store/run-store.js";
 
@@ -148,10 +148,9 @@ export async function recheckCriteria(spec: RunSpec, models: RunModels, store: R
   const judged = spec.mission.successCriteria.length
     ? await judgeCriteria(models.judge.model, spec.mission, spec.mission.successCriteria, state.deliverables, requestBudget(spec.settings.models.contextTokens ?? contextWindowOf(models.judge.spec)))
     : undefined;
-  const calls = Object.keys(state.calls).filter((k) => k.startsWith("0/judge")).length;
   const update = {
     criteria: [...sections, ...(judged?.results ?? [])],
-    ...(judged && { calls: { [`0/judge${calls ? `#${calls + 1}` : ""}`]: { phase: 0, agent: "judge", role: "judge" as const, model: models.judge.spec, usage: judged.usage, attempts: 1 } } }),
+    ...(judged && { calls: { [nextCallKey(state.calls, "0/judge")]: { phase: 0, agent: "judge", role: "judge" as const, model: models.judge.spec, usage: judged.usage, attempts: 1 } } }),
   };
   await opened.graph.updateState(opened.config, update, CRITERIA_NODE);
   return (await opened.graph.getState(opened.config)).values as RunStateValue;

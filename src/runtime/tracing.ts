@@ -12,6 +12,7 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attribu
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { messageText } from "../models/message-text.js";
 import { fromUsageMetadata, type Usage, type UsageMetadata } from "../models/usage.js";
 import type { Env, RunEvent } from "./events.js";
 import type { HookResult } from "./hook-process.js";
@@ -411,7 +412,7 @@ const ROLES: Record<string, string> = { human: "user", ai: "assistant", system: 
 function messageOf(message: BaseMessage): { role: string; parts: Array<Record<string, unknown>> } {
   const type = typeof message.getType === "function" ? message.getType() : "ai";
   const parts: Array<Record<string, unknown>> = [];
-  const text = typeof message.content === "string" ? message.content : message.content.map((p) => ("text" in p && typeof p.text === "string" ? p.text : "")).join("");
+  const text = messageText(message);
   if (text) parts.push(type === "tool" ? { type: "tool_call_response", id: (message as { tool_call_id?: string }).tool_call_id, response: text } : { type: "text", content: text });
   for (const call of (message as { tool_calls?: Array<{ id?: string; name: string; args: unknown }> }).tool_calls ?? []) parts.push({ type: "tool_call", id: call.id, name: call.name, arguments: call.args });
   return { role: ROLES[type] ?? type, parts };
