@@ -53,9 +53,9 @@ function parseFile(file: string): MissionParse | Diagnostic {
 }
 
 /** The mission cache of `options.cacheDir`, for one load: `work` reads through it, then it is saved. */
-function withCache<T>(options: LoadOptions, work: (cache: ParseCache<MissionParse> | undefined) => T): T {
+function withCache<T>(options: LoadOptions, work: (cache: ParseCache<MissionParse> | undefined) => T, partial = false): T {
   if (!options.cacheDir) return work(undefined);
-  const cache = ParseCache.open(options.cacheDir, MISSION_PARSES);
+  const cache = ParseCache.open(options.cacheDir, MISSION_PARSES, { partial });
   const result = work(cache);
   cache.save();
   return result;
@@ -87,7 +87,8 @@ export function loadMissions(options: LoadOptions = {}): MissionCatalog {
  * does not cost parsing all of them.
  */
 export function loadMission(ref: string, options: LoadOptions = {}): { mission: Mission; diagnostics: Diagnostic[] } {
-  return withCache(options, (cache) => findMission(ref, options, cache));
+  // Only the named mission is looked up: the others' entries stay for the next listing.
+  return withCache(options, (cache) => findMission(ref, options, cache), true);
 }
 
 function findMission(ref: string, options: LoadOptions, cache: ParseCache<MissionParse> | undefined): { mission: Mission; diagnostics: Diagnostic[] } {

@@ -226,8 +226,9 @@ const isDirectory = (path: string) => !!statSync(path, { throwIfNoEntry: false }
 
 /**
  * One load's view of a cache file: entries are looked up while the files are read, and the file
- * is rewritten at the end only when the load found something it did not hold. It then holds the
- * files of this load only.
+ * is rewritten at the end only when the load found something it did not hold. After a load of
+ * every file it holds those files only (a file gone is gone from it); after a partial load (one
+ * mission named) the entries it did not look at stay as they were.
  */
 export class ParseCache<T> {
   private readonly previous: Map<string, unknown>;
@@ -242,14 +243,18 @@ export class ParseCache<T> {
   private constructor(
     readonly dir: string,
     private readonly kind: CacheKind<T>,
+    private readonly partial: boolean,
   ) {
     this.path = join(dir, kind.file);
     this.previous = readEntries(this.path, parserFingerprint(kind as CacheKind<unknown>));
   }
 
-  /** Opens the cache of `kind` in `dir`, an absolute path that need not exist yet. */
-  static open<T>(dir: string, kind: CacheKind<T>): ParseCache<T> {
-    return new ParseCache(dir, kind);
+  /**
+   * Opens the cache of `kind` in `dir`, an absolute path that need not exist yet; `partial` for a
+   * load that reads some of the files only.
+   */
+  static open<T>(dir: string, kind: CacheKind<T>, options: { partial?: boolean } = {}): ParseCache<T> {
+    return new ParseCache(dir, kind, !!options.partial);
   }
 
   /** The cached parse of `file` if its stamp still matches, else undefined. Each entry is handed out once. */
@@ -297,11 +302,13 @@ export class ParseCache<T> {
    * Never throws: a cache that cannot be written is skipped, and the next load parses again.
    */
   save(): void {
-    if (!this.changed && this.previous.size === 0) return;
+    // Entries left unread say a full load's files are gone; a partial load keeps them.
+    if (!this.changed && (this.partial || this.previous.size === 0)) return;
     try {
       if (!isDirectory(this.dir) && !isDirectory(dirname(this.dir)) && this.misses < CREATE_MIN_PARSES) return;
       const fingerprint = parserFingerprint(this.kind as CacheKind<unknown>);
-      writeFileAtomic(this.path, asciiJson({ format: FORMAT, fingerprint, entries: Object.fromEntries(this.next) }));
+      const entries = { ...(this.partial && Object.fromEntries(this.previous)), ...Object.fromEntries(this.next) };
+      writeFileAtomic(this.path, asciiJson({ format: FORMAT, fingerprint, entries }));
     } catch {
       // A read-only project or a full disk: the next load parses again, which is all a cache costs.
     }

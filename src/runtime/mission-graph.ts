@@ -1,5 +1,6 @@
 import type { Callbacks } from "@langchain/core/callbacks/manager";
-import { loadAgents } from "../definitions/agent-registry.js";
+import { join } from "node:path";
+import { loadAgents, type AgentRegistry } from "../definitions/agent-registry.js";
 import type { LoadOptions } from "../definitions/discover.js";
 import type { SettingsInput } from "../definitions/schemas/settings.js";
 import { loadSettings } from "../definitions/settings.js";
@@ -7,6 +8,7 @@ import { compileMission, type CompiledMission } from "./compile.js";
 import type { Env } from "./events.js";
 import { compileOptions } from "./execute.js";
 import { agentsOf, requireKnownAgents, resolveRunModels, validMission } from "./prepare.js";
+import { homeDir } from "./store.js";
 
 export interface MissionGraphOptions extends LoadOptions {
   /** Settings over the project's (`coord.config.json`, `.env`, the environment): `{ approve: true }`. */
@@ -15,6 +17,17 @@ export interface MissionGraphOptions extends LoadOptions {
   env?: Env;
   /** LangChain callbacks for every model and tool call, tagged as in a run. */
   callbacks?: Callbacks;
+}
+
+// A server loads every mission of a project at once (coord-graphs.mjs exports one each): the
+// project's agents are loaded once for all of them, per set of load options.
+const projects = new Map<string, AgentRegistry>();
+
+function agentsOfProject(load: LoadOptions): AgentRegistry {
+  const key = JSON.stringify([load.cwd, load.agentDirs, load.builtin, load.cacheDir]);
+  let registry = projects.get(key);
+  if (!registry) projects.set(key, (registry = loadAgents(load)));
+  return registry;
 }
 
 /**
@@ -32,9 +45,10 @@ export interface MissionGraphOptions extends LoadOptions {
 export async function missionGraph(ref: string, options: MissionGraphOptions = {}): Promise<CompiledMission> {
   const cwd = options.cwd ?? process.cwd();
   const { settings, env } = loadSettings(cwd, options.env ?? process.env, options.settings ?? {});
-  const load: LoadOptions = { ...options, cwd };
+  // Through the project's parse cache, as the CLI reads it.
+  const load: LoadOptions = { cacheDir: join(homeDir(cwd, settings), "cache"), ...options, cwd };
   const mission = validMission(ref, load);
-  const registry = loadAgents(load);
+  const registry = agentsOfProject(load);
   requireKnownAgents(mission, registry, ref);
   const agents = agentsOf(mission, registry);
   const models = await resolveRunModels(mission, agents, settings, env);

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { AGENT_PARSES } from "../../src/definitions/agent-cache.js";
 import { AgentRegistry, agentFiles, loadAgentFiles, loadAgents } from "../../src/definitions/agent-registry.js";
 import { MISSION_PARSES } from "../../src/definitions/mission-cache.js";
-import { loadMissions, type MissionCatalog } from "../../src/definitions/mission-catalog.js";
+import { loadMission, loadMissions, type MissionCatalog } from "../../src/definitions/mission-catalog.js";
 import { CREATE_MIN_PARSES, MAX_CACHE_BYTES, ParseCache, RACY_MS, type CacheKind } from "../../src/definitions/parse-cache.js";
 import { REPO, SEED_MISSIONS, agentText, fixture, tempDir } from "./fixtures.js";
 
@@ -329,6 +329,22 @@ describe("the mission parse cache", () => {
     expectSameRegistry(loadMissions(options(cwd, cacheDir)), plain);
     writeFileSync(path, "{ broken");
     expectSameRegistry(loadMissions(options(cwd, cacheDir)), plain);
+  });
+});
+
+describe("the mission parse cache after one mission is named", () => {
+  it("keeps the other missions' entries, so the next listing parses none of them again", () => {
+    const { cwd, cacheDir } = project();
+    const full = loadMissions(options(cwd, cacheDir));
+    const cacheFile = join(cacheDir, "missions.json");
+    const entries = () => Object.keys((JSON.parse(readFileSync(cacheFile, "latin1")) as { entries: object }).entries);
+    const listed = entries();
+    expect(listed.length).toBeGreaterThan(3);
+    const named = full.missions.at(-1)!;
+    // The named mission's file changed since, so this load parses it again and writes the cache.
+    utimesSync(named.file, Date.now() / 1000 - 1800, Date.now() / 1000 - 1800);
+    expect(loadMission(named.id, options(cwd, cacheDir)).mission.id).toBe(named.id);
+    expect(entries().sort()).toEqual(listed.sort());
   });
 });
 

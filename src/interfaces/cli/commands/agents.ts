@@ -7,8 +7,9 @@ import { withParseCache } from "../settings.js";
 
 /** The JSON shape other tools read: stable field names, file relative to where coord runs. */
 export function agentJson(agent: Agent, cwd: string, withBody = false) {
-  const { body, extra, ...fields } = agent;
-  return { ...fields, file: displayPath(agent.file, cwd), extra, ...(withBody && { body }) };
+  // Fields by name: a body kept out of the parse cache is read from its file only when asked for.
+  const { name, type, description, capabilities, priority, color, model, tools, hooks, line, extra } = agent;
+  return { name, type, description, capabilities, priority, color, model, tools, hooks, file: displayPath(agent.file, cwd), line, extra, ...(withBody && { body: agent.body }) };
 }
 
 export function agentsList(io: Io, options: LoadOptions): number {
