@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Diagnostic } from "../errors.js";
 import { writeFileAtomic } from "../files.js";
+import { isDirectory } from "./discover.js";
 
 /**
  * Parsed agent and mission files kept between processes, so a folder of a thousand agents is not
@@ -222,7 +223,6 @@ export function stampOf(file: string, maxBytes: number): FileStamp | undefined {
 
 export const sameStamp = (a: FileStamp, b: FileStamp) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
 
-const isDirectory = (path: string) => !!statSync(path, { throwIfNoEntry: false })?.isDirectory();
 
 /**
  * One load's view of a cache file: entries are looked up while the files are read, and the file

@@ -45,10 +45,13 @@ export async function listRecords(store: RunStore, cwd: string, limit = 500): Pr
   return records.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId)).slice(0, limit);
 }
 
-/** A cheap fingerprint of one run, for the live updates: its record and last checkpoint time. */
-export async function runVersion(store: RunStore, spec: RunSpec): Promise<string> {
+/**
+ * A cheap fingerprint of one run, for the live updates: its record and last checkpoint time; and
+ * whether it is done (completed or failed), from the same read of its record.
+ */
+export async function runVersion(store: RunStore, spec: RunSpec): Promise<{ version: string; done: boolean }> {
   const [record, tuple] = await Promise.all([store.readRecord(spec), (await store.checkpointer()).getTuple({ configurable: { thread_id: spec.runId } })]);
-  return versionOf(record, tuple?.checkpoint.ts ?? null);
+  return { version: versionOf(record, tuple?.checkpoint.ts ?? null), done: record?.status === "completed" || record?.status === "failed" };
 }
 
 export async function readRunView(store: RunStore, runId: string, cwd: string): Promise<RunView> {

@@ -122,15 +122,7 @@ export function webRoutes(ctx: ServerContext, access: WebAccess, stopping: Abort
   web.get("/runs/:id/events", gate, async (c) => {
     const store = await ctx.store();
     const spec = await loadSpec(store, c.req.param("id"));
-    return storeEvents(
-      c,
-      async () => {
-        const version = await runVersion(store, spec);
-        const record = await store.readRecord(spec);
-        return { version, done: record?.status === "completed" || record?.status === "failed" };
-      },
-      stopping,
-    );
+    return storeEvents(c, () => runVersion(store, spec), stopping);
   });
 
   web.post("/runs/:id/decide", gate, async (c) => {
