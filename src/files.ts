@@ -1,6 +1,6 @@
 import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import type { z } from "zod";
+import type * as z from "zod";
 import { CoordError } from "./errors.js";
 
 /** A path an agent or a chat user asked for that coord will not open; the message says why. */

@@ -40,8 +40,8 @@ function staticPackages(entry: string): Set<string> {
 }
 
 const layer = (file: string) => relative(SRC, file).split("/")[0]!;
-// Arrows point one way: interfaces -> service -> runtime -> models -> definitions (errors and files for all).
-const RANK: Record<string, number> = { "errors.ts": 0, "files.ts": 0, definitions: 1, models: 2, runtime: 3, service: 4, interfaces: 5, "index.ts": 6 };
+// Arrows point one way: interfaces -> service -> runtime -> models -> definitions (errors, files and package for all).
+const RANK: Record<string, number> = { "errors.ts": 0, "files.ts": 0, "package.ts": 0, definitions: 1, models: 2, runtime: 3, service: 4, interfaces: 5, "index.ts": 6 };
 
 describe("architecture", () => {
   it("the CLI entry and the definitions commands import no LangChain or LangGraph eagerly", () => {

@@ -87,7 +87,8 @@ describe("the npm package", () => {
     expect(paths.filter((p) => p.startsWith("agents/")).length).toBeGreaterThan(0);
     const unwanted = paths.filter((p) => /^(src|test|bench|scripts|examples|docs|coverage|runs|\.coord|node_modules)\//.test(p) || /fixtures|\.test\.|\.map$|^tsconfig|^vitest/.test(p));
     expect(unwanted).toEqual([]);
-    expect(packed.unpackedSize).toBeLessThan(2_000_000);
+    // The library (dist/, a file per module) and the command bundled on its own (dist/cli/, about 1 MB).
+    expect(packed.unpackedSize).toBeLessThan(3_000_000);
   });
 
   it("runs a shipped mission offline through the installed coord bin", () => {

@@ -1,11 +1,9 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { diagnostic, type Diagnostic } from "../errors.js";
 import { FileRefusal, readRegularFile, walkFiles } from "../files.js";
 
-/** The folder coord is installed in: its shipped `agents/` and `missions/` live there. */
-export const PACKAGE_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../..");
+export { PACKAGE_ROOT } from "../package.js";
 
 /** A folder to search, and why it is searched (for messages). */
 export interface SearchRoot {

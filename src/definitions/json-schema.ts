@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { AgentFrontmatterSchema } from "./schemas/agent.js";
 import { SettingsSchema } from "./schemas/settings.js";
 

@@ -1,5 +1,5 @@
 import { isAscii } from "node:buffer";
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -105,10 +105,14 @@ export function parserFingerprint(kind: CacheKind<unknown>): string {
       return name;
     }
   };
+  // Bundled into the command (dist/cli/), the parser's modules are not files of their own: the
+  // bundle's file this code is in stands for them, as every build writes all of its files anew.
+  const bundled = !existsSync(fileURLToPath(new URL(`./parse-cache${ext}`, import.meta.url)));
+  const modules = bundled ? [fileURLToPath(import.meta.url)] : ["./parse-cache", ...kind.modules].map((m) => fileURLToPath(new URL(`${m}${ext}`, import.meta.url)));
   const fingerprint = [
     `format ${FORMAT}`,
     process.version,
-    ...["./parse-cache", ...kind.modules].map((m) => `${m} ${stamp(fileURLToPath(new URL(`${m}${ext}`, import.meta.url)))}`),
+    ...modules.map((path) => `${path} ${stamp(path)}`),
     ...kind.packages.map((p) => `${p} ${stamp(resolvePackage(p))}`),
   ].join("|");
   fingerprints.set(kind, fingerprint);

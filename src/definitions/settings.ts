@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseDotenv } from "dotenv";
-import type { z } from "zod";
+import type * as z from "zod";
 import { CoordError } from "../errors.js";
 import { readRegularFile } from "../files.js";
 import { McpServerSchema, SettingsSchema, type Settings, type SettingsInput } from "./schemas/settings.js";

@@ -1,6 +1,6 @@
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import { CoordError } from "../errors.js";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { McpServerSchema } from "../definitions/schemas/settings.js";
 

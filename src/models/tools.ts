@@ -2,7 +2,7 @@ import { readdirSync, statSync } from "node:fs";
 import { relative, sep } from "node:path";
 import { tool, type StructuredToolInterface } from "@langchain/core/tools";
 import picomatch from "picomatch";
-import { z } from "zod";
+import * as z from "zod";
 
 import { FILE_TOOL_NAMES, type FileTool } from "../definitions/tool-names.js";
 import { confine, FileRefusal, isPrivate, PathRefusal, readRegularFile, walkFiles } from "../files.js";

@@ -6,7 +6,7 @@ import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import { tool, type StructuredToolInterface } from "@langchain/core/tools";
 import { setMaxListeners } from "node:events";
 import { END, START, StateGraph, interrupt, task, type BaseCheckpointSaver, type LangGraphRunnableConfig } from "@langchain/langgraph";
-import { z } from "zod";
+import * as z from "zod";
 import { CoordError } from "../errors.js";
 import { ASSIGN_NODE, CRITERIA_NODE, INPUTS_NODE, gateNodeId, planMission, type PhasePlan, type PlanStep } from "../definitions/plan.js";
 import type { Agent } from "../definitions/schemas/agent.js";

@@ -1,7 +1,7 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { HumanMessage, SystemMessage, type AIMessage } from "@langchain/core/messages";
-import { z } from "zod";
+import * as z from "zod";
 import type { Mission } from "../definitions/schemas/mission.js";
 import { ASSIGN_TOOL, JUDGE_TOOL, type Evidence, type JudgedCriterion, type Verdict } from "../models/criteria-judge.js";
 import { SECTIONS, embed, section, stripOwnHeading } from "../models/prompt-format.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Mission } from "../definitions/schemas/mission.js";
 
 /** The zod schema of a mission's inputs: one string per input, optional where the mission says so. */

@@ -3,7 +3,8 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CoordError } from "../errors.js";
-import { PACKAGE_ROOT, type LoadOptions } from "../definitions/discover.js";
+import type { LoadOptions } from "../definitions/discover.js";
+import { PACKAGE_NAME, PACKAGE_ROOT } from "../package.js";
 import { loadAgents } from "../definitions/agent-registry.js";
 import { loadMissions } from "../definitions/mission-catalog.js";
 import { readSettingsFile } from "../definitions/settings.js";
@@ -14,7 +15,6 @@ import { validateMissionAgents } from "../definitions/validate.js";
 export const GRAPH_MODULE = "coord-graphs.mjs";
 export const LANGGRAPH_JSON = "langgraph.json";
 const HEADER = "// Written by `coord langgraph init`";
-const PACKAGE_NAME = "coord-missions";
 
 export interface LanggraphInitOptions {
   /** Pause each thread after every phase for a decision (the project's `approve` setting otherwise). */

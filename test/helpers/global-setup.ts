@@ -1,12 +1,11 @@
 import { spawnSync } from "node:child_process";
 import type { TestProject } from "vitest/node";
 import { startTestPostgres } from "./postgres-server.js";
-import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-/** tsc's exit code when it found type errors but still wrote every output file. */
+/** scripts/build.mjs exit code when tsc found type errors but dist/ was written all the same. */
 const ERRORS_OUTPUT_WRITTEN = 2;
 
 /**
@@ -24,8 +23,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
 }
 
 function buildDist(): void {
-  const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
-  const build = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: REPO, encoding: "utf8" });
+  const build = spawnSync(process.execPath, [join(REPO, "scripts", "build.mjs")], { cwd: REPO, encoding: "utf8" });
   if (build.status === 0) return;
   const output = `${build.stdout ?? ""}${build.stderr ?? ""}${build.error ?? ""}`;
   if (build.status === ERRORS_OUTPUT_WRITTEN) {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 // Real agent folders write the same field many ways (see the corpus README): these helpers
 // normalise each to one shape so the runner never has to care which collection a file came from.

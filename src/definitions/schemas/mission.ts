@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { AgentSchema } from "./agent.js";
 
 export const MissionInputSchema = z.object({

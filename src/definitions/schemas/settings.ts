@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** USD per million tokens. */
 export const PriceSchema = z.strictObject({

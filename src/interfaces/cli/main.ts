@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { CoordError, isCoordError } from "../../errors.js";
+import { packageVersion } from "../../package.js";
 import type { LoadOptions } from "../../definitions/discover.js";
 import { cliErrorLine } from "../error-voice.js";
 import type { Io } from "./io.js";
@@ -17,10 +17,6 @@ interface GlobalOptions {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-}
 
 function ioFor(options: GlobalOptions, streams: CliStreams): Io {
   return {

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { CoordError } from "../../errors.js";
 import { isRunLocked } from "../../runtime/lock.js";
 import type { RunRecord } from "../../runtime/record.js";

@@ -3,7 +3,7 @@ import { criteriaSummary } from "../../runtime/verdicts.js";
 import { join } from "node:path";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { z } from "zod";
+import * as z from "zod";
 import { loadMissions } from "../../definitions/mission-catalog.js";
 import type { Mission } from "../../definitions/schemas/mission.js";
 import type { RunRecord } from "../../runtime/record.js";

@@ -7,18 +7,25 @@ import { BIN, REPO, cliEnv, runCli } from "../../helpers/cli.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, runProject } from "../../helpers/project.js";
 
 // Issue #12: the replies that only read the store or the definitions load no LangChain, since
-// importing it alone takes several times what such a reply needs. Each command runs as users run
-// it (the real bin/coord.js, dist/ built by the global setup) under bench/trace-imports.js, which
-// records every module the process loads, ESM and CommonJS. How fast they start is measured side
-// by side by `npm run bench` (bench/startup.js), never here.
+// importing it alone takes several times what such a reply needs, and no package from
+// node_modules but the SQLite driver: the packages they need (zod, commander, marked, js-yaml...)
+// are bundled into dist/cli/ (scripts/build.mjs), since Node 20 loading them file by file took
+// most of a reply's time. Each command runs as users run it (the real bin/coord.js, dist/ built by
+// the global setup) under bench/trace-imports.js, which records every module file the process
+// loads, ESM and CommonJS. How fast they start is measured side by side by `npm run bench`
+// (bench/startup.js), never here.
 
 const TRACER = join(REPO, "bench", "trace-imports.js");
 const LANGCHAIN = /\/node_modules\/(?:@langchain\/|langchain\/)/;
+/** The package a node_modules URL belongs to (`zod`, `@langchain/core`). */
+const packageOf = (url: string) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1];
+/** What a read-only reply may load from node_modules: the store's native driver, which cannot be bundled. */
+const UNBUNDLED = new Set(["better-sqlite3"]);
 
 let cwd: string;
 let traces: string;
 
-/** The node_modules URLs `coord ARGS` loads in the project, and how it ended. */
+/** The module file URLs `coord ARGS` loads in the project, and how it ended. */
 function traced(args: string[]): { code: number; stdout: string; stderr: string; modules: string[] } {
   const traceFile = join(traces, `trace-${Math.random().toString(36).slice(2)}.txt`);
   writeFileSync(traceFile, "");
@@ -58,12 +65,14 @@ describe("read-only commands start without LangChain", () => {
   });
 
   for (const { args, shows } of READ_ONLY) {
-    it(`coord ${args.join(" ")} loads no @langchain/* or langchain module`, () => {
+    it(`coord ${args.join(" ")} loads no LangChain module and no package left out of the bundle`, () => {
       const result = traced(args);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toMatch(shows);
-      expect(result.modules.length, "the tracer recorded nothing: is it loaded?").toBeGreaterThan(0);
+      expect(result.modules.filter((url) => url.includes("/dist/cli/")).length, "the tracer saw no chunk of the bundle: is it loaded?").toBeGreaterThan(0);
       expect(result.modules.filter((url) => LANGCHAIN.test(url))).toEqual([]);
+      const unbundled = new Set(result.modules.map(packageOf).filter((name) => name !== undefined && !UNBUNDLED.has(name)));
+      expect([...unbundled], "packages loaded from node_modules: bundle them (scripts/build.mjs) or import them where they are needed").toEqual([]);
     });
   }
 });
