@@ -20,10 +20,11 @@ import { DELIVERABLES_TOOL } from "../models/tool-binding.js";
 import { toolResultText } from "../models/mcp.js";
 import { messageText } from "../models/message-text.js";
 import { SECTIONS, section } from "../models/prompt-format.js";
+import { askStructured } from "../models/structured.js";
 import { addUsage, fromUsageMetadata, zeroUsage } from "../models/usage.js";
 import { DEFAULT_CONTEXT_TOKENS, estimateTokens, requestBudget } from "../models/context.js";
 import { digestsOf } from "./digests.js";
-import { assignCriteria, gateFeedback, judgeCriteria, templateSectionResults, type CriterionResult } from "./criteria.js";
+import { assignCriteria, gateFeedback, judgeContextOf, judgeCriteria, templateSectionResults, type CriterionResult } from "./criteria.js";
 
 /** What a step is about to do or has done: handed to effects (hooks, files, progress). */
 export interface StepInfo {
@@ -148,20 +149,14 @@ async function writePlan(model: BaseChatModel, messages: Messages, task: string,
 
 /** Asks the lead for the given deliverables through structured output; keeps what came back. */
 async function askDeliverables(model: BaseChatModel, messages: BaseMessage[], titles: string[], guidance: Record<string, string>, config?: RunnableConfig): Promise<LeadAnswer> {
-  const schema = deliverableSchema(titles, guidance);
-  const structured = model.withStructuredOutput(schema, { name: DELIVERABLES_TOOL, includeRaw: true });
-  const { raw, parsed } = (await structured.invoke(messages, config)) as {
-    raw: AIMessage;
-    parsed: Record<string, unknown> | null;
-  };
-  // A reply that misses a field fails the schema; what it did return is still worth keeping.
-  const args = parsed ?? (raw.tool_calls?.[0]?.args as Record<string, unknown> | undefined) ?? {};
+  const { value: args = {}, usage } = await askStructured(model, deliverableSchema(titles, guidance), DELIVERABLES_TOOL, messages, config);
+  // A reply that misses a field fails the schema; the deliverables it did write are kept.
   const values: Record<string, string> = {};
   titles.forEach((title, i) => {
-    const value = args[`deliverable_${i + 1}`];
+    const value: unknown = args[`deliverable_${i + 1}`];
     if (typeof value === "string" && value.trim()) values[title] = value.trim();
   });
-  return { values, usage: usageOf(raw) };
+  return { values, usage };
 }
 
 /**
@@ -517,15 +512,13 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const lastLead = agentOf(plans.at(-1)!.lead);
     const judge = judgeOf(lastLead);
     const startedAt = new Date().toISOString();
-    const { results, usage } = await modelCall("judge", { phase: 0, agent: "judge", role: "judge" }, (config) => judgeCriteria(judge.model, mission, mission.successCriteria, state.deliverables, budgetOf(lastLead), config, judgeContext(state)));
+    const { results, usage } = await modelCall("judge", { phase: 0, agent: "judge", role: "judge" }, (config) => judgeCriteria(judge.model, mission, mission.successCriteria, state.deliverables, budgetOf(lastLead), config, judgeContextOf(state)));
     const call: CallRecord = { phase: 0, agent: "judge", role: "judge", model: judge.name, usage, attempts: 1, startedAt, finishedAt: new Date().toISOString() };
     budget.spend(call);
     const criteria: CriterionResult[] = [...sections, ...results];
     return { criteria, calls: { "0/judge": call } };
   };
 
-  // The judge's request opens with the run's shared context, as every step's does.
-  const judgeContext = (state: RunStateValue) => ({ inputs: state.inputs, extra: state.extra, ...(state.digests && { digests: state.digests }) });
   const judgeOf = (agent: Agent) => options.judge ?? { model: modelFor(agent), name: nameOf(agent) };
 
   /** The criteria each in the verdict of the last check after its phase, in the mission's order. */
@@ -561,7 +554,7 @@ export function compileMission(mission: Mission, options: CompileOptions) {
     const lead = agentOf(plan.lead);
     const judge = judgeOf(lead);
     const startedAt = new Date().toISOString();
-    const checked = await modelCall("gate", { phase, agent: "judge", role: "judge" }, (config) => judgeCriteria(judge.model, mission, mine, state.deliverables, budgetOf(lead), config, judgeContext(state)));
+    const checked = await modelCall("gate", { phase, agent: "judge", role: "judge" }, (config) => judgeCriteria(judge.model, mission, mine, state.deliverables, budgetOf(lead), config, judgeContextOf(state)));
     const results = checked.results.map((r) => ({ ...r, phase }));
     const call: CallRecord = { phase, agent: "judge", role: "judge", model: judge.name, usage: checked.usage, attempts: 1, startedAt, finishedAt: new Date().toISOString() };
     budget.spend(call);

@@ -1,11 +1,12 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { HumanMessage, SystemMessage, type AIMessage } from "@langchain/core/messages";
+import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import * as z from "zod";
 import type { Mission } from "../definitions/schemas/mission.js";
 import { ASSIGN_TOOL, JUDGE_TOOL, type Evidence, type JudgedCriterion, type Verdict } from "../models/criteria-judge.js";
 import { SECTIONS, embed, section, stripOwnHeading } from "../models/prompt-format.js";
-import { fromUsageMetadata, type Usage } from "../models/usage.js";
+import { askStructured } from "../models/structured.js";
+import type { Usage } from "../models/usage.js";
 import type { PhasePlan } from "../definitions/plan.js";
 import { fitContext, sharedContext, type StepContext } from "./prompts.js";
 import type { CriterionResult } from "./verdicts.js";
@@ -33,6 +34,11 @@ export interface JudgeContext {
   inputs: Record<string, string>;
   extra: Array<{ name: string; text: string }>;
   digests?: Record<string, Record<string, string>>;
+}
+
+/** The judge's context from a run's state: every judge call of a run, in the graph or `coord check`, reads the same. */
+export function judgeContextOf(state: JudgeContext): JudgeContext {
+  return { inputs: state.inputs, extra: state.extra, ...(state.digests && { digests: state.digests }) };
 }
 
 /**
@@ -107,10 +113,8 @@ export async function judgeCriteria(
   config?: RunnableConfig,
   shared?: JudgeContext,
 ): Promise<{ results: CriterionResult[]; usage: Usage }> {
-  const structured = model.withStructuredOutput(JudgeSchema, { name: JUDGE_TOOL, includeRaw: true });
-  const { raw, parsed } = (await structured.invoke(judgeMessages(mission, criteria, deliverables, budget, shared), config)) as { raw: AIMessage; parsed: z.infer<typeof JudgeSchema> | null };
-  const judged = (parsed?.verdicts ?? (raw.tool_calls?.[0]?.args as z.infer<typeof JudgeSchema> | undefined)?.verdicts ?? []) as JudgedCriterion[];
-  return { results: verifyVerdicts(criteria, judged, deliverables), usage: fromUsageMetadata(raw.usage_metadata) };
+  const { value, usage } = await askStructured(model, JudgeSchema, JUDGE_TOOL, judgeMessages(mission, criteria, deliverables, budget, shared), config);
+  return { results: verifyVerdicts(criteria, (value?.verdicts ?? []) as JudgedCriterion[], deliverables), usage };
 }
 
 const AssignSchema = z.object({
@@ -130,19 +134,15 @@ export async function assignCriteria(model: BaseChatModel, mission: Mission, cri
     section(SECTIONS.criteria, criteria.map((c, i) => `${i + 1}. ${c}`).join("\n")),
     section(SECTIONS.task, "For every criterion above, name the earliest phase whose deliverables should meet it: it is checked right after that phase."),
   ].join("\n");
-  const structured = model.withStructuredOutput(AssignSchema, { name: ASSIGN_TOOL, includeRaw: true });
-  const { raw, parsed } = (await structured.invoke([new SystemMessage(`# Mission: ${mission.title}\n\n${section(SECTIONS.phases, outline)}`), new HumanMessage(ask)], config)) as {
-    raw: AIMessage;
-    parsed: z.infer<typeof AssignSchema> | null;
-  };
-  const given = parsed?.assignments ?? (raw.tool_calls?.[0]?.args as z.infer<typeof AssignSchema> | undefined)?.assignments ?? [];
+  const { value, usage } = await askStructured(model, AssignSchema, ASSIGN_TOOL, [new SystemMessage(`# Mission: ${mission.title}\n\n${section(SECTIONS.phases, outline)}`), new HumanMessage(ask)], config);
+  const given = value?.assignments ?? [];
   const known = new Set(mission.phases.map((p) => p.index));
   const last = mission.phases.at(-1)?.index ?? 1;
   const phases = criteria.map((_, i) => {
     const phase = given.find((a) => a.criterion === i + 1)?.phase;
     return phase !== undefined && known.has(phase) ? phase : last;
   });
-  return { phases, usage: fromUsageMetadata(raw.usage_metadata) };
+  return { phases, usage };
 }
 
 /** What a gate tells a lead it sends back: the criteria its phase has not met, and what is missing. */

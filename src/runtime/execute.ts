@@ -10,7 +10,7 @@ import { connectMcp, type McpTools } from "../models/mcp.js";
 import { DEFAULT_PRICES, costOf } from "../models/prices.js";
 import { contextWindowOf, requestBudget } from "../models/context.js";
 import { CRITERIA_NODE } from "../definitions/plan.js";
-import { judgeCriteria, templateSectionResults } from "./criteria.js";
+import { judgeContextOf, judgeCriteria, templateSectionResults } from "./criteria.js";
 import { toolsForAgent } from "../models/tools.js";
 import { compileMission, recursionLimitFor, type CompileOptions, type StepEffects } from "./compile.js";
 import { stepEffects } from "./effects.js";
@@ -145,13 +145,13 @@ export async function recheckCriteria(spec: RunSpec, models: RunModels, store: R
   const opened = await openGraph(spec, models, store);
   const state = (await opened.graph.getState(opened.config)).values as RunStateValue;
   const sections = spec.mission.kind === "template" ? templateSectionResults(spec.mission, state.deliverables) : [];
+  const startedAt = new Date().toISOString();
+  // The same request as the run's own check: the run's shared context, then the deliverables.
   const judged = spec.mission.successCriteria.length
-    ? await judgeCriteria(models.judge.model, spec.mission, spec.mission.successCriteria, state.deliverables, requestBudget(spec.settings.models.contextTokens ?? contextWindowOf(models.judge.spec)))
+    ? await judgeCriteria(models.judge.model, spec.mission, spec.mission.successCriteria, state.deliverables, requestBudget(spec.settings.models.contextTokens ?? contextWindowOf(models.judge.spec)), undefined, judgeContextOf(state))
     : undefined;
-  const update = {
-    criteria: [...sections, ...(judged?.results ?? [])],
-    ...(judged && { calls: { [nextCallKey(state.calls, "0/judge")]: { phase: 0, agent: "judge", role: "judge" as const, model: models.judge.spec, usage: judged.usage, attempts: 1 } } }),
-  };
+  const call = judged && { phase: 0, agent: "judge", role: "judge" as const, model: models.judge.spec, usage: judged.usage, attempts: 1, startedAt, finishedAt: new Date().toISOString() };
+  const update = { criteria: [...sections, ...(judged?.results ?? [])], ...(call && { calls: { [nextCallKey(state.calls, "0/judge")]: call } }) };
   await opened.graph.updateState(opened.config, update, CRITERIA_NODE);
   return (await opened.graph.getState(opened.config)).values as RunStateValue;
 }

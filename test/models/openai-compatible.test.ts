@@ -274,4 +274,18 @@ describe("success criteria judged over HTTP", () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no run "no-such-run"');
   });
+
+  it("coord check sends the judge the very request the run's own check sent: the run's inputs and deliverables, then the criteria", async () => {
+    server = await startFakeOpenAI();
+    const mission = missionMarkdown("Solo", ["Market Brief"], [{ title: "Write", lead: "analyst", deliverables: ["Summary"] }]);
+    const cwd = runProject({ mission, agents: { analyst: {} }, inputs: { "market-brief": GROWTH_INPUTS["market-brief"] } });
+    const judgeRequests = () => server!.requests.filter((q) => q.body.tools?.some((t) => t.function.name === "judge_criteria")).map((q) => q.body.messages);
+    const r = await runCli(["run", "test-mission", "--inputs", "inputs", "--run-id", "again", "--quiet"], { cwd, env: providerEnv(server) });
+    expect(r.code, r.stderr).toBe(0);
+    const checked = await runCli(["check", "again", "--json"], { cwd, env: providerEnv(server) });
+    expect(checked.code, checked.stderr).toBe(0);
+    const [inRun, inCheck] = judgeRequests();
+    expect(JSON.stringify(inRun)).toContain(GROWTH_INPUTS["market-brief"]!.split("\n")[0]);
+    expect(inCheck).toEqual(inRun);
+  });
 });
