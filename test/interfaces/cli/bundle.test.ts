@@ -1,5 +1,8 @@
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runBinAsync, runCli } from "../../helpers/cli.js";
+import { BIN, runBinAsync, runCli, tempProject } from "../../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI, type ReceivedRequest } from "../../helpers/openai-server.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, runProject } from "../../helpers/project.js";
 
@@ -51,5 +54,14 @@ describe("the bundled command", () => {
     };
     expect(outcome(bundled.stdout)).toEqual(outcome(library.stdout));
     expect(outcome(bundled.stdout).status).toBe("completed");
+  });
+
+  it("says in one line that coord is not built when dist/cli/ is missing (a checkout before npm install), exit 2", () => {
+    const copy = tempProject({});
+    mkdirSync(join(copy, "bin"));
+    copyFileSync(BIN, join(copy, "bin", "coord.js"));
+    const result = spawnSync(process.execPath, [join(copy, "bin", "coord.js"), "missions", "list"], { cwd: copy, encoding: "utf8" });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe("coord: coord is not built: dist/cli/main.js is missing (fix: run `npm install`, or `npm run build`, in coord's folder)\n");
   });
 });
