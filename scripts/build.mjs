@@ -8,9 +8,11 @@
 //     (bench/startup.js times the replies; issue #12 wants them under 300 ms). Every other
 //     package stays in node_modules and is imported from there when a command needs it, as the
 //     library imports it.
-// Used by `prepare` (so a git install and a fresh clone get both) and by the tests' global setup.
+// Used by `prepare` (so a git install and a fresh clone get both), by the tests' global setup, and
+// with --fresh by `prepack`.
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,22 +54,53 @@ async function buildCommand(root) {
     // Bundled CommonJS packages (commander, dotenv) call require() for Node's own modules.
     banner: { js: 'import { createRequire as __coordCreateRequire } from "node:module";\nconst require = __coordCreateRequire(import.meta.url);' },
     // `--verbose` stack traces point into src/ (main.ts turns source maps on for them).
+    // Class names as written: logs (pino's err.type) and stack traces name CoordError, not _CoordError.
+    keepNames: true,
     sourcemap: "linked",
     sourcesContent: false,
     logLevel: "warning",
   });
 }
 
-/** Builds dist/ from scratch. Returns tsc's type errors, if any (dist/ is written all the same). */
-export async function buildDist(root = ROOT) {
-  rmSync(join(root, "dist"), { recursive: true, force: true });
+/** How long chunks of earlier builds are kept for the processes started from them. */
+const KEEP_EARLIER_CHUNKS_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Empties dist/ but for the command's chunks of earlier builds made in the last day. A command
+ * loads a chunk when it first needs it, and chunks are named by their content (`runs-4P7RKHFO.js`):
+ * a `coord serve` or `coord mcp` started before a rebuild still finds its own, where removing them
+ * left it failing at its next request. Named by content, a kept chunk never holds other code.
+ */
+export function cleanDist(root, now = Date.now()) {
+  const dist = join(root, "dist");
+  const cli = join(dist, "cli");
+  if (!existsSync(dist)) return;
+  for (const name of readdirSync(dist)) if (name !== "cli") rmSync(join(dist, name), { recursive: true, force: true });
+  if (!existsSync(cli)) return;
+  for (const name of readdirSync(cli)) {
+    const file = join(cli, name);
+    const earlierChunk = name.endsWith(".js") && name !== "main.js" && now - statSync(file).mtimeMs < KEEP_EARLIER_CHUNKS_MS;
+    if (!earlierChunk) rmSync(file, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Builds dist/ anew. `fresh`: nothing kept from earlier builds (`npm pack` ships the current build
+ * only). Returns tsc's type errors, if any (dist/ is written all the same).
+ */
+export async function buildDist(root = ROOT, { fresh = false } = {}) {
+  if (fresh) rmSync(join(root, "dist"), { recursive: true, force: true });
+  else cleanDist(root);
   const typeErrors = buildLibrary(root);
   await buildCommand(root);
+  // One id for this build, read by the parse cache of the library and of the command alike: the
+  // code that parsed a cached entry is this build's, whichever of the two made it.
+  writeFileSync(join(root, "dist", "build.json"), `${JSON.stringify({ id: `${Date.now().toString(36)}-${randomBytes(6).toString("hex")}` })}\n`);
   return typeErrors;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const typeErrors = await buildDist();
+  const typeErrors = await buildDist(ROOT, { fresh: process.argv.includes("--fresh") });
   if (typeErrors) {
     process.stderr.write(typeErrors);
     process.exitCode = ERRORS_OUTPUT_WRITTEN;

@@ -83,12 +83,22 @@ export interface CacheKind<T> {
 
 const fingerprints = new Map<CacheKind<unknown>, string>();
 
+/**
+ * The files whose stamps identify the parser's code. Built (`npm run build`), that is the build's
+ * id file, dist/build.json, one level up from the library's modules and from the command's bundle
+ * alike, so both read each other's cache entries. From source (the tests), the parser's modules.
+ */
+function parserCode(kind: CacheKind<unknown>): string[] {
+  const build = fileURLToPath(new URL("../build.json", import.meta.url));
+  if (existsSync(build)) return [build];
+  const ext = import.meta.url.slice(import.meta.url.lastIndexOf("."));
+  return ["./parse-cache", ...kind.modules].map((m) => fileURLToPath(new URL(`${m}${ext}`, import.meta.url)));
+}
+
 /** Identifies the code that parses `kind` in this process: sizes and times of its files. */
 export function parserFingerprint(kind: CacheKind<unknown>): string {
   const known = fingerprints.get(kind);
   if (known !== undefined) return known;
-  // Compiled (.js) or run from source (.ts, as the tests do): the modules share the extension.
-  const ext = import.meta.url.slice(import.meta.url.lastIndexOf("."));
   const require = createRequire(import.meta.url);
   const stamp = (path: string) => {
     try {
@@ -105,14 +115,10 @@ export function parserFingerprint(kind: CacheKind<unknown>): string {
       return name;
     }
   };
-  // Bundled into the command (dist/cli/), the parser's modules are not files of their own: the
-  // bundle's file this code is in stands for them, as every build writes all of its files anew.
-  const bundled = !existsSync(fileURLToPath(new URL(`./parse-cache${ext}`, import.meta.url)));
-  const modules = bundled ? [fileURLToPath(import.meta.url)] : ["./parse-cache", ...kind.modules].map((m) => fileURLToPath(new URL(`${m}${ext}`, import.meta.url)));
   const fingerprint = [
     `format ${FORMAT}`,
     process.version,
-    ...modules.map((path) => `${path} ${stamp(path)}`),
+    ...parserCode(kind).map((path) => `${path} ${stamp(path)}`),
     ...kind.packages.map((p) => `${p} ${stamp(resolvePackage(p))}`),
   ].join("|");
   fingerprints.set(kind, fingerprint);

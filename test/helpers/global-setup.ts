@@ -23,7 +23,8 @@ export default async function setup(project: TestProject): Promise<(() => Promis
 }
 
 function buildDist(): void {
-  const build = spawnSync(process.execPath, [join(REPO, "scripts", "build.mjs")], { cwd: REPO, encoding: "utf8" });
+  // Fresh: the package test ships this build, which must hold no chunk of an earlier one.
+  const build = spawnSync(process.execPath, [join(REPO, "scripts", "build.mjs"), "--fresh"], { cwd: REPO, encoding: "utf8" });
   if (build.status === 0) return;
   const output = `${build.stdout ?? ""}${build.stderr ?? ""}${build.error ?? ""}`;
   if (build.status === ERRORS_OUTPUT_WRITTEN) {
