@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, utimesSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
@@ -126,5 +126,43 @@ describe("bin/coord.js, the bundled command", () => {
     expect(code).toBe(0);
     const shown = await runCli(["runs", "show", "piped", "--json"], { cwd });
     expect((JSON.parse(shown.stdout) as { status: string }).status).toBe("completed");
+  });
+
+  it("a coord mcp started before a rebuild still answers with the commands it loads after it", async () => {
+    // A checkout of its own (sources, scripts, bin; node_modules linked), built, then rebuilt
+    // with a change while the server runs: it loads /coord list's chunk only when first asked.
+    const copy = tempProject({});
+    for (const path of ["src", "scripts", "bin", "missions", "agents"]) cpSync(join(REPO, path), join(copy, path), { recursive: true });
+    for (const file of ["package.json", "tsconfig.json", "tsconfig.build.json"]) copyFileSync(join(REPO, file), join(copy, file));
+    symlinkSync(join(REPO, "node_modules"), join(copy, "node_modules"), "dir");
+    const build = () => spawnSync(process.execPath, [join(copy, "scripts", "build.mjs")], { cwd: copy, encoding: "utf8" });
+    expect(build().status).toBe(0);
+    const server = spawn(process.execPath, [join(copy, "bin", "coord.js"), "mcp"], { cwd: copy, env: cliEnv(), stdio: ["pipe", "pipe", "pipe"] });
+    const replies: Array<(message: { result?: { content: Array<{ text: string }> } }) => void> = [];
+    let pending = "";
+    server.stdout.on("data", (chunk: Buffer) => {
+      pending += chunk.toString();
+      for (let end = pending.indexOf("\n"); end >= 0; end = pending.indexOf("\n")) {
+        const line = pending.slice(0, end);
+        pending = pending.slice(end + 1);
+        replies.shift()?.(JSON.parse(line));
+      }
+    });
+    const ask = (id: number, method: string, params: unknown) =>
+      new Promise<{ result?: { content: Array<{ text: string }> } }>((answer) => {
+        replies.push(answer);
+        server.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`);
+      });
+    try {
+      await ask(1, "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "test", version: "1" } });
+      server.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`);
+      const catalog = join(copy, "src", "definitions", "mission-catalog.ts");
+      writeFileSync(catalog, `${readFileSync(catalog, "utf8")}\nexport const CHANGED_SINCE_THE_SERVER_STARTED = true;\n`);
+      expect(build().status).toBe(0);
+      const listed = await ask(2, "tools/call", { name: "slash", arguments: { text: "/coord list" } });
+      expect(listed.result?.content[0]?.text).toMatch(/sales-marketing-alignment/);
+    } finally {
+      server.kill();
+    }
   });
 });
