@@ -202,7 +202,7 @@ function benchCli() {
   return COMMANDS.map((command, i) => ({ label: command.label, median: median(times[i]), min: Math.min(...times[i]) }));
 }
 
-/** node_modules URLs a command loads, recorded by bench/trace-imports.js. */
+/** Module file URLs a command loads, recorded by bench/trace-imports.js. */
 function tracedModules(args, traceDir) {
   const traceFile = join(traceDir, `trace-${Date.now()}.txt`);
   writeFileSync(traceFile, "");
@@ -225,9 +225,10 @@ function reportCli(results, traceDir) {
   console.log(`\ntarget: coord agents list < ${CLI_TARGET_MS} ms: ${ms(coord.median)} ms ${verdict(coord.median, CLI_TARGET_MS)}`);
 
   const cliModules = tracedModules(COMMANDS[0].args, traceDir);
-  const packages = new Set(cliModules.map(packageOf));
+  const fromNodeModules = cliModules.filter((url) => url.includes("/node_modules/"));
+  const packages = new Set(fromNodeModules.map(packageOf));
   console.log(`LangChain modules loaded by \`coord agents list\`: ${cliModules.filter(isLangChain).length}`);
-  console.log(`  it loads ${cliModules.length} node_modules modules from ${packages.size} packages: ${[...packages].sort().join(", ")}`);
+  console.log(`  it loads ${cliModules.length} module files, ${fromNodeModules.length} of them from node_modules${packages.size ? ` (${[...packages].sort().join(", ")})` : ""}: the rest is coord's bundle`);
   // Shows the tracer does see LangChain when it is loaded, so the 0 above is meaningful.
   const control = tracedModules(COMMANDS[2].args, traceDir).filter(isLangChain).length;
   console.log(`tracer check: importing langgraph + langchain records ${control} LangChain modules`);

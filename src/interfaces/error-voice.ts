@@ -1,5 +1,5 @@
 import { isAbsolute, relative, basename } from "node:path";
-import { asInternal, formatDiagnostic, isCoordError, type CoordError, type ErrorCode, type Surface } from "../errors.js";
+import { asInternal, formatDiagnostic, isCoordError, type CoordError, type CoordInternalError, type ErrorCode, type Surface } from "../errors.js";
 
 /**
  * The one place an error becomes text for a person or a program, on every surface: a CLI line,
@@ -70,10 +70,26 @@ function hintFor(error: CoordError, surface: Surface): string | undefined {
   return error.hint && !CLI_ONLY_HINT.test(error.hint) ? error.hint : undefined;
 }
 
+/**
+ * Where remote surfaces tell their own bugs. Their callers learn only "internal error in coord";
+ * the process serving them (`coord serve`, `coord mcp`) sets this to tell the rest to whoever
+ * runs it, on its stderr. Unset (the library, the CLI), remote bugs go nowhere else.
+ */
+let internalErrorSink: ((error: CoordInternalError) => void) | undefined;
+
+/** Has `sink` told of every internal error a remote surface answers with; returns what stops it. */
+export function reportInternalErrors(sink: (error: CoordInternalError) => void): () => void {
+  internalErrorSink = sink;
+  return () => {
+    if (internalErrorSink === sink) internalErrorSink = undefined;
+  };
+}
+
 /** What every surface says about an error, with paths and advice fitted to the surface. */
 export function viewError(thrown: unknown, surface: Surface, cwd: string): ErrorView {
   if (!isCoordError(thrown)) {
     const internal = asInternal(thrown);
+    if (surface !== "cli") internalErrorSink?.(internal);
     // Our bug's message may quote anything; remote callers get the code and the plea only.
     const message = surface === "cli" ? `internal error: ${internal.message}` : "internal error in coord";
     return { code: "INTERNAL", message, hint: "this is a bug in coord; please report it with what you ran" };

@@ -128,18 +128,27 @@ describe("bin/coord.js, the bundled command", () => {
     expect((JSON.parse(shown.stdout) as { status: string }).status).toBe("completed");
   });
 
-  it("a coord mcp started before a rebuild still answers with the commands it loads after it", async () => {
-    // A checkout of its own (sources, scripts, bin; node_modules linked), built, then rebuilt
-    // with a change while the server runs: it loads /coord list's chunk only when first asked.
+  /**
+   * A checkout of its own (sources, scripts, bin; node_modules linked), built, with `coord mcp`
+   * started from it: it loads /coord list's chunk only when first asked.
+   */
+  async function mcpInACheckout() {
     const copy = tempProject({});
     for (const path of ["src", "scripts", "bin", "missions", "agents"]) cpSync(join(REPO, path), join(copy, path), { recursive: true });
     for (const file of ["package.json", "tsconfig.json", "tsconfig.build.json"]) copyFileSync(join(REPO, file), join(copy, file));
     symlinkSync(join(REPO, "node_modules"), join(copy, "node_modules"), "dir");
-    const build = () => spawnSync(process.execPath, [join(copy, "scripts", "build.mjs")], { cwd: copy, encoding: "utf8" });
-    expect(build().status).toBe(0);
+    /** Builds the checkout, after a change to its sources. */
+    const rebuild = (...flags: string[]) => {
+      const catalog = join(copy, "src", "definitions", "mission-catalog.ts");
+      writeFileSync(catalog, `${readFileSync(catalog, "utf8")}\nexport const CHANGED_SINCE_THE_SERVER_STARTED = true;\n`);
+      expect(spawnSync(process.execPath, [join(copy, "scripts", "build.mjs"), ...flags], { cwd: copy, encoding: "utf8" }).status).toBe(0);
+    };
+    expect(spawnSync(process.execPath, [join(copy, "scripts", "build.mjs")], { cwd: copy, encoding: "utf8" }).status).toBe(0);
     const server = spawn(process.execPath, [join(copy, "bin", "coord.js"), "mcp"], { cwd: copy, env: cliEnv(), stdio: ["pipe", "pipe", "pipe"] });
     const replies: Array<(message: { result?: { content: Array<{ text: string }> } }) => void> = [];
     let pending = "";
+    let stderr = "";
+    server.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     server.stdout.on("data", (chunk: Buffer) => {
       pending += chunk.toString();
       for (let end = pending.indexOf("\n"); end >= 0; end = pending.indexOf("\n")) {
@@ -148,21 +157,38 @@ describe("bin/coord.js, the bundled command", () => {
         replies.shift()?.(JSON.parse(line));
       }
     });
-    const ask = (id: number, method: string, params: unknown) =>
+    let id = 0;
+    const ask = (method: string, params: unknown) =>
       new Promise<{ result?: { content: Array<{ text: string }> } }>((answer) => {
         replies.push(answer);
-        server.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`);
+        server.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params })}\n`);
       });
+    await ask("initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "test", version: "1" } });
+    server.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`);
+    const list = async () => (await ask("tools/call", { name: "slash", arguments: { text: "/coord list" } })).result?.content[0]?.text;
+    return { rebuild, list, stderr: () => stderr, stop: () => server.kill() };
+  }
+
+  it("a coord mcp started before a rebuild still answers with the commands it loads after it", async () => {
+    const mcp = await mcpInACheckout();
     try {
-      await ask(1, "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "test", version: "1" } });
-      server.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`);
-      const catalog = join(copy, "src", "definitions", "mission-catalog.ts");
-      writeFileSync(catalog, `${readFileSync(catalog, "utf8")}\nexport const CHANGED_SINCE_THE_SERVER_STARTED = true;\n`);
-      expect(build().status).toBe(0);
-      const listed = await ask(2, "tools/call", { name: "slash", arguments: { text: "/coord list" } });
-      expect(listed.result?.content[0]?.text).toMatch(/sales-marketing-alignment/);
+      mcp.rebuild();
+      expect(await mcp.list()).toMatch(/sales-marketing-alignment/);
+      expect(mcp.stderr()).toBe("");
     } finally {
-      server.kill();
+      mcp.stop();
+    }
+  });
+
+  it("a server's internal error reaches its stderr, while the caller is told only that there was one", async () => {
+    // A build from scratch under it takes away the chunk it has yet to load: a real failure, not a planted one.
+    const mcp = await mcpInACheckout();
+    try {
+      mcp.rebuild("--fresh");
+      expect(await mcp.list()).toBe("⚠️ internal error in coord\nFix: this is a bug in coord; please report it with what you ran");
+      expect(mcp.stderr()).toMatch(/^coord mcp: internal error: Cannot find module '[^']+\/dist\/cli\/[\w-]+\.js'.* \(fix: this is a bug in coord; please report it with what you ran\)\n$/);
+    } finally {
+      mcp.stop();
     }
   });
 });

@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { CoordError } from "../../../errors.js";
 import type { LoadOptions } from "../../../definitions/discover.js";
+import { cliErrorLine, reportInternalErrors } from "../../error-voice.js";
 import { checkBind, createCoordServer } from "../../http/server.js";
 import type { Io } from "../io.js";
 import { runWorker } from "../../../service/worker.js";
@@ -15,6 +16,7 @@ export async function serve(io: Io, flags: { host: string; port: string; workers
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CoordError("USAGE", `--port ${flags.port} is not a port number`, { hint: "use 0-65535 (0 picks a free port)" });
   const workers = flags.workers === undefined ? 1 : flags.workers === "0" ? 0 : positiveInt(flags.workers, "--workers")!;
   const log = (message: string) => io.err(`coord serve: ${message}`);
+  const stopReporting = reportInternalErrors(internalErrorReport(io, log));
   const server = createCoordServer({ cwd: io.cwd, host: flags.host, load, settings, env, log });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
@@ -40,12 +42,23 @@ export async function serve(io: Io, flags: { host: string; port: string; workers
   });
   stopWorkers.abort();
   await working;
+  stopReporting();
   return 0;
+}
+
+/** How a server tells its operator of a bug its remote caller saw as "internal error in coord": its message, or with --verbose its stack. */
+function internalErrorReport(io: Io, log: (message: string) => void) {
+  return (error: Error) => log(io.verbose && error.stack ? error.stack : cliErrorLine(error, io.cwd).replace(/^coord: /, ""));
 }
 
 /** `coord mcp`: serves MCP over stdio until the client closes the connection. */
 export async function mcp(io: Io, load: LoadOptions): Promise<number> {
   const { settings, env } = projectSettings(io);
   const { serveMcp } = await import("../../mcp/server.js");
-  return serveMcp({ cwd: io.cwd, load, settings, env }, io.err);
+  const stopReporting = reportInternalErrors(internalErrorReport(io, (message) => io.err(`coord mcp: ${message}`)));
+  try {
+    return await serveMcp({ cwd: io.cwd, load, settings, env }, io.err);
+  } finally {
+    stopReporting();
+  }
 }
