@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { LoadOptions } from "../../definitions/discover.js";
-import type { SettingsInput } from "../../definitions/schemas/settings.js";
+import type { Settings, SettingsInput } from "../../definitions/schemas/settings.js";
 import { loadSettings } from "../../definitions/settings.js";
 import { CoordError } from "../../errors.js";
 import { homeDir } from "../../runtime/store.js";
@@ -33,11 +33,12 @@ function exportLangSmithVariables(io: Io, env: Record<string, string | undefined
 /**
  * Load options with the project's parse cache, `.coord/cache` (see definitions/parse-cache.ts):
  * agents and missions unchanged since an earlier command are not parsed again. Settings that
- * cannot be read only cost the cache: listing agents never fails on them.
+ * cannot be read only cost the cache: listing agents never fails on them. A command that has
+ * read them already gives them.
  */
-export function withParseCache(io: Io, load: LoadOptions): LoadOptions {
+export function withParseCache(io: Io, load: LoadOptions, settings?: Settings): LoadOptions {
   try {
-    return { ...load, cacheDir: join(homeDir(io.cwd, projectSettings(io).settings), "cache") };
+    return { ...load, cacheDir: join(homeDir(io.cwd, settings ?? projectSettings(io).settings), "cache") };
   } catch {
     return load;
   }

@@ -1,10 +1,14 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { isCoordError } from "../../../src/errors.js";
 import { serve } from "../../../src/interfaces/cli/commands/serve.js";
 import type { Io } from "../../../src/interfaces/cli/io.js";
-import { runCli, tempProject } from "../../helpers/cli.js";
+import { BIN, cliEnv, runCli, tempProject } from "../../helpers/cli.js";
+import { GROWTH_PLAN } from "../../helpers/project.js";
 
 function io(cwd: string): Io & { lines: string[] } {
   const lines: string[] = [];
@@ -36,5 +40,26 @@ describe("coord serve", () => {
     const r = await runCli(["serve", "--port", "0x50"], { cwd: tempProject() });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--port 0x50 is not a port number");
+  });
+
+  it("lists the project's missions through its parse cache, as the read-only commands do", async () => {
+    const cwd = tempProject({ "missions/test-mission.md": GROWTH_PLAN });
+    mkdirSync(join(cwd, ".coord"));
+    const server = spawn(process.execPath, [BIN, "serve", "--port", "0", "--workers", "0"], { cwd, env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const url = await new Promise<string>((found, failed) => {
+        server.stdout.on("data", (chunk: Buffer) => {
+          const match = /listening on (\S+)/.exec(chunk.toString());
+          if (match) found(match[1]!);
+        });
+        server.on("exit", (code) => failed(new Error(`coord serve exited with ${code}`)));
+      });
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain("Growth Plan");
+      expect(existsSync(join(cwd, ".coord", "cache", "missions.json"))).toBe(true);
+    } finally {
+      server.kill();
+    }
   });
 });

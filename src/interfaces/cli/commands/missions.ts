@@ -79,8 +79,9 @@ function renderMission(mission: Mission): string {
 }
 
 export function missionsShow(io: Io, ref: string, options: LoadOptions & { graph?: boolean }): number {
-  const { mission, diagnostics } = loadMission(ref, options);
-  const registry = loadAgents(withParseCache(io, options));
+  const cached = withParseCache(io, options);
+  const { mission, diagnostics } = loadMission(ref, cached);
+  const registry = loadAgents(cached);
   // show works with agents missing: they are warnings here and errors in validate.
   const missing = validateMissionAgents(mission, registry).map((d) => ({ ...d, severity: "warning" as const }));
   reportDiagnostics(io, [...diagnostics, ...missing]);

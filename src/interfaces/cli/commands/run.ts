@@ -88,7 +88,7 @@ export function cliRunOptions(io: Io, mission: string, flags: RunFlags, load: Lo
   const { settings, env } = projectSettings(io, runFlagSettings(flags));
   return {
     // The parse cache, as the read-only commands use it: a run starts without the markdown parser.
-    ...withParseCache(io, load),
+    ...withParseCache(io, load, settings),
     mission,
     ...(flags.inputs && { inputsDir: flags.inputs }),
     inputs: flags.input ?? [],

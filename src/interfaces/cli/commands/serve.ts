@@ -6,7 +6,7 @@ import { checkBind, createCoordServer } from "../../http/server.js";
 import type { Io } from "../io.js";
 import { runWorker } from "../../../service/worker.js";
 import { runNotifier } from "../../notify.js";
-import { positiveInt, projectSettings } from "../settings.js";
+import { positiveInt, projectSettings, withParseCache } from "../settings.js";
 
 /** `coord serve`: runs until SIGINT or SIGTERM; the first stdout line says where it listens. */
 export async function serve(io: Io, flags: { host: string; port: string; workers?: string }, load: LoadOptions): Promise<number> {
@@ -17,7 +17,8 @@ export async function serve(io: Io, flags: { host: string; port: string; workers
   const workers = flags.workers === undefined ? 1 : flags.workers === "0" ? 0 : positiveInt(flags.workers, "--workers")!;
   const log = (message: string) => io.err(`coord serve: ${message}`);
   const stopReporting = reportInternalErrors(internalErrorReport(io, log));
-  const server = createCoordServer({ cwd: io.cwd, host: flags.host, load, settings, env, log });
+  // Pages and commands list missions at each request: the parse cache spares parsing them again.
+  const server = createCoordServer({ cwd: io.cwd, host: flags.host, load: withParseCache(io, load, settings), settings, env, log });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
       reject(
@@ -57,7 +58,7 @@ export async function mcp(io: Io, load: LoadOptions): Promise<number> {
   const { serveMcp } = await import("../../mcp/server.js");
   const stopReporting = reportInternalErrors(internalErrorReport(io, (message) => io.err(`coord mcp: ${message}`)));
   try {
-    return await serveMcp({ cwd: io.cwd, load, settings, env }, io.err);
+    return await serveMcp({ cwd: io.cwd, load: withParseCache(io, load, settings), settings, env }, io.err);
   } finally {
     stopReporting();
   }
