@@ -10,7 +10,7 @@
 // response's end). Medians side by side.
 // Targets: coord wall <= hand-written wall + 300 ms; coord span / hand-written span <= 1.0x
 // (judged with a 5% margin for timer noise).
-// Standalone: npx tsc -p tsconfig.build.json && node --import tsx bench/overhead.js
+// Standalone: npm run build && node --import tsx bench/overhead.js
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -124,7 +124,7 @@ export function reportOverhead({ stale, samples, busy }, { table }) {
     `\ncoord vs a hand-written LangGraph graph (bench/overhead-langgraph.js), the same ${PHASES.length}-phase mission: ${CALLS} model calls, ${SERIAL_CALLS} one after another,` +
       ` against a local OpenAI-compatible server answering each after ${CALL_MS} ms (model path ${ideal} ms); whole processes, ${RUNS} runs each after a warm-up, taking turns; machine busy while measuring: ${busy}`,
   );
-  if (stale) console.log("NOTE: dist/ is older than src/: coord ran the last build (npx tsc -p tsconfig.build.json)");
+  if (stale) console.log("NOTE: dist/ is older than src/: coord ran the last build (npm run build)");
   const rows = Object.entries(samples).map(([side, runs]) => {
     const wall = median(runs.map((r) => r.wall));
     const span = median(runs.map((r) => r.span));

@@ -9,7 +9,7 @@
 // deliverable at once) and `one-call` (every deliverable in one generation) side by side; a
 // one-call run has no single-deliverable call, so its limit takes that part from the parallel
 // run of the same round. Target: parallel <= 1.25x its limit.
-// Standalone: npx tsc -p tsconfig.build.json && node --import tsx bench/phase.js
+// Standalone: npm run build && node --import tsx bench/phase.js
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";

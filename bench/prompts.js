@@ -12,7 +12,7 @@
 // Then a 40-phase run with 600-word drafts and models.contextTokens 32,000 (older deliverables
 // must go in brief): it completes, and its largest request (characters / 3.5, as coord
 // estimates) stays within requestBudget(32,000).
-// Standalone: npx tsc -p tsconfig.build.json && node --import tsx bench/prompts.js
+// Standalone: npm run build && node --import tsx bench/prompts.js
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";

@@ -1,4 +1,4 @@
-// Rate limits (`npm run bench`, section 4; alone: `npx tsc -p tsconfig.build.json && node --import tsx bench/ratelimit.js`).
+// Rate limits (`npm run bench`, section 4; alone: `npm run build && node --import tsx bench/ratelimit.js`).
 // One run of a mission whose phase fans out to 20 supports, through the library (dist/), against a
 // local OpenAI-compatible server that takes 5 requests a second and answers the rest with 429 and
 // Retry-After. coord's one limiter per provider (models.maxInflight, default 8) holds every call

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI lives in the compiled library (built by `npm install` via `prepare`),
-// bundled into dist/cli/ (scripts/build.mjs). With --verbose, stack traces name the source files
+// Thin launcher: the command is built by `npm install` (via `prepare`) and bundled on its own into
+// dist/cli/ (scripts/build.mjs). With --verbose, stack traces name the source files
 // where the source maps are (a checkout; the package ships none) and the bundle's otherwise.
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,7 +9,7 @@ if (process.argv.includes("--verbose")) process.setSourceMapsEnabled(true);
 const { main } = await import("../dist/cli/main.js").catch((error) => {
   // A checkout run before `npm install` built it, or a build cut short: one line that says which
   // file is missing, not Node's stack trace.
-  const missing = error?.code === "ERR_MODULE_NOT_FOUND" && /Cannot find module '([^']+)'/.exec(error.message)?.[1];
+  const missing = error?.code === "ERR_MODULE_NOT_FOUND" && error.url?.startsWith("file:") && fileURLToPath(error.url);
   const root = fileURLToPath(new URL("..", import.meta.url));
   if (!missing || !missing.startsWith(join(root, "dist"))) throw error;
   process.stderr.write(`coord: coord is not built, or not wholly: ${relative(root, missing)} is missing (fix: run \`npm install\`, or \`npm run build\`, in coord's folder)\n`);

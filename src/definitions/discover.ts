@@ -3,7 +3,6 @@ import { resolve } from "node:path";
 import { diagnostic, type Diagnostic } from "../errors.js";
 import { FileRefusal, readRegularFile, walkFiles } from "../files.js";
 
-export { PACKAGE_ROOT } from "../package.js";
 
 /** A folder to search, and why it is searched (for messages). */
 export interface SearchRoot {

@@ -1,7 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CoordError, diagnostic, type Diagnostic } from "../errors.js";
-import { MAX_DEFINITION_BYTES, PACKAGE_ROOT, readText, searchRoots, type LoadOptions, type SearchRoot } from "./discover.js";
+import { PACKAGE_ROOT } from "../package.js";
+import { MAX_DEFINITION_BYTES, readText, searchRoots, type LoadOptions, type SearchRoot } from "./discover.js";
 import { walkFiles } from "../files.js";
 import { missionIdFromPath, parseMission, type MissionParse } from "./mission.js";
 import { MISSION_PARSES } from "./mission-cache.js";

@@ -2,9 +2,9 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { BIN, cliEnv } from "../helpers/cli.js";
 
-/** The SDK's own client, talking to `coord mcp` in a real subprocess over stdio, as Claude Code does. */
-export async function connectMcp(cwd: string, env: Record<string, string | undefined> = {}): Promise<Client> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, "mcp"], cwd, env: cliEnv(env), stderr: "pipe" });
+/** The SDK's own client, talking to `coord mcp` in a real subprocess over stdio, as Claude Code does (`bin`: another checkout's). */
+export async function connectMcp(cwd: string, env: Record<string, string | undefined> = {}, bin = BIN): Promise<Client> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [bin, "mcp"], cwd, env: cliEnv(env), stderr: "pipe" });
   const client = new Client({ name: "coord-test", version: "1.0.0" });
   await client.connect(transport);
   return client;

@@ -1,4 +1,5 @@
 import { CoordError } from "../../errors.js";
+import { PACKAGE_NAME } from "../../package.js";
 
 /**
  * `/coord` inside Claude Code. Claude Code pastes the user's arguments into a command file where
@@ -12,7 +13,7 @@ export const MCP_JSON_PATH = ".mcp.json";
 /** How Claude Code starts `coord mcp`: no shell, the arguments as a list. */
 // `npx coord` alone would fetch an unrelated package named coord where coord-missions is not
 // installed; naming the package makes npx use the local install, or the right one.
-export const COORD_MCP_SERVER = { command: "npx", args: ["-y", "-p", "coord-missions", "coord", "mcp"] } as const;
+export const COORD_MCP_SERVER = { command: "npx", args: ["-y", "-p", PACKAGE_NAME, "coord", "mcp"] } as const;
 
 export const CLAUDE_COMMAND = `---
 description: Run a coord mission, or list missions and manage runs (help, list, status, approve, reject)

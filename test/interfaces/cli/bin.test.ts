@@ -1,11 +1,13 @@
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
-import { cleanDist } from "../../../scripts/build.mjs";
+import type { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { KEEP_REPLACED_CHUNKS_MS, keepReplacedChunks } from "../../../scripts/build.mjs";
 import { BIN, REPO, cliEnv, runBinAsync, runCli, tempProject } from "../../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI, type ReceivedRequest } from "../../helpers/openai-server.js";
+import { callText, connectMcp } from "../mcp-client.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, runProject } from "../../helpers/project.js";
 
 // The `coord` command is bundled (scripts/build.mjs) with its own copy of zod inside, while
@@ -62,7 +64,7 @@ describe("bin/coord.js, the bundled command", () => {
     const copy = tempProject({});
     mkdirSync(join(copy, "bin"));
     copyFileSync(BIN, join(copy, "bin", "coord.js"));
-    const result = spawnSync(process.execPath, [join(copy, "bin", "coord.js"), "missions", "list"], { cwd: copy, encoding: "utf8" });
+    const result = spawnSync(process.execPath, [join(copy, "bin", "coord.js"), "missions", "list"], { cwd: copy, env: cliEnv(), encoding: "utf8" });
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(`coord: coord is not built, or not wholly: ${join("dist", "cli", "main.js")} is missing (fix: run \`npm install\`, or \`npm run build\`, in coord's folder)\n`);
   });
@@ -74,9 +76,9 @@ describe("bin/coord.js, the bundled command", () => {
     mkdirSync(join(copy, "dist", "cli"), { recursive: true });
     // The entry as built, without the chunks it imports.
     copyFileSync(join(REPO, "dist", "cli", "main.js"), join(copy, "dist", "cli", "main.js"));
-    const result = spawnSync(process.execPath, [join(copy, "bin", "coord.js"), "missions", "list"], { cwd: copy, encoding: "utf8" });
+    const result = spawnSync(process.execPath, [join(copy, "bin", "coord.js"), "missions", "list"], { cwd: copy, env: cliEnv(), encoding: "utf8" });
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/^coord: coord is not built, or not wholly: dist\/cli\/chunk-\w+\.js is missing \(fix: run `npm install`, or `npm run build`, in coord's folder\)\n$/);
+    expect(result.stderr).toMatch(/^coord: coord is not built, or not wholly: dist[\\/]cli[\\/]chunk-\w+\.js is missing \(fix: run `npm install`, or `npm run build`, in coord's folder\)\n$/);
   });
 
   it("shares the parse cache with the library: a cache the command wrote is read, not rewritten, by the library of the same build", () => {
@@ -85,110 +87,104 @@ describe("bin/coord.js, the bundled command", () => {
     // Files nobody is editing: the cache trusts them.
     const past = Date.now() / 1000 - 3600;
     for (const name of readdirSync(join(cwd, "agents"))) utimesSync(join(cwd, "agents", name), past, past);
-    const listed = spawnSync(process.execPath, [BIN, "agents", "list"], { cwd, encoding: "utf8" });
+    const listed = spawnSync(process.execPath, [BIN, "agents", "list"], { cwd, env: cliEnv(), encoding: "utf8" });
     expect(listed.status, listed.stderr).toBe(0);
     const cache = join(cwd, ".coord", "cache", "agents.json");
     const written = readFileSync(cache, "latin1");
     expect(JSON.parse(written).fingerprint).toContain(join("dist", "build.json"));
     const library = pathToFileURL(join(REPO, "dist", "index.js")).href;
     const script = `const { loadAgents } = await import(${JSON.stringify(library)}); console.log(loadAgents({ cwd: process.cwd(), cacheDir: ${JSON.stringify(join(cwd, ".coord", "cache"))} }).names().length);`;
-    const loaded = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd, encoding: "utf8" });
+    const loaded = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd, env: cliEnv(), encoding: "utf8" });
     expect(loaded.status, loaded.stderr).toBe(0);
     expect(Number(loaded.stdout)).toBeGreaterThan(4);
     expect(JSON.parse(readFileSync(cache, "latin1")).fingerprint).toBe(JSON.parse(written).fingerprint);
     expect(readFileSync(cache, "latin1")).toBe(written);
   });
 
-  it("a build keeps the command's chunks of earlier builds for a day, for the processes started from them, and nothing else", () => {
-    const root = tempProject({
-      "dist/index.js": "old library",
-      "dist/definitions/agent.js": "old module",
-      "dist/cli/main.js": "old entry",
-      "dist/cli/main.js.map": "{}",
-      "dist/cli/runs-OLDHASH1.js": "yesterday's chunk",
-      "dist/cli/chunk-OLDHASH2.js": "last week's chunk",
-    });
+  it("a build keeps the command's chunks an earlier build had, for a day after they were first replaced, and nothing else", () => {
     const now = Date.now();
-    utimesSync(join(root, "dist/cli/runs-OLDHASH1.js"), now / 1000 - 3600, now / 1000 - 3600);
-    utimesSync(join(root, "dist/cli/chunk-OLDHASH2.js"), now / 1000 - 7 * 86400, now / 1000 - 7 * 86400);
-    cleanDist(root, now);
-    expect(readdirSync(join(root, "dist"))).toEqual(["cli"]);
-    expect(readdirSync(join(root, "dist", "cli"))).toEqual(["runs-OLDHASH1.js"]);
-    expect(readFileSync(join(root, "dist/cli/runs-OLDHASH1.js"), "utf8")).toBe("yesterday's chunk");
+    const from = tempProject({
+      "main.js": "the replaced entry",
+      "main.js.map": "{}",
+      "runs-AAAA.js": "a chunk this build replaces",
+      "batch-BBBB.js": "a chunk replaced an hour ago",
+      "chunk-CCCC.js": "a chunk replaced two days ago",
+      "chunk-SAME.js": "a chunk the new build has too",
+      "replaced.json": JSON.stringify({ "batch-BBBB.js": now - 3_600_000, "chunk-CCCC.js": now - 2 * KEEP_REPLACED_CHUNKS_MS }),
+    });
+    const to = tempProject({ "main.js": "the new entry", "chunk-SAME.js": "a chunk the new build has too" });
+    keepReplacedChunks(from, to, now);
+    expect(readdirSync(to).sort()).toEqual(["batch-BBBB.js", "chunk-SAME.js", "main.js", "replaced.json", "runs-AAAA.js"]);
+    expect(readFileSync(join(to, "main.js"), "utf8")).toBe("the new entry");
+    // Each kept chunk's day runs from when it was first replaced, however often it is carried on.
+    expect(JSON.parse(readFileSync(join(to, "replaced.json"), "utf8"))).toEqual({ "runs-AAAA.js": now, "batch-BBBB.js": now - 3_600_000 });
   });
 
   it("finishes a run whose reader stopped early (coord run | head -1): the run completes, exit 0", async () => {
-    const cwd = runProject({ mission: GROWTH_PLAN, agents: { analyst: {}, researcher: {}, seller: {}, planner: {} }, inputs: GROWTH_INPUTS });
-    const child = spawn(process.execPath, [BIN, "run", "test-mission", "--inputs", "inputs", "--run-id", "piped"], { cwd, env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    // The reader takes one line of each stream, then closes both, as `2>&1 | head -1` does.
-    for (const stream of [child.stdout, child.stderr]) stream.once("data", () => stream.destroy());
+    // The shipped mission: three phases, long enough to be mid-run when the first line is written.
+    const cwd = tempProject({});
+    const child = spawn(process.execPath, [BIN, "run", "sales-marketing-alignment", "--inputs", join(REPO, "examples", "acme"), "--run-id", "piped"], { cwd, env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    // The reader is gone before the command writes a line, as `2>&1 | head -0` would be: its
+    // first line of progress already meets a closed pipe, long before the run ends.
+    child.stdout.destroy();
+    child.stderr.destroy();
     const code = await new Promise<number | null>((done) => child.on("close", done));
     expect(code).toBe(0);
     const shown = await runCli(["runs", "show", "piped", "--json"], { cwd });
     expect((JSON.parse(shown.stdout) as { status: string }).status).toBe("completed");
   });
 
-  /**
-   * A checkout of its own (sources, scripts, bin; node_modules linked), built, with `coord mcp`
-   * started from it: it loads /coord list's chunk only when first asked.
-   */
-  async function mcpInACheckout() {
-    const copy = tempProject({});
-    for (const path of ["src", "scripts", "bin", "missions", "agents"]) cpSync(join(REPO, path), join(copy, path), { recursive: true });
-    for (const file of ["package.json", "tsconfig.json", "tsconfig.build.json"]) copyFileSync(join(REPO, file), join(copy, file));
-    symlinkSync(join(REPO, "node_modules"), join(copy, "node_modules"), "dir");
-    /** Builds the checkout, after a change to its sources. */
+  describe("a coord mcp started before a rebuild", () => {
+    let checkout: string;
+    /** Builds the checkout after a change to its sources; a build with type errors still builds (as npm test's does). */
     const rebuild = (...flags: string[]) => {
-      const catalog = join(copy, "src", "definitions", "mission-catalog.ts");
-      writeFileSync(catalog, `${readFileSync(catalog, "utf8")}\nexport const CHANGED_SINCE_THE_SERVER_STARTED = true;\n`);
-      expect(spawnSync(process.execPath, [join(copy, "scripts", "build.mjs"), ...flags], { cwd: copy, encoding: "utf8" }).status).toBe(0);
+      const catalog = join(checkout, "src", "definitions", "mission-catalog.ts");
+      writeFileSync(catalog, `${readFileSync(catalog, "utf8")}\nexport const CHANGED_${Date.now()} = true;\n`);
+      const build = spawnSync(process.execPath, [join(checkout, "scripts", "build.mjs"), ...flags], { cwd: checkout, encoding: "utf8" });
+      expect([0, 2], `${build.stdout}${build.stderr}`).toContain(build.status);
     };
-    expect(spawnSync(process.execPath, [join(copy, "scripts", "build.mjs")], { cwd: copy, encoding: "utf8" }).status).toBe(0);
-    const server = spawn(process.execPath, [join(copy, "bin", "coord.js"), "mcp"], { cwd: copy, env: cliEnv(), stdio: ["pipe", "pipe", "pipe"] });
-    const replies: Array<(message: { result?: { content: Array<{ text: string }> } }) => void> = [];
-    let pending = "";
-    let stderr = "";
-    server.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    server.stdout.on("data", (chunk: Buffer) => {
-      pending += chunk.toString();
-      for (let end = pending.indexOf("\n"); end >= 0; end = pending.indexOf("\n")) {
-        const line = pending.slice(0, end);
-        pending = pending.slice(end + 1);
-        replies.shift()?.(JSON.parse(line));
+    /** `coord mcp` from the checkout, through the MCP SDK's client; and what it printed on stderr. */
+    const startMcp = async () => {
+      const client = await connectMcp(checkout, {}, join(checkout, "bin", "coord.js"));
+      let stderr = "";
+      (client.transport as StdioClientTransport).stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      return { client, stderr: () => stderr };
+    };
+
+    // A checkout of its own (sources, scripts, bin; node_modules linked), built: its `coord mcp`
+    // loads /coord list's chunk only when first asked.
+    beforeAll(() => {
+      checkout = tempProject({});
+      for (const path of ["src", "scripts", "bin", "missions", "agents"]) cpSync(join(REPO, path), join(checkout, path), { recursive: true });
+      for (const file of ["package.json", "tsconfig.json", "tsconfig.build.json"]) copyFileSync(join(REPO, file), join(checkout, file));
+      symlinkSync(join(REPO, "node_modules"), join(checkout, "node_modules"), "junction");
+      rebuild();
+    });
+    afterAll(() => rmSync(checkout, { recursive: true, force: true }));
+
+    it("still answers with the commands it loads after the rebuild", async () => {
+      const mcp = await startMcp();
+      try {
+        rebuild();
+        const listed = await callText(mcp.client, "slash", { text: "/coord list" });
+        expect(listed.text).toMatch(/sales-marketing-alignment/);
+        expect(mcp.stderr()).toBe("");
+      } finally {
+        await mcp.client.close();
       }
     });
-    let id = 0;
-    const ask = (method: string, params: unknown) =>
-      new Promise<{ result?: { content: Array<{ text: string }> } }>((answer) => {
-        replies.push(answer);
-        server.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params })}\n`);
-      });
-    await ask("initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "test", version: "1" } });
-    server.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`);
-    const list = async () => (await ask("tools/call", { name: "slash", arguments: { text: "/coord list" } })).result?.content[0]?.text;
-    return { rebuild, list, stderr: () => stderr, stop: () => server.kill() };
-  }
 
-  it("a coord mcp started before a rebuild still answers with the commands it loads after it", async () => {
-    const mcp = await mcpInACheckout();
-    try {
-      mcp.rebuild();
-      expect(await mcp.list()).toMatch(/sales-marketing-alignment/);
-      expect(mcp.stderr()).toBe("");
-    } finally {
-      mcp.stop();
-    }
-  });
-
-  it("a server's internal error reaches its stderr, while the caller is told only that there was one", async () => {
-    // A build from scratch under it takes away the chunk it has yet to load: a real failure, not a planted one.
-    const mcp = await mcpInACheckout();
-    try {
-      mcp.rebuild("--fresh");
-      expect(await mcp.list()).toBe("⚠️ internal error in coord\nFix: this is a bug in coord; please report it with what you ran");
-      expect(mcp.stderr()).toMatch(/^coord mcp: internal error: Cannot find module '[^']+\/dist\/cli\/[\w-]+\.js'.* \(fix: this is a bug in coord; please report it with what you ran\)\n$/);
-    } finally {
-      mcp.stop();
-    }
+    it("tells its stderr of its own error, while the caller is told only that there was one", async () => {
+      // A build from scratch under it takes away the chunk it has yet to load: a real failure, not a planted one.
+      const mcp = await startMcp();
+      try {
+        rebuild("--fresh");
+        const listed = await callText(mcp.client, "slash", { text: "/coord list" });
+        expect(listed.text).toBe("⚠️ internal error in coord\nFix: this is a bug in coord; please report it with what you ran");
+        expect(mcp.stderr()).toMatch(/^coord mcp: internal error: Cannot find module '[^']+[\\/]dist[\\/]cli[\\/][\w-]+\.js'.* \(fix: this is a bug in coord; please report it with what you ran\)\n$/);
+      } finally {
+        await mcp.client.close();
+      }
+    });
   });
 });

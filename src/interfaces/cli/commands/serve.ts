@@ -17,39 +17,43 @@ export async function serve(io: Io, flags: { host: string; port: string; workers
   const workers = flags.workers === undefined ? 1 : flags.workers === "0" ? 0 : positiveInt(flags.workers, "--workers")!;
   const log = (message: string) => io.err(`coord serve: ${message}`);
   const stopReporting = reportInternalErrors(internalErrorReport(io, log));
-  // Pages and commands list missions at each request: the parse cache spares parsing them again.
-  const server = createCoordServer({ cwd: io.cwd, host: flags.host, load: withParseCache(io, load, settings), settings, env, log });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) =>
-      reject(
-        new CoordError("SERVE_PORT_BUSY", `cannot listen on ${flags.host}:${port}: ${error.code ?? error.message}`, {
-          hint: error.code === "EADDRINUSE" ? "choose another --port (0 picks a free one)" : "check --host is an address of this machine",
-          cause: error,
-        }),
-      ),
-    );
-    server.listen(port, flags.host, resolve);
-  });
-  const bound = (server.address() as AddressInfo).port;
-  io.out(`coord listening on http://${flags.host.includes(":") ? `[${flags.host}]` : flags.host}:${bound}`);
-  // The server's own worker: runs queued over HTTP or Slack (and any others) are worked on here,
-  // and whatever was queued or running when it stopped carries on when it starts again.
-  const stopWorkers = new AbortController();
-  const working = workers > 0 ? runWorker({ cwd: io.cwd, settings, env, concurrency: workers, signal: stopWorkers.signal, log, onStop: runNotifier({ cwd: io.cwd, settings, env }, log) }) : Promise.resolve();
-  await new Promise<void>((resolve) => {
-    const stop = () => server.close(() => resolve());
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
-  stopWorkers.abort();
-  await working;
-  stopReporting();
-  return 0;
+  try {
+    // Pages and commands list missions at each request: the parse cache spares parsing them again.
+    const server = createCoordServer({ cwd: io.cwd, host: flags.host, load: withParseCache(io, load, settings), settings, env, log });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (error: NodeJS.ErrnoException) =>
+        reject(
+          new CoordError("SERVE_PORT_BUSY", `cannot listen on ${flags.host}:${port}: ${error.code ?? error.message}`, {
+            hint: error.code === "EADDRINUSE" ? "choose another --port (0 picks a free one)" : "check --host is an address of this machine",
+            cause: error,
+          }),
+        ),
+      );
+      server.listen(port, flags.host, resolve);
+    });
+    const bound = (server.address() as AddressInfo).port;
+    io.out(`coord listening on http://${flags.host.includes(":") ? `[${flags.host}]` : flags.host}:${bound}`);
+    // The server's own worker: runs queued over HTTP or Slack (and any others) are worked on here,
+    // and whatever was queued or running when it stopped carries on when it starts again.
+    const stopWorkers = new AbortController();
+    const working = workers > 0 ? runWorker({ cwd: io.cwd, settings, env, concurrency: workers, signal: stopWorkers.signal, log, onStop: runNotifier({ cwd: io.cwd, settings, env }, log) }) : Promise.resolve();
+    await new Promise<void>((resolve) => {
+      const stop = () => server.close(() => resolve());
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+    stopWorkers.abort();
+    await working;
+    return 0;
+  } finally {
+    stopReporting();
+  }
 }
 
 /** How a server tells its operator of a bug its remote caller saw as "internal error in coord": its message, or with --verbose its stack. */
 function internalErrorReport(io: Io, log: (message: string) => void) {
-  return (error: Error) => log(io.verbose && error.stack ? error.stack : cliErrorLine(error, io.cwd).replace(/^coord: /, ""));
+  // One line, as every other line of the server's log: a message may hold line breaks (a zod error's does).
+  return (error: Error) => log(io.verbose && error.stack ? error.stack : cliErrorLine(error, io.cwd).replace(/^coord: /, "").replace(/\s*\n\s*/g, " "));
 }
 
 /** `coord mcp`: serves MCP over stdio until the client closes the connection. */
