@@ -14,7 +14,7 @@
 // from earlier builds), by `prepack` and the tests' global setup.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -99,6 +99,13 @@ export function keepReplacedChunks(from, to, now = Date.now()) {
   if (Object.keys(replaced).length) writeFileSync(join(to, REPLACED), `${JSON.stringify(replaced)}\n`);
 }
 
+/** A build killed before its end leaves its folder (dist.building-PID, dist.replaced-PID): gone after an hour. */
+function removeAbandonedBuilds(root, now = Date.now()) {
+  for (const name of readdirSync(root)) {
+    if (/^dist\.(building|replaced)-\d+$/.test(name) && now - statSync(join(root, name)).mtimeMs > 60 * 60 * 1000) rmSync(join(root, name), { recursive: true, force: true });
+  }
+}
+
 /**
  * Builds dist/ anew, in a folder of its own that then takes dist/'s place. `fresh`: nothing kept
  * from earlier builds (`npm pack` ships the current build only). Returns tsc's type errors, if any
@@ -106,6 +113,7 @@ export function keepReplacedChunks(from, to, now = Date.now()) {
  */
 export async function buildDist(root = ROOT, { fresh = false } = {}) {
   const dist = join(root, "dist");
+  removeAbandonedBuilds(root);
   const next = join(root, `dist.building-${process.pid}`);
   rmSync(next, { recursive: true, force: true });
   mkdirSync(next);
