@@ -14,6 +14,11 @@ import { embed, stripOwnHeading } from "../models/prompt-format.js";
 export type RunStatus = "queued" | "running" | "paused" | "completed" | "failed";
 export type PhaseStatus = "pending" | "running" | "awaiting-approval" | "completed" | "failed";
 
+/** Whether a paused run waits for a person's decision (approve, or reject with a note), not for a higher budget. */
+export function awaitsDecision(record: Pick<RunRecord, "status" | "reason">): boolean {
+  return record.status === "paused" && (record.reason === "approval" || record.reason === "criteria");
+}
+
 /** run.json: what other tools and the CLI's --json read about a run. */
 export interface RunRecord {
   runId: string;

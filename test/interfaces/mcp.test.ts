@@ -286,6 +286,17 @@ describe("coord mcp, run_mission as an MCP task (experimental in the SDK)", () =
     expect((await taskText(c, created.task.taskId)).text).toMatch(new RegExp(`^run ${runId}: paused \\(approval\\)\n`));
     expect((await callText(c, "approve_run", { runId, note: "fine" })).text).toMatch(new RegExp(`^run ${runId}: completed`));
   });
+
+  it("ends the task of a run that stopped at its budget saying so, without sending the caller to approve_run", async () => {
+    const cwd = runProject({ mission: MISSION, agents: { planner: {} }, inputs: {} });
+    writeFileSync(join(cwd, "coord.config.json"), JSON.stringify({ budget: { maxTokens: 1 } }));
+    const c = await connect(cwd);
+    const created = await c.request({ method: "tools/call", params: { name: "run_mission", arguments: { mission: "test-mission", inputs: INPUTS }, task: {} } }, CreateTaskResultSchema);
+    await pollTask(c, created.task.taskId);
+    const task = await c.experimental.tasks.getTask(created.task.taskId);
+    expect(task.statusMessage).toMatch(/^run \S+: paused \(budget\) — budget reached: .*\. It stopped at its budget: the server's operator can resume it with a higher one\.$/);
+    expect(task.statusMessage).not.toContain("approve_run");
+  });
 });
 
 describe("coord mcp, hostile clients", () => {

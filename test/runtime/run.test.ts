@@ -180,6 +180,11 @@ describe("budgets", () => {
     expect((paused.phases[0]!.calls as Array<{ role: string }>).map((c) => c.role).sort()).toEqual(["plan", "support", "support"]);
     expect(paused.usage.totalTokens).toBeGreaterThan(1);
     expect(r.stderr).toContain("budget reached");
+    const shown = await runCli(["runs", "show", "budget"], { cwd });
+    expect(shown.stdout).toContain("budget spent: coord resume budget --max-tokens N | --max-cost USD, above the last");
+    const status = await runCli(["slash", "/coord status budget"], { cwd });
+    expect(status.stdout).toContain("Stopped at its budget: whoever runs coord can resume it with a higher one (`coord resume budget --max-tokens N`)");
+    expect(status.stdout).not.toContain("/coord approve");
     const more = await runCli(["resume", "budget", "--max-tokens", "10000000", "--json"], { cwd });
     expect(more.code, more.stderr).toBe(0);
     expect(JSON.parse(more.stdout).status).toBe("completed");

@@ -6,7 +6,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import * as z from "zod";
 import { loadMissions } from "../../definitions/mission-catalog.js";
 import type { Mission } from "../../definitions/schemas/mission.js";
-import type { RunRecord } from "../../runtime/record.js";
+import { awaitsDecision, type RunRecord } from "../../runtime/record.js";
 import type { CallToolResult, ServerNotification } from "@modelcontextprotocol/sdk/types.js";
 import type { CreateTaskRequestHandlerExtra } from "@modelcontextprotocol/sdk/experimental/tasks";
 import { InFlightRuns, stepsOf, type Progress } from "../in-flight.js";
@@ -180,7 +180,9 @@ export function createMcpServer(options: McpOptions): McpServer {
         result = text(recordAnswer(record));
       }
       message = firstLine(result);
-      if (record?.status === "paused") message += `. It waits for a decision: call approve_run or reject_run with {"runId": "${runId}"}.`;
+      if (record && awaitsDecision(record)) message += `. It waits for a decision: call approve_run or reject_run with {"runId": "${runId}"}.`;
+      // A budget is raised by whoever runs the server, never by a remote caller.
+      else if (record?.status === "paused") message += ". It stopped at its budget: the server's operator can resume it with a higher one.";
     } catch (error) {
       status = "failed";
       result = text(mcpErrorText(error, cwd), true);

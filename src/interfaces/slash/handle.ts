@@ -57,6 +57,7 @@ export function recordReply(record: RunRecord, cwd: string): string {
   if (record.error) lines.push(`⚠️ ${scrubPaths(record.error, cwd)}`);
   if (record.status === "paused" && record.reason === "criteria") lines.push(`Success criteria still unmet after a redo: go on with \`/coord approve ${record.runId}\` · try again with \`/coord reject ${record.runId} what to change\``);
   if (record.status === "paused" && record.reason === "approval") lines.push(`Approve: \`/coord approve ${record.runId}\` · Redo: \`/coord reject ${record.runId} what to change\``);
+  if (record.status === "paused" && record.reason === "budget") lines.push(`Stopped at its budget: whoever runs coord can resume it with a higher one (\`coord resume ${record.runId} --max-tokens N\`)`);
   const criteria = criteriaSummary(record.criteria);
   if (criteria) lines.push(`Success ${criteria}${record.criteriaJudge === "offline" ? " (offline check)" : ""}`);
   lines.push(`Report: \`${scrubPaths(`${record.runDir}/report.md`, cwd)}\``);

@@ -1,7 +1,7 @@
 import { criteriaSummary } from "../../../runtime/verdicts.js";
 import { resolve } from "node:path";
 import { CoordError } from "../../../errors.js";
-import { actorLabel, decisionLine, type RunRecord } from "../../../runtime/record.js";
+import { actorLabel, awaitsDecision, decisionLine, type RunRecord } from "../../../runtime/record.js";
 import { withStore } from "../../../runtime/store/open-store.js";
 import type { PrunedRun } from "../../../service/prune.js";
 import { formatDuration, runStats, type RunStats, type UsageTotals } from "../../../service/stats.js";
@@ -17,10 +17,11 @@ export function summary(record: RunRecord, cwd: string): string {
   const dir = displayPath(record.runDir, cwd);
   const count = record.phases.reduce((n, p) => n + p.deliverables.length, 0);
   const lines = [`run ${record.runId}: ${record.status}${record.reason ? ` (${record.reason})` : ""}, ${count} deliverables, ${record.usage.totalTokens} tokens`, `report: ${dir}/report.md`];
-  if (record.status === "paused" && (record.reason === "approval" || record.reason === "criteria")) {
+  if (awaitsDecision(record)) {
     const phase = record.phases.find((p) => p.status === "awaiting-approval");
     lines.push(`phase ${phase?.index ?? "?"} awaits approval: coord approve ${record.runId} [--note TEXT]  |  coord reject ${record.runId} --note TEXT`);
   }
+  if (record.status === "paused" && record.reason === "budget") lines.push(`budget spent: coord resume ${record.runId} --max-tokens N | --max-cost USD, above the last`);
   if (record.status === "failed") lines.push(`fix the cause, then: coord resume ${record.runId}`);
   // The last line: how the run did against its own definition of done.
   const criteria = criteriaSummary(record.criteria);
