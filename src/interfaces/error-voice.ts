@@ -1,4 +1,6 @@
-import { isAbsolute, relative, basename } from "node:path";
+import { basename, isAbsolute, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT } from "../package.js";
 import { asInternal, formatDiagnostic, isCoordError, type CoordError, type CoordInternalError, type ErrorCode, type Surface } from "../errors.js";
 
 /**
@@ -85,11 +87,28 @@ export function reportInternalErrors(sink: (error: CoordInternalError) => void):
   };
 }
 
+/**
+ * A file of coord's own build that a running process could not load, relative to coord's folder:
+ * coord was rebuilt from scratch or upgraded under it, and the code it loads when first needed is
+ * gone. Not a bug: the process needs a restart.
+ */
+function ownFileGone(internal: Error): string | undefined {
+  const error = (internal.cause ?? internal) as { code?: unknown; url?: unknown };
+  if (error.code !== "ERR_MODULE_NOT_FOUND" || typeof error.url !== "string" || !error.url.startsWith("file:")) return undefined;
+  const file = relative(PACKAGE_ROOT, fileURLToPath(error.url));
+  return file.startsWith(`dist${sep}`) ? file : undefined;
+}
+
 /** What every surface says about an error, with paths and advice fitted to the surface. */
 export function viewError(thrown: unknown, surface: Surface, cwd: string): ErrorView {
   if (!isCoordError(thrown)) {
     const internal = asInternal(thrown);
     if (surface !== "cli") internalErrorSink?.(internal);
+    const gone = ownFileGone(internal);
+    if (gone) {
+      const message = surface === "cli" ? `coord's files changed while this process ran (rebuilt or upgraded): ${gone} is gone` : "coord was updated while this server ran";
+      return { code: "INTERNAL", message, hint: surface === "cli" ? "restart this coord process" : "ask its operator to restart it" };
+    }
     // Our bug's message may quote anything; remote callers get the code and the plea only.
     const message = surface === "cli" ? `internal error: ${internal.message}` : "internal error in coord";
     return { code: "INTERNAL", message, hint: "this is a bug in coord; please report it with what you ran" };

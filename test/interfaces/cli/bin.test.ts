@@ -174,14 +174,14 @@ describe("bin/coord.js, the bundled command", () => {
       }
     });
 
-    it("tells its stderr of its own error, while the caller is told only that there was one", async () => {
-      // A build from scratch under it takes away the chunk it has yet to load: a real failure, not a planted one.
+    it("rebuilt from scratch under it, says it needs a restart: to its caller, and on its stderr to whoever runs it", async () => {
+      // A build from scratch takes away the chunk it has yet to load.
       const mcp = await startMcp();
       try {
         rebuild("--fresh");
         const listed = await callText(mcp.client, "slash", { text: "/coord list" });
-        expect(listed.text).toBe("⚠️ internal error in coord\nFix: this is a bug in coord; please report it with what you ran");
-        expect(mcp.stderr()).toMatch(/^coord mcp: internal error: Cannot find module '[^']+[\\/]dist[\\/]cli[\\/][\w-]+\.js'.* \(fix: this is a bug in coord; please report it with what you ran\)\n$/);
+        expect(listed.text).toBe("⚠️ coord was updated while this server ran\nFix: ask its operator to restart it");
+        expect(mcp.stderr()).toMatch(/^coord mcp: coord's files changed while this process ran \(rebuilt or upgraded\): dist[\\/]cli[\\/][\w-]+\.js is gone \(fix: restart this coord process\)\n$/);
       } finally {
         await mcp.client.close();
       }
