@@ -87,16 +87,26 @@ const REPLACED = "replaced.json";
  */
 export function keepReplacedChunks(from, to, now = Date.now()) {
   if (!existsSync(from)) return;
-  const earlier = existsSync(join(from, REPLACED)) ? JSON.parse(readFileSync(join(from, REPLACED), "utf8")) : {};
+  const earlier = readReplaced(join(from, REPLACED));
   const replaced = {};
   for (const name of readdirSync(from)) {
     if (!name.endsWith(".js") || name === "main.js" || existsSync(join(to, name))) continue;
-    const since = earlier[name] ?? now;
+    const since = typeof earlier[name] === "number" ? earlier[name] : now;
     if (now - since >= KEEP_REPLACED_CHUNKS_MS) continue;
     copyFileSync(join(from, name), join(to, name));
     replaced[name] = since;
   }
   if (Object.keys(replaced).length) writeFileSync(join(to, REPLACED), `${JSON.stringify(replaced)}\n`);
+}
+
+/** When each kept chunk was first replaced; none when the file is missing or unreadable (its chunks then get a day from now). */
+function readReplaced(file) {
+  try {
+    const times = JSON.parse(readFileSync(file, "utf8"));
+    return times && typeof times === "object" ? times : {};
+  } catch {
+    return {};
+  }
 }
 
 /** A build killed before its end leaves its folder (dist.building-PID, dist.replaced-PID): gone after an hour. */
