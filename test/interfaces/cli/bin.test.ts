@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import type { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { KEEP_REPLACED_CHUNKS_MS, keepReplacedChunks } from "../../../scripts/build.mjs";
-import { BIN, REPO, cliEnv, runBinAsync, runCli, tempProject } from "../../helpers/cli.js";
+import { BIN, REPO, cliEnv, runBinAsync, runCli, tempProject, waitUntil } from "../../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI, type ReceivedRequest } from "../../helpers/openai-server.js";
 import { callText, connectMcp } from "../mcp-client.js";
 import { GROWTH_INPUTS, GROWTH_PLAN, runProject } from "../../helpers/project.js";
@@ -181,6 +181,8 @@ describe("bin/coord.js, the bundled command", () => {
         rebuild("--fresh");
         const listed = await callText(mcp.client, "slash", { text: "/coord list" });
         expect(listed.text).toBe("⚠️ coord was updated while this server ran\nFix: ask its operator to restart it");
+        // Written before the reply, but on another pipe: it may reach us after the reply does.
+        await waitUntil(() => mcp.stderr().endsWith("\n"), { timeoutMs: 10_000 });
         expect(mcp.stderr()).toMatch(/^coord mcp: coord's files changed while this process ran \(rebuilt or upgraded\): dist[\\/]cli[\\/][\w-]+\.js is gone \(fix: restart this coord process\)\n$/);
       } finally {
         await mcp.client.close();
