@@ -159,10 +159,11 @@ describe("bin/coord.js, the bundled command", () => {
       for (const file of ["package.json", "tsconfig.json", "tsconfig.build.json"]) copyFileSync(join(REPO, file), join(checkout, file));
       symlinkSync(join(REPO, "node_modules"), join(checkout, "node_modules"), "junction");
       rebuild();
-    });
+      // A whole build (tsc and esbuild) on a busy two-core machine.
+    }, 120_000);
     afterAll(() => rmSync(checkout, { recursive: true, force: true }));
 
-    it("still answers with the commands it loads after the rebuild", async () => {
+    it("still answers with the commands it loads after the rebuild", { timeout: 120_000 }, async () => {
       const mcp = await startMcp();
       try {
         rebuild();
@@ -174,7 +175,7 @@ describe("bin/coord.js, the bundled command", () => {
       }
     });
 
-    it("rebuilt from scratch under it, says it needs a restart: to its caller, and on its stderr to whoever runs it", async () => {
+    it("rebuilt from scratch under it, says it needs a restart: to its caller, and on its stderr to whoever runs it", { timeout: 120_000 }, async () => {
       // A build from scratch takes away the chunk it has yet to load.
       const mcp = await startMcp();
       try {
