@@ -1,5 +1,4 @@
 import type { Callbacks } from "@langchain/core/callbacks/manager";
-import { join } from "node:path";
 import { loadAgents, type AgentRegistry } from "../definitions/agent-registry.js";
 import type { LoadOptions } from "../definitions/discover.js";
 import type { SettingsInput } from "../definitions/schemas/settings.js";
@@ -8,7 +7,7 @@ import { compileMission, type CompiledMission } from "./compile.js";
 import type { Env } from "./events.js";
 import { compileOptions } from "./execute.js";
 import { agentsOf, requireKnownAgents, resolveRunModels, validMission } from "./prepare.js";
-import { homeDir } from "./store.js";
+import { parseCacheDir } from "./store.js";
 
 export interface MissionGraphOptions extends LoadOptions {
   /** Settings over the project's (`coord.config.json`, `.env`, the environment): `{ approve: true }`. */
@@ -46,7 +45,7 @@ export async function missionGraph(ref: string, options: MissionGraphOptions = {
   const cwd = options.cwd ?? process.cwd();
   const { settings, env } = loadSettings(cwd, options.env ?? process.env, options.settings ?? {});
   // Through the project's parse cache, as the CLI reads it.
-  const load: LoadOptions = { cacheDir: join(homeDir(cwd, settings), "cache"), ...options, cwd };
+  const load: LoadOptions = { cacheDir: parseCacheDir(cwd, settings), ...options, cwd };
   const mission = validMission(ref, load);
   const registry = agentsOfProject(load);
   requireKnownAgents(mission, registry, ref);

@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { CoordError } from "../errors.js";
 import type { Agent } from "../definitions/schemas/agent.js";
 import type { Mission } from "../definitions/schemas/mission.js";
@@ -40,6 +40,11 @@ export interface RunSpec {
 /** The folder coord keeps a project's state in: `settings.home` (`.coord`) under the project. */
 export function homeDir(cwd: string, settings: Pick<Settings, "home">): string {
   return resolve(cwd, settings.home);
+}
+
+/** Where parsed agent and mission files are kept between commands (LoadOptions.cacheDir): `.coord/cache`. */
+export function parseCacheDir(cwd: string, settings: Pick<Settings, "home">): string {
+  return join(homeDir(cwd, settings), "cache");
 }
 
 const RUN_ID = /^[A-Za-z0-9][\w.-]{0,127}$/;

@@ -1,9 +1,8 @@
-import { join } from "node:path";
 import type { LoadOptions } from "../../definitions/discover.js";
 import type { Settings, SettingsInput } from "../../definitions/schemas/settings.js";
 import { loadSettings } from "../../definitions/settings.js";
 import { CoordError } from "../../errors.js";
-import { homeDir } from "../../runtime/store.js";
+import { parseCacheDir } from "../../runtime/store.js";
 import type { Io } from "./io.js";
 
 /** The project's settings under the command's flags, and the environment with `.env` in it. */
@@ -38,7 +37,7 @@ function exportLangSmithVariables(io: Io, env: Record<string, string | undefined
  */
 export function withParseCache(io: Io, load: LoadOptions, settings?: Settings): LoadOptions {
   try {
-    return { ...load, cacheDir: join(homeDir(io.cwd, settings ?? projectSettings(io).settings), "cache") };
+    return { ...load, cacheDir: parseCacheDir(io.cwd, settings ?? projectSettings(io).settings) };
   } catch {
     return load;
   }

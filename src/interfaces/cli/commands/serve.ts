@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
-import { CoordError } from "../../../errors.js";
+import { CoordError, formatDiagnostic } from "../../../errors.js";
 import type { LoadOptions } from "../../../definitions/discover.js";
-import { cliErrorLine, reportInternalErrors } from "../../error-voice.js";
+import { reportInternalErrors, viewError } from "../../error-voice.js";
 import { checkBind, createCoordServer } from "../../http/server.js";
 import type { Io } from "../io.js";
 import { runWorker } from "../../../service/worker.js";
@@ -53,7 +53,7 @@ export async function serve(io: Io, flags: { host: string; port: string; workers
 /** How a server tells its operator of a bug its remote caller saw as "internal error in coord": its message, or with --verbose its stack. */
 function internalErrorReport(io: Io, log: (message: string) => void) {
   // One line, as every other line of the server's log: a message may hold line breaks (a zod error's does).
-  return (error: Error) => log(io.verbose && error.stack ? error.stack : cliErrorLine(error, io.cwd).replace(/^coord: /, "").replace(/\s*\n\s*/g, " "));
+  return (error: Error) => log(io.verbose && error.stack ? error.stack : formatDiagnostic({ ...viewError(error, "cli", io.cwd), severity: "error" }).replace(/\s*\n\s*/g, " "));
 }
 
 /** `coord mcp`: serves MCP over stdio until the client closes the connection. */

@@ -1,12 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { LoadOptions } from "../../../definitions/discover.js";
-import { homeDir } from "../../../runtime/store.js";
 import { CLAUDE_COMMAND_PATH, MCP_JSON_PATH, claudeCommandUpdate, withCoordServer } from "../../slash/claude-code.js";
 import { handleSlash } from "../../slash/handle.js";
 import type { Io } from "../io.js";
 import { progress } from "../progress.js";
-import { projectSettings } from "../settings.js";
+import { projectSettings, withParseCache } from "../settings.js";
 import { cliActor } from "../actor.js";
 
 /** `coord slash "TEXT"`: one slash command from any bot or script; the reply goes to stdout. */
@@ -14,7 +13,7 @@ export async function slash(io: Io, text: string, load: LoadOptions): Promise<nu
   const { settings, env } = projectSettings(io);
   const view = progress({ ...io, quiet: true });
   // The project's parse cache, as other commands use it: `/coord list` reads every mission.
-  const cached = { ...load, cacheDir: join(homeDir(io.cwd, settings), "cache") };
+  const cached = withParseCache(io, load, settings);
   const reply = await handleSlash(text, { cwd: io.cwd, load: cached, settings, env, trusted: true, user: cliActor(), onEvent: view.onEvent }).finally(view.stop);
   if (io.json) io.out(JSON.stringify(reply, null, 2));
   else io.out(reply.text);
